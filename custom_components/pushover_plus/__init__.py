@@ -1,0 +1,98 @@
+"""Pushover Plus: Pushover notifications for Home Assistant."""
+
+from typing import Final
+
+from homeassistant.components.notify.legacy import NOTIFY_SERVICES
+from homeassistant.const import CONF_API_TOKEN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
+from homeassistant.helpers import config_validation as cv, discovery
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
+
+from .api import (
+    PushoverAuthenticationError,
+    PushoverError,
+    PushoverInvalidRequestError,
+)
+from .const import CONF_USER_KEY, DOMAIN
+from .data import PushoverConfigEntry, PushoverRuntimeData, create_client, recipients_of
+from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
+from .sender import MessageSender
+from .services import async_setup_services
+
+PLATFORMS: Final = [Platform.NOTIFY]
+CONFIG_SCHEMA: Final = cv.config_entry_only_config_schema(DOMAIN)
+
+# The legacy notify actions are loaded by discovery, which needs the YAML config.
+_HASS_CONFIG: HassKey[ConfigType] = HassKey(f"{DOMAIN}_hass_config")
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions."""
+    hass.data[_HASS_CONFIG] = config
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
+    """Check the token and primary key, then set up the recipients."""
+    client = create_client(hass, entry.data[CONF_API_TOKEN])
+    try:
+        await client.validate_user(entry.data[CONF_USER_KEY])
+    except PushoverAuthenticationError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="authentication_failed"
+        ) from err
+    except PushoverInvalidRequestError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="primary_key_refused",
+            translation_placeholders={"errors": "; ".join(err.errors)},
+        ) from err
+    except PushoverError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    entry.runtime_data = PushoverRuntimeData(
+        client=client, sender=MessageSender(hass, entry, client)
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    for recipient in recipients_of(entry):
+        await discovery.async_load_platform(
+            hass,
+            Platform.NOTIFY,
+            DOMAIN,
+            {
+                "name": recipient.name,
+                DISCOVERY_ENTRY_ID: entry.entry_id,
+                DISCOVERY_RECIPIENT_ID: recipient.id,
+            },
+            hass.data[_HASS_CONFIG],
+        )
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    return True
+
+
+async def _async_reload_on_update(
+    hass: HomeAssistant, entry: PushoverConfigEntry
+) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
+    """Remove the entities and this entry's legacy notify actions."""
+    services = entry.runtime_data.legacy_services
+    for service in services:
+        await service.async_unregister_services()
+    # Forget them too, or `notify.reload` would register them again.
+    registered = hass.data.get(NOTIFY_SERVICES, {}).get(DOMAIN, [])
+    registered[:] = [item for item in registered if item not in services]
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

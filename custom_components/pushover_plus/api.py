@@ -1,0 +1,383 @@
+"""A small async client for the Pushover REST API, on a shared aiohttp session."""
+
+import asyncio
+import base64
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import json
+import logging
+from typing import Any, Literal
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from .const import MAX_CONCURRENT_REQUESTS, REQUEST_TIMEOUT_SECONDS
+
+_LOGGER = logging.getLogger(__name__)
+
+type AttachmentEncoding = Literal["multipart", "base64"]
+
+
+class PushoverError(Exception):
+    """Base of every error the client raises."""
+
+    def __init__(self, message: str, request_id: str | None = None) -> None:
+        """Keep Pushover's request id: its support asks for it."""
+        super().__init__(message)
+        self.request_id = request_id
+
+
+class PushoverAuthenticationError(PushoverError):
+    """The application token is invalid."""
+
+
+class PushoverInvalidRequestError(PushoverError):
+    """Pushover refused the request (4xx); retrying it unchanged cannot help."""
+
+    def __init__(
+        self,
+        errors: Sequence[str],
+        fields: Mapping[str, str],
+        request_id: str | None = None,
+    ) -> None:
+        """Keep Pushover's own error texts and the fields it flagged."""
+        super().__init__("; ".join(errors) or "request refused", request_id)
+        self.errors = list(errors)
+        self.fields = dict(fields)
+
+
+class PushoverQuotaExceededError(PushoverError):
+    """The monthly message quota is used up (HTTP 429)."""
+
+    def __init__(self, reset: datetime | None, request_id: str | None = None) -> None:
+        """Keep the time at which the quota resets."""
+        super().__init__("message limit reached", request_id)
+        self.reset = reset
+
+
+class PushoverTemporaryError(PushoverError):
+    """A 5xx answer, a timeout or a connection failure: worth retrying later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One image to send with a message."""
+
+    content: bytes = field(repr=False)
+    content_type: str
+    filename: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A message in Pushover's own terms: every field of messages.json."""
+
+    message: str
+    title: str | None = None
+    devices: tuple[str, ...] = ()
+    html: bool = False
+    monospace: bool = False
+    priority: int | None = None
+    retry: int | None = None
+    expire: int | None = None
+    callback: str | None = None
+    tags: tuple[str, ...] = ()
+    sound: str | None = None
+    timestamp: int | None = None
+    ttl: int | None = None
+    url: str | None = None
+    url_title: str | None = None
+    attachment: Attachment | None = None
+
+    def form_fields(self) -> dict[str, str]:
+        """Return the non-empty text fields as messages.json expects them."""
+        fields = {
+            "message": self.message,
+            "title": self.title,
+            "device": ",".join(self.devices) or None,
+            "html": "1" if self.html else None,
+            "monospace": "1" if self.monospace else None,
+            "priority": _text(self.priority),
+            "retry": _text(self.retry),
+            "expire": _text(self.expire),
+            "callback": self.callback,
+            "tags": ",".join(self.tags) or None,
+            "sound": self.sound,
+            "timestamp": _text(self.timestamp),
+            "ttl": _text(self.ttl),
+            "url": self.url,
+            "url_title": self.url_title,
+        }
+        return {key: value for key, value in fields.items() if value is not None}
+
+
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The account's monthly message quota."""
+
+    limit: int
+    remaining: int
+    reset: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What Pushover answered to an accepted message."""
+
+    request_id: str
+    receipt: str | None
+    limits: Limits | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """What users/validate.json says of a user or group key."""
+
+    devices: list[str]
+    licenses: list[str]
+    is_group: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptStatus:
+    """The state of an emergency message's receipt."""
+
+    acknowledged: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_by_device: str | None
+    last_delivered_at: datetime | None
+    expired: bool
+    expires_at: datetime | None
+    called_back: bool
+    called_back_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    body: dict[str, Any]
+    limits: Limits | None
+
+
+class PushoverClient:
+    """Talks to Pushover for one application token.
+
+    Requests share a limiter (at most two in flight, as Pushover asks) and the
+    session's keep-alive connections. The client never retries: whoever owns
+    the message decides when to try again.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        token: str,
+        *,
+        base_url: str,
+        limiter: asyncio.Semaphore | None = None,
+        on_limits: Callable[[Limits], None] | None = None,
+    ) -> None:
+        """Bind the client to a session, a token and the API's base URL."""
+        self._session = session
+        self._token = token
+        self._base_url = URL(base_url)
+        self._limiter = limiter or asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        self._timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
+        self.on_limits = on_limits
+
+    def __repr__(self) -> str:
+        """Name the client without its token."""
+        return f"PushoverClient(base_url={self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL."""
+        return str(self._base_url)
+
+    async def send(
+        self,
+        users: Sequence[str],
+        message: Message,
+        *,
+        attachment_encoding: AttachmentEncoding = "multipart",
+    ) -> SendResult:
+        """Send one message to one or more user or group keys."""
+        fields = {"token": self._token, "user": ",".join(users)}
+        fields |= message.form_fields()
+        body: aiohttp.FormData | dict[str, str]
+        attachment = message.attachment
+        if attachment is None:
+            body = fields
+        elif attachment_encoding == "base64":
+            body = fields | {
+                "attachment_base64": base64.b64encode(attachment.content).decode(),
+                "attachment_type": attachment.content_type,
+            }
+        else:
+            body = aiohttp.FormData(fields)
+            body.add_field(
+                "attachment",
+                attachment.content,
+                content_type=attachment.content_type,
+                filename=attachment.filename,
+            )
+        answer = await self._request("POST", "messages.json", data=body)
+        return SendResult(
+            request_id=str(answer.body.get("request", "")),
+            receipt=answer.body.get("receipt"),
+            limits=answer.limits,
+        )
+
+    async def validate_user(self, user: str, device: str | None = None) -> UserInfo:
+        """Check a user or group key (and optionally one device name)."""
+        data = {"token": self._token, "user": user}
+        if device:
+            data["device"] = device
+        body = (await self._request("POST", "users/validate.json", data=data)).body
+        return UserInfo(
+            devices=[str(name) for name in body.get("devices") or []],
+            licenses=[str(name) for name in body.get("licenses") or []],
+            is_group=bool(body.get("group")),
+        )
+
+    async def limits(self) -> Limits:
+        """Read the monthly quota."""
+        body = (await self._get("apps/limits.json")).body
+        return Limits(
+            limit=int(body["limit"]),
+            remaining=int(body["remaining"]),
+            reset=_time(body["reset"]) or datetime.fromtimestamp(0, UTC),
+        )
+
+    async def sounds(self) -> dict[str, str]:
+        """List the built-in sounds and the account's custom ones."""
+        body = (await self._get("sounds.json")).body
+        return {str(key): str(name) for key, name in body["sounds"].items()}
+
+    async def receipt(self, receipt: str) -> ReceiptStatus:
+        """Read the status of an emergency message."""
+        body = (await self._get(f"receipts/{receipt}.json")).body
+        return ReceiptStatus(
+            acknowledged=bool(body.get("acknowledged")),
+            acknowledged_at=_time(body.get("acknowledged_at")),
+            acknowledged_by=body.get("acknowledged_by") or None,
+            acknowledged_by_device=body.get("acknowledged_by_device") or None,
+            last_delivered_at=_time(body.get("last_delivered_at")),
+            expired=bool(body.get("expired")),
+            expires_at=_time(body.get("expires_at")),
+            called_back=bool(body.get("called_back")),
+            called_back_at=_time(body.get("called_back_at")),
+        )
+
+    async def cancel_receipt(self, receipt: str) -> None:
+        """Stop the retries of an emergency message."""
+        await self._request(
+            "POST", f"receipts/{receipt}/cancel.json", data={"token": self._token}
+        )
+
+    async def cancel_by_tag(self, tag: str) -> int:
+        """Cancel every open emergency message with a tag; return how many."""
+        body = (
+            await self._request(
+                "POST",
+                f"receipts/cancel_by_tag/{tag}.json",
+                data={"token": self._token},
+            )
+        ).body
+        return int(body.get("canceled", 0))
+
+    async def _get(self, path: str) -> _Answer:
+        return await self._request("GET", path, params={"token": self._token})
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: aiohttp.FormData | dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> _Answer:
+        # The token is in `data` or `params`, never in `url`: URLs end up in logs.
+        url = self._base_url.joinpath(path)
+        try:
+            async with (
+                self._limiter,
+                self._session.request(
+                    method, url, data=data, params=params, timeout=self._timeout
+                ) as response,
+            ):
+                answer = await self._read(response)
+        except TimeoutError as err:
+            msg = f"Pushover did not answer {path} in time"
+            raise PushoverTemporaryError(msg) from err
+        except aiohttp.ClientError as err:
+            msg = f"Cannot reach Pushover for {path}: {type(err).__name__}"
+            raise PushoverTemporaryError(msg) from None
+        if answer.limits is not None and self.on_limits is not None:
+            self.on_limits(answer.limits)
+        _raise_for_answer(path, answer)
+        _LOGGER.debug("Pushover answered %s: request %s", path, answer.body["request"])
+        return answer
+
+    async def _read(self, response: aiohttp.ClientResponse) -> _Answer:
+        limits = _limits_from_headers(response.headers)
+        raw = await response.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            if response.status < 500:  # noqa: PLR2004
+                # A 200 or 4xx that is not Pushover's JSON came from something
+                # in between (a proxy, a captive portal): try again later.
+                msg = f"Pushover answered HTTP {response.status} with no JSON"
+                raise PushoverTemporaryError(msg)
+            body = {}
+        return _Answer(status=response.status, body=body, limits=limits)
+
+
+def _raise_for_answer(path: str, answer: _Answer) -> None:
+    body = answer.body
+    request_id = body.get("request")
+    if answer.status >= 500:  # noqa: PLR2004
+        msg = f"Pushover answered HTTP {answer.status} to {path}"
+        raise PushoverTemporaryError(msg, request_id)
+    if answer.status == 429:  # noqa: PLR2004
+        reset = answer.limits.reset if answer.limits else None
+        raise PushoverQuotaExceededError(reset, request_id)
+    if answer.status == 200 and body.get("status") == 1:  # noqa: PLR2004
+        return
+    errors = [str(error) for error in body.get("errors") or []]
+    fields = {
+        key: str(value)
+        for key, value in body.items()
+        if isinstance(value, str) and key not in {"request", "receipt"}
+    }
+    if fields.get("token") == "invalid" or answer.status in {401, 403}:
+        msg = "; ".join(errors) or "application token is invalid"
+        raise PushoverAuthenticationError(msg, request_id)
+    raise PushoverInvalidRequestError(errors, fields, request_id)
+
+
+def _limits_from_headers(headers: CIMultiDictProxy[str]) -> Limits | None:
+    try:
+        return Limits(
+            limit=int(headers["X-Limit-App-Limit"]),
+            remaining=int(headers["X-Limit-App-Remaining"]),
+            reset=datetime.fromtimestamp(int(headers["X-Limit-App-Reset"]), UTC),
+        )
+    except KeyError, ValueError:
+        return None
+
+
+def _time(value: Any) -> datetime | None:
+    """Turn Pushover's Unix seconds (0 meaning never) into a datetime."""
+    if not value:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)

@@ -1,0 +1,51 @@
+"""Constants for Pushover Plus: names, defaults and every Pushover API limit."""
+
+import re
+from typing import Final
+
+DOMAIN: Final = "pushover_plus"
+
+# The environment variable exists for the simulator and development instance.
+API_BASE_URL: Final = "https://api.pushover.net/1/"
+ENV_API_BASE_URL: Final = "PUSHOVER_PLUS_API_BASE_URL"
+
+CONF_USER_KEY: Final = "user_key"
+CONF_DEVICES: Final = "devices"
+CONF_SOUND: Final = "sound"
+CONF_PRIORITY: Final = "priority"
+CONF_RETRY: Final = "retry"
+CONF_EXPIRE: Final = "expire"
+
+SUBENTRY_RECIPIENT: Final = "recipient"
+PRIMARY_RECIPIENT_ID: Final = "primary"
+
+DEFAULT_NAME: Final = "Pushover"
+DEFAULT_RETRY: Final = 60
+DEFAULT_EXPIRE: Final = 3600
+
+# Pushover API limits. Lengths count characters (code points), not bytes.
+MAX_MESSAGE_LENGTH: Final = 1024
+MAX_TITLE_LENGTH: Final = 250
+MAX_URL_LENGTH: Final = 512
+MAX_URL_TITLE_LENGTH: Final = 100
+MAX_DEVICE_NAME_LENGTH: Final = 25
+MAX_KEYS_PER_MESSAGE: Final = 50
+MIN_RETRY: Final = 30
+MAX_EXPIRE: Final = 10800
+MAX_ATTACHMENT_BYTES: Final = 5_242_880
+PRIORITY_MIN: Final = -2
+PRIORITY_MAX: Final = 2
+PRIORITY_EMERGENCY: Final = 2
+PRIORITY_NAMES: Final = {
+    "lowest": -2,
+    "low": -1,
+    "normal": 0,
+    "high": 1,
+    "emergency": 2,
+}
+KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9]{30}")
+DEVICE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,25}")
+
+# Good-citizen rules for talking to Pushover.
+MAX_CONCURRENT_REQUESTS: Final = 2
+REQUEST_TIMEOUT_SECONDS: Final = 15

@@ -1,0 +1,32 @@
+"""Diagnostics: the entry's settings and recipients, with every secret redacted."""
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .const import API_BASE_URL, CONF_USER_KEY
+from .data import PushoverConfigEntry
+
+TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: PushoverConfigEntry,
+) -> dict[str, Any]:
+    """Return what support needs to see, never the token or a key."""
+    return {
+        "entry": async_redact_data(entry.data, TO_REDACT),
+        "options": dict(entry.options),
+        "recipients": [
+            {
+                "title": subentry.title,
+                "data": async_redact_data(subentry.data, TO_REDACT),
+            }
+            for subentry in entry.subentries.values()
+        ],
+        # The simulator's address changes between runs; whether one is used matters.
+        "custom_api_base_url": entry.runtime_data.client.base_url != API_BASE_URL,
+    }

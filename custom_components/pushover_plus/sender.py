@@ -1,0 +1,130 @@
+"""The send path's last step: recipients in, Pushover calls out, errors mapped."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import batched
+import logging
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from .api import (
+    Message,
+    PushoverAuthenticationError,
+    PushoverClient,
+    PushoverInvalidRequestError,
+    PushoverQuotaExceededError,
+    PushoverTemporaryError,
+    SendResult,
+)
+from .attachment import async_load_attachment
+from .const import DOMAIN, MAX_KEYS_PER_MESSAGE
+from .data import PushoverConfigEntry, Recipient
+from .message import MessageRequest
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def sent_signal(entry_id: str) -> str:
+    """Name the dispatcher signal that tells recipients' entities of a send."""
+    return f"{DOMAIN}_{entry_id}_sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One accepted API call and the recipients it reached."""
+
+    recipients: tuple[str, ...]
+    request_id: str
+    receipt: str | None
+
+
+class MessageSender:
+    """Sends validated messages for one config entry."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: PushoverConfigEntry, client: PushoverClient
+    ) -> None:
+        """Bind the sender to its entry and client."""
+        self._hass = hass
+        self._entry = entry
+        self._client = client
+
+    async def async_send(
+        self, request: MessageRequest, recipients: Sequence[Recipient]
+    ) -> list[Delivery]:
+        """Send one message to recipients, in as few API calls as possible.
+
+        Recipients that share the same devices go out in one call (Pushover
+        takes up to 50 keys); a call that names devices overrides every
+        recipient's default devices.
+        """
+        message = request.message
+        if request.attachment is not None:
+            attachment = await async_load_attachment(self._hass, request.attachment)
+            message = replace(message, attachment=attachment)
+        deliveries = []
+        for devices, group in _group_by_devices(message, recipients).items():
+            for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False):
+                result = await self._send_call(
+                    [recipient.user_key for recipient in batch],
+                    replace(message, devices=devices),
+                )
+                deliveries.append(
+                    Delivery(
+                        recipients=tuple(recipient.name for recipient in batch),
+                        request_id=result.request_id,
+                        receipt=result.receipt,
+                    )
+                )
+                async_dispatcher_send(
+                    self._hass,
+                    sent_signal(self._entry.entry_id),
+                    [recipient.id for recipient in batch],
+                )
+        return deliveries
+
+    async def _send_call(self, users: list[str], message: Message) -> SendResult:
+        try:
+            result = await self._client.send(users, message)
+        except PushoverAuthenticationError as err:
+            self._entry.async_start_reauth(self._hass)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="authentication_failed"
+            ) from err
+        except PushoverInvalidRequestError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="send_rejected",
+                translation_placeholders={
+                    "errors": "; ".join(err.errors),
+                    "request_id": err.request_id or "-",
+                },
+            ) from err
+        except PushoverQuotaExceededError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="quota_exceeded",
+                translation_placeholders={
+                    "reset": err.reset.isoformat() if err.reset else "-"
+                },
+            ) from err
+        except PushoverTemporaryError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        _LOGGER.debug("Pushover accepted request %s", result.request_id)
+        return result
+
+
+def _group_by_devices(
+    message: Message, recipients: Sequence[Recipient]
+) -> dict[tuple[str, ...], list[Recipient]]:
+    groups: dict[tuple[str, ...], list[Recipient]] = {}
+    for recipient in recipients:
+        devices = message.devices or recipient.devices
+        groups.setdefault(devices, []).append(recipient)
+    return groups

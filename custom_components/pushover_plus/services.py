@@ -1,0 +1,91 @@
+"""Actions of Pushover Plus, registered once in `async_setup`."""
+
+from typing import Any, Final
+
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.helpers import config_validation as cv, service
+import probatio
+
+from .const import DOMAIN
+from .data import PushoverConfigEntry, Recipient, recipients_of, send_defaults_of
+from .message import ATTR_MESSAGE, build_message, invalid
+
+SERVICE_SEND_MESSAGE: Final = "send_message"
+ATTR_RECIPIENTS: Final = "recipients"
+
+# Field types are checked by `build_message`, so that every send path gives
+# the same translated error for the same mistake.
+SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        probatio.Optional(ATTR_RECIPIENTS): probatio.All(cv.ensure_list, [cv.string]),
+        probatio.Required(ATTR_MESSAGE): object,
+    },
+    extra=probatio.ALLOW_EXTRA,
+)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        _async_send_message,
+        schema=SEND_MESSAGE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+async def _async_send_message(call: ServiceCall) -> ServiceResponse:
+    data: dict[str, Any] = dict(call.data)
+    entry: PushoverConfigEntry = service.async_get_config_entry(
+        call.hass, DOMAIN, data.pop(ATTR_CONFIG_ENTRY_ID, None)
+    )
+    recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
+    request = build_message(data, send_defaults_of(entry))
+    deliveries = await entry.runtime_data.sender.async_send(request, recipients)
+    first = deliveries[0]
+    return {
+        "request_id": first.request_id,
+        "receipt": first.receipt,
+        "deliveries": [
+            {
+                "recipients": list(delivery.recipients),
+                "request_id": delivery.request_id,
+                "receipt": delivery.receipt,
+            }
+            for delivery in deliveries
+        ],
+    }
+
+
+def _select_recipients(
+    entry: PushoverConfigEntry, wanted: list[str] | None
+) -> list[Recipient]:
+    """Find recipients by name or id; none named means the primary."""
+    known = recipients_of(entry)
+    if not wanted:
+        return known[:1]
+    selected = []
+    for name in wanted:
+        match = next(
+            (item for item in known if name in {item.id, item.name}),
+            None,
+        )
+        if match is None:
+            raise invalid(
+                "unknown_recipient",
+                recipient=name,
+                known=", ".join(item.name for item in known),
+            )
+        if match not in selected:
+            selected.append(match)
+    return selected

@@ -1,0 +1,72 @@
+"""Run the simulator: python -m pushover_simulator --host 127.0.0.1 --port 8089."""
+
+import argparse
+import asyncio
+import contextlib
+import sys
+
+from .accounts import (
+    TEST_APP_TOKEN,
+    TEST_DEVICES,
+    TEST_GROUP_KEY,
+    TEST_OTHER_APP_TOKEN,
+    TEST_SECOND_USER_DEVICES,
+    TEST_SECOND_USER_KEY,
+    TEST_USER_KEY,
+)
+from .quota import DEFAULT_MONTHLY_LIMIT
+from .simulator import PushoverSimulator
+
+
+def _arguments() -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pushover_simulator", description=__doc__
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind")
+    parser.add_argument("--port", type=int, default=8089, help="port (0 = any free)")
+    parser.add_argument(
+        "--limit", type=int, default=DEFAULT_MONTHLY_LIMIT, help="monthly message limit"
+    )
+    return parser.parse_args()
+
+
+def _banner(base_url: str, root_url: str) -> str:
+    """Format the URLs and test credentials printed at start."""
+    second_devices = f"devices: {', '.join(TEST_SECOND_USER_DEVICES)}"
+    return "\n".join(
+        [
+            f"Pushover simulator: {base_url}",
+            f"  control API:   {root_url}_sim/state, {root_url}_sim/faults",
+            f"  app token:     {TEST_APP_TOKEN}",
+            f"  other token:   {TEST_OTHER_APP_TOKEN}",
+            f"  user key:      {TEST_USER_KEY} (devices: {', '.join(TEST_DEVICES)})",
+            f"  second user:   {TEST_SECOND_USER_KEY} ({second_devices})",
+            f"  group key:     {TEST_GROUP_KEY}",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+    )
+
+
+async def _serve(host: str, port: int, limit: int) -> None:
+    """Serve until cancelled (Ctrl-C)."""
+    simulator = PushoverSimulator(monthly_limit=limit)
+    base_url = await simulator.start(host=host, port=port)
+    sys.stdout.write(_banner(base_url, simulator.root_url))
+    sys.stdout.flush()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await simulator.stop()
+
+
+def main() -> None:
+    """Entry point."""
+    arguments = _arguments()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(arguments.host, arguments.port, arguments.limit))
+
+
+if __name__ == "__main__":
+    main()

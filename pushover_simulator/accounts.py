@@ -1,0 +1,132 @@
+"""The simulated Pushover account: test credentials, users, groups, apps, sounds."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+import re
+from typing import Final
+
+KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9]{30}")
+DEVICE_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,25}")
+
+# Made-up credentials that exist only inside the simulator.
+TEST_APP_TOKEN: Final = "aLdFVDlH2Os17hQWxIDa2o4Ue7oxSk"  # noqa: S105 - fake test token
+TEST_OTHER_APP_TOKEN: Final = "aI0fQxt5BqY0JXITHxzA6eEQJo640E"  # noqa: S105 - fake
+TEST_USER_KEY: Final = "uaawFftLzEhNBE8rGvTHb5lycpSvhF"
+TEST_SECOND_USER_KEY: Final = "urE3YVyMoXu9G3WUhL5GY5QPXk4axu"
+TEST_GROUP_MEMBER_KEY: Final = "uqMd1j7VMmmvua9XAM7hSjtnIjBeys"
+TEST_GROUP_KEY: Final = "g49HS1hq48WPfHVboSStByTgIM3EtX"
+
+TEST_DEVICES: Final = ("phone", "tablet", "watch")
+TEST_SECOND_USER_DEVICES: Final = ("laptop",)
+TEST_GROUP_MEMBERS: Final = (TEST_USER_KEY, TEST_SECOND_USER_KEY, TEST_GROUP_MEMBER_KEY)
+
+BUILTIN_SOUNDS: Final[Mapping[str, str]] = {
+    "pushover": "Pushover (default)",
+    "bike": "Bike",
+    "bugle": "Bugle",
+    "cashregister": "Cash Register",
+    "classical": "Classical",
+    "cosmic": "Cosmic",
+    "falling": "Falling",
+    "gamelan": "Gamelan",
+    "incoming": "Incoming",
+    "intermission": "Intermission",
+    "magic": "Magic",
+    "mechanical": "Mechanical",
+    "pianobar": "Piano Bar",
+    "siren": "Siren",
+    "spacealarm": "Space Alarm",
+    "tugboat": "Tug Boat",
+    "alien": "Alien Alarm (long)",
+    "climb": "Climb (long)",
+    "persistent": "Persistent (long)",
+    "echo": "Pushover Echo (long)",
+    "updown": "Up Down (long)",
+    "vibrate": "Vibrate Only",
+    "none": "None (silent)",
+}
+CUSTOM_SOUNDS: Final[Mapping[str, str]] = {"doorbell": "Doorbell (custom)"}
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A registered application (API token) on the account."""
+
+    token: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user key with its devices and licences."""
+
+    key: str
+    devices: tuple[str, ...]
+    licenses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A delivery group: one key that reaches several users."""
+
+    key: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Everything the simulated account knows: apps, users, groups, sounds."""
+
+    apps: Mapping[str, App]
+    users: Mapping[str, User]
+    groups: Mapping[str, Group]
+    sounds: Mapping[str, str]
+
+    def is_known_key(self, key: str) -> bool:
+        """Tell whether a user or group key exists."""
+        return key in self.users or key in self.groups
+
+    def members(self, key: str) -> tuple[str, ...]:
+        """Return the user keys a (known) user or group key reaches."""
+        group = self.groups.get(key)
+        return group.members if group else (key,)
+
+    def devices_of(self, key: str) -> tuple[str, ...]:
+        """Return the device names of a user, or of all members of a group."""
+        return _union(self.users[member].devices for member in self.members(key))
+
+    def licenses_of(self, key: str) -> tuple[str, ...]:
+        """Return the licences of a user, or of all members of a group."""
+        return _union(self.users[member].licenses for member in self.members(key))
+
+
+def _union(parts: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """Join tuples of names, keeping the first occurrence's order."""
+    seen: dict[str, None] = {}
+    for part in parts:
+        seen.update(dict.fromkeys(part))
+    return tuple(seen)
+
+
+def is_well_formed_key(value: str) -> bool:
+    """Tell whether a value has the shape of a token or key: 30 [A-Za-z0-9]."""
+    return KEY_PATTERN.fullmatch(value) is not None
+
+
+def default_directory() -> Directory:
+    """Build the account the simulator serves, with the exported test credentials."""
+    apps = (
+        App(TEST_APP_TOKEN, "Pushover Plus Test"),
+        App(TEST_OTHER_APP_TOKEN, "Pushover Plus Second"),
+    )
+    users = (
+        User(TEST_USER_KEY, TEST_DEVICES, ("Android", "iOS")),
+        User(TEST_SECOND_USER_KEY, TEST_SECOND_USER_DEVICES, ("Desktop",)),
+        User(TEST_GROUP_MEMBER_KEY, ("pager",), ("Android",)),
+    )
+    return Directory(
+        apps={app.token: app for app in apps},
+        users={user.key: user for user in users},
+        groups={TEST_GROUP_KEY: Group(TEST_GROUP_KEY, TEST_GROUP_MEMBERS)},
+        sounds={**BUILTIN_SOUNDS, **CUSTOM_SOUNDS},
+    )

@@ -1,0 +1,96 @@
+"""Plain records the simulator keeps: received messages, requests, rejections."""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+type Encoding = Literal["form", "multipart", "json"]
+type JsonObject = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An attachment file part as it arrived in a multipart body."""
+
+    data: bytes
+    content_type: str
+    filename: str | None
+
+
+@dataclass(slots=True, kw_only=True)
+class ReceivedMessage:
+    """A message the simulator accepted, with every field parsed."""
+
+    token: str
+    app_name: str
+    user: str
+    users: list[str]
+    recipients: list[str]
+    message: str
+    title: str | None = None
+    device: str | None = None
+    devices: list[str] = field(default_factory=list)
+    html: bool = False
+    monospace: bool = False
+    priority: int = 0
+    retry: int | None = None
+    expire: int | None = None
+    callback: str | None = None
+    tags: list[str] = field(default_factory=list)
+    sound: str | None = None
+    timestamp: int | None = None
+    ttl: int | None = None
+    url: str | None = None
+    url_title: str | None = None
+    attachment: bytes | None = None
+    attachment_type: str | None = None
+    attachment_filename: str | None = None
+    encoding: Encoding = "form"
+    request: str = ""
+    receipt: str | None = None
+    received_at: float = 0.0
+
+    def to_json(self) -> JsonObject:
+        """Describe the message for the state endpoint (attachment as a size)."""
+        data: JsonObject = {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name != "attachment"
+        }
+        data["attachment_size"] = (
+            None if self.attachment is None else len(self.attachment)
+        )
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One API request the simulator saw; status is None when none was sent."""
+
+    method: str
+    path: str
+    status: int | None
+    fault: str | None
+    at: float
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A refused request: HTTP status, error strings and per-field flags."""
+
+    errors: list[str] = field(default_factory=list)
+    flags: dict[str, str] = field(default_factory=dict)
+    status: int = 400
+
+    def add(self, name: str | None, error: str) -> None:
+        """Record an error, flagging the field at fault when there is one."""
+        self.errors.append(error)
+        if name is not None:
+            self.flags[name] = "invalid"
+
+    def __bool__(self) -> bool:
+        """Tell whether any error was recorded."""
+        return bool(self.errors)
+
+    def to_json(self, request_id: str) -> JsonObject:
+        """Build the Pushover error body: flags, errors, status 0, request id."""
+        return {**self.flags, "errors": self.errors, "status": 0, "request": request_id}

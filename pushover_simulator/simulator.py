@@ -1,0 +1,208 @@
+"""PushoverSimulator: start and stop the server; reach into its state from tests."""
+
+import asyncio
+from collections.abc import Callable
+import time
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+from yarl import URL
+
+from .accounts import TEST_DEVICES, TEST_USER_KEY
+from .faults import Faults
+from .models import ReceivedMessage, RequestRecord
+from .quota import DEFAULT_MONTHLY_LIMIT
+from .receipts import Receipt
+from .server import build_app
+from .state import SimulatorState
+
+_SHUTDOWN_TIMEOUT = 1.0
+_CALLBACK_TIMEOUT = 10.0
+
+
+class PushoverSimulator:
+    """A Pushover API simulator served over real HTTP, its state kept in memory.
+
+    Use `base_url = await sim.start()` ... `await sim.stop()`, or
+    `async with PushoverSimulator() as sim:` (which starts on 127.0.0.1 with a
+    free port unless already started).
+    """
+
+    def __init__(
+        self,
+        *,
+        monthly_limit: int = DEFAULT_MONTHLY_LIMIT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Create a stopped simulator; `clock` lets tests move time."""
+        self.state = SimulatorState(monthly_limit=monthly_limit, clock=clock)
+        self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
+        self._base_url: str | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on host:port (0 = any free port); return the base URL ending /1/."""
+        if self._runner is not None:
+            msg = "the simulator is already running"
+            raise RuntimeError(msg)
+        runner = web.AppRunner(
+            build_app(self.state, self.acknowledge),
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=_SHUTDOWN_TIMEOUT,
+        )
+        await runner.setup()
+        self._runner = runner
+        try:
+            self._server = await asyncio.get_running_loop().create_server(
+                self._new_connection, host, port
+            )
+        except BaseException:
+            self._runner = None
+            await runner.cleanup()
+            raise
+        bound_port = self._server.sockets[0].getsockname()[1]
+        self._base_url = str(
+            URL.build(scheme="http", host=host, port=bound_port, path="/1/")
+        )
+        return self._base_url
+
+    def _new_connection(self) -> RequestHandler:
+        """Count an accepted TCP connection and hand it to aiohttp."""
+        if self._runner is None or self._runner.server is None:
+            msg = "the simulator is not running"
+            raise RuntimeError(msg)
+        self.state.connections_opened += 1
+        return self._runner.server()
+
+    async def stop(self) -> None:
+        """Stop serving and close open connections."""
+        server, runner = self._server, self._runner
+        self._server = self._runner = None
+        self._base_url = None
+        if server is not None:
+            server.close()
+        if runner is not None:
+            await runner.cleanup()
+        if server is not None:
+            await server.wait_closed()
+
+    async def __aenter__(self) -> Self:
+        """Start on 127.0.0.1 and a free port unless already running."""
+        if self._runner is None:
+            await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the simulator."""
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL, e.g. http://127.0.0.1:41234/1/."""
+        if self._base_url is None:
+            msg = "the simulator is not running"
+            raise RuntimeError(msg)
+        return self._base_url
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port."""
+        port = URL(self.base_url).port
+        if port is None:  # pragma: no cover - the base URL always has a port
+            msg = "the base URL has no port"
+            raise RuntimeError(msg)
+        return port
+
+    @property
+    def root_url(self) -> str:
+        """The server root, where the /_sim control API lives."""
+        return str(URL(self.base_url).with_path("/"))
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        """Accepted messages, oldest first."""
+        return self.state.messages
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every API request seen (not /_sim ones), oldest first."""
+        return self.state.requests
+
+    @property
+    def receipts(self) -> dict[str, Receipt]:
+        """Emergency receipts by id."""
+        return self.state.receipts
+
+    @property
+    def faults(self) -> Faults:
+        """The switchable faults."""
+        return self.state.faults
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        """The peak number of API requests in flight at once."""
+        return self.state.max_concurrent_requests
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted since start (or the last reset)."""
+        return self.state.connections_opened
+
+    @property
+    def remaining(self) -> int:
+        """Messages left this month."""
+        return self.state.quota.remaining
+
+    def set_remaining(self, remaining: int) -> None:
+        """Set the messages left this month (0 makes every send a 429)."""
+        self.state.set_remaining(remaining)
+
+    def reset(self) -> None:
+        """Forget messages, receipts, requests; refill the quota; clear faults."""
+        self.state.reset()
+
+    async def acknowledge(
+        self, receipt: str, user: str = TEST_USER_KEY, device: str = TEST_DEVICES[0]
+    ) -> Receipt:
+        """Acknowledge a receipt as `user` on `device`, then POST its callback.
+
+        Raises ReceiptError when the receipt is unknown or not open, or the user
+        or device does not fit. The callback outcome is recorded on the receipt.
+        """
+        acknowledged = self.state.acknowledge(receipt, user, device)
+        if acknowledged.callback is not None:
+            await self._call_back(acknowledged)
+        return acknowledged
+
+    async def _call_back(self, receipt: Receipt) -> None:
+        """POST the documented acknowledgement fields to the receipt's callback."""
+        if receipt.callback is None:
+            return
+        form = {
+            "receipt": receipt.receipt,
+            "acknowledged": "1",
+            "acknowledged_at": str(receipt.acknowledged_at),
+            "acknowledged_by": receipt.acknowledged_by,
+            "acknowledged_by_device": receipt.acknowledged_by_device,
+        }
+        timeout = aiohttp.ClientTimeout(total=_CALLBACK_TIMEOUT)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.post(receipt.callback, data=form) as response,
+            ):
+                status = response.status
+        except aiohttp.ClientError, TimeoutError:
+            status = 0
+        receipt.callback_statuses.append(status)
+        if 200 <= status < 300:  # noqa: PLR2004 - the 2xx range
+            receipt.called_back_at = int(self.state.clock())

@@ -1,0 +1,209 @@
+"""The simulator's state model, free of HTTP: messages, receipts, quota, faults."""
+
+from collections.abc import Callable, Mapping
+
+from .accounts import App, Directory, default_directory
+from .faults import Faults
+from .models import (
+    Encoding,
+    JsonObject,
+    ReceivedMessage,
+    Rejection,
+    RequestRecord,
+    Upload,
+)
+from .quota import Quota
+from .receipts import Receipt, ReceiptError, new_receipt_id
+from .rules import (
+    EMERGENCY_PRIORITY,
+    Validation,
+    find_app,
+    limit_rejection,
+    parse_message,
+    token_rejection,
+    validate_user,
+)
+
+
+class SimulatorState:
+    """Everything the simulated Pushover service remembers."""
+
+    def __init__(
+        self,
+        *,
+        monthly_limit: int,
+        clock: Callable[[], float],
+        directory: Directory | None = None,
+    ) -> None:
+        """Start with a full quota, no messages and no faults."""
+        self.clock = clock
+        self.directory = directory or default_directory()
+        self.monthly_limit = monthly_limit
+        self.faults = Faults()
+        self.quota = Quota.fresh(monthly_limit, clock())
+        self.messages: list[ReceivedMessage] = []
+        self.receipts: dict[str, Receipt] = {}
+        self.requests: list[RequestRecord] = []
+        self.in_flight = 0
+        self.max_concurrent_requests = 0
+        self.connections_opened = 0
+
+    def reset(self) -> None:
+        """Forget messages, receipts, requests and counters; refill; clear faults."""
+        self.faults.reset()
+        self.quota = Quota.fresh(self.monthly_limit, self.clock())
+        self.messages.clear()
+        self.receipts.clear()
+        self.requests.clear()
+        self.max_concurrent_requests = self.in_flight
+        self.connections_opened = 0
+
+    def request_started(self) -> None:
+        """Count a request as in flight and track the peak."""
+        self.in_flight += 1
+        self.max_concurrent_requests = max(self.max_concurrent_requests, self.in_flight)
+
+    def request_finished(self, record: RequestRecord) -> None:
+        """Count a request as done and log it."""
+        self.in_flight -= 1
+        self.requests.append(record)
+
+    def app_for(self, fields: Mapping[str, str]) -> App | None:
+        """Find the app the request's token names; None if invalid or rejected."""
+        if self.faults.reject_token:
+            return None
+        return find_app(fields, self.directory)
+
+    def quota_headers(self) -> dict[str, str]:
+        """Build the X-Limit-App-* headers, after any monthly reset."""
+        self.quota.roll(self.clock())
+        return self.quota.headers()
+
+    def submit_message(
+        self,
+        fields: Mapping[str, str],
+        upload: Upload | None,
+        encoding: Encoding,
+        request_id: str,
+    ) -> ReceivedMessage | Rejection:
+        """Handle a messages.json send: fault, token, rules, quota, receipt."""
+        if self.faults.take("rate_limit_next"):
+            return limit_rejection()
+        app = self.app_for(fields)
+        if app is None:
+            return token_rejection()
+        result = parse_message(
+            fields,
+            upload,
+            app=app,
+            directory=self.directory,
+            encoding=encoding,
+            request_id=request_id,
+        )
+        if isinstance(result, Rejection):
+            return result
+        self.quota.roll(self.clock())
+        if not self.quota.charge(len(result.recipients)):
+            return limit_rejection()
+        return self._record(result)
+
+    def _record(self, message: ReceivedMessage) -> ReceivedMessage:
+        """Store an accepted message, opening a receipt for emergency priority."""
+        message.received_at = self.clock()
+        if message.priority == EMERGENCY_PRIORITY:
+            message.receipt = self._open_receipt(message).receipt
+        self.messages.append(message)
+        return message
+
+    def _open_receipt(self, message: ReceivedMessage) -> Receipt:
+        """Create the receipt of an emergency message."""
+        receipt = Receipt(
+            receipt=new_receipt_id(),
+            token=message.token,
+            request=message.request,
+            recipients=list(message.recipients),
+            retry=message.retry or 0,
+            expire=message.expire or 0,
+            created_at=int(self.clock()),
+            callback=message.callback,
+            tags=list(message.tags),
+        )
+        self.receipts[receipt.receipt] = receipt
+        return receipt
+
+    def validate_user(self, fields: Mapping[str, str]) -> Validation | Rejection:
+        """Handle users/validate.json."""
+        return validate_user(fields, self.directory)
+
+    def find_receipt(self, receipt_id: str, app: App) -> Receipt | None:
+        """Find the receipt of a message the app sent (while retained), or None."""
+        receipt = self.receipts.get(receipt_id)
+        if receipt is None or receipt.token != app.token:
+            return None
+        return receipt if receipt.is_retained(self.clock()) else None
+
+    def cancel_receipt(self, receipt: Receipt) -> None:
+        """Stop a receipt's retries."""
+        if not receipt.cancelled:
+            receipt.cancelled_at = int(self.clock())
+
+    def cancel_by_tag(self, tag: str, app: App) -> int:
+        """Cancel the app's open receipts carrying `tag`; return how many."""
+        now = self.clock()
+        matching = [
+            receipt
+            for receipt in self.receipts.values()
+            if receipt.token == app.token
+            and tag in receipt.tags
+            and receipt.is_open(now)
+        ]
+        for receipt in matching:
+            self.cancel_receipt(receipt)
+        return len(matching)
+
+    def acknowledge(self, receipt_id: str, user: str, device: str) -> Receipt:
+        """Mark an open receipt acknowledged by a recipient's device.
+
+        Raises ReceiptError when the receipt is unknown or no longer open, or
+        when the user is not a recipient or the device is not the user's.
+        """
+        receipt = self.receipts.get(receipt_id)
+        if receipt is None:
+            msg = f"unknown receipt {receipt_id!r}"
+            raise ReceiptError(msg)
+        if not receipt.is_open(self.clock()):
+            msg = f"receipt {receipt_id!r} is acknowledged, cancelled or expired"
+            raise ReceiptError(msg)
+        if user not in receipt.recipients:
+            msg = f"user {user!r} is not a recipient of receipt {receipt_id!r}"
+            raise ReceiptError(msg)
+        if device not in self.directory.devices_of(user):
+            msg = f"device {device!r} is not a device of user {user!r}"
+            raise ReceiptError(msg)
+        receipt.acknowledged_at = int(self.clock())
+        receipt.acknowledged_by = user
+        receipt.acknowledged_by_device = device
+        return receipt
+
+    def set_remaining(self, remaining: int) -> None:
+        """Set the messages left this month."""
+        if remaining < 0:
+            msg = "remaining must not be negative"
+            raise ValueError(msg)
+        self.quota.roll(self.clock())
+        self.quota.remaining = remaining
+
+    def snapshot(self) -> JsonObject:
+        """Describe the whole state for humans and other tools."""
+        now = self.clock()
+        self.quota.roll(now)
+        return {
+            "messages": [message.to_json() for message in self.messages],
+            "receipts": {key: r.to_state(now) for key, r in self.receipts.items()},
+            "quota": self.quota.to_json(),
+            "faults": self.faults.to_json(),
+            "requests": len(self.requests),
+            "in_flight": self.in_flight,
+            "max_concurrent_requests": self.max_concurrent_requests,
+            "connections_opened": self.connections_opened,
+        }

@@ -1,0 +1,92 @@
+"""Shared fixtures: the Pushover simulator, config entries and secret checks."""
+
+from collections.abc import AsyncIterator, Iterator
+import logging
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pushover_plus.config_flow import token_unique_id
+from custom_components.pushover_plus.const import (
+    CONF_USER_KEY,
+    DOMAIN,
+    ENV_API_BASE_URL,
+)
+from homeassistant.const import CONF_API_TOKEN, CONF_NAME
+from homeassistant.core import HomeAssistant
+from pushover_simulator import (
+    TEST_APP_TOKEN,
+    TEST_GROUP_KEY,
+    TEST_OTHER_APP_TOKEN,
+    TEST_SECOND_USER_KEY,
+    TEST_USER_KEY,
+    PushoverSimulator,
+)
+
+SECRETS = (
+    TEST_APP_TOKEN,
+    TEST_OTHER_APP_TOKEN,
+    TEST_USER_KEY,
+    TEST_SECOND_USER_KEY,
+    TEST_GROUP_KEY,
+)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test whose log records or logged exceptions show a token or key."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus")
+    yield
+    for record in caplog.get_records("call") + caplog.get_records("setup"):
+        text = record.getMessage() + (record.exc_text or "")
+        if record.exc_info and record.exc_info[1] is not None:
+            text += repr(record.exc_info[1]) + str(record.exc_info[1])
+        for secret in SECRETS:
+            assert secret not in text, f"a secret reached the log: {record.name}"
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncIterator[PushoverSimulator]:
+    """Run the Pushover simulator on loopback for one test."""
+    simulator = PushoverSimulator()
+    await simulator.start(host="127.0.0.1", port=0)
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+def api_base_url(simulator: PushoverSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the integration at the simulator."""
+    monkeypatch.setenv(ENV_API_BASE_URL, simulator.base_url)
+    return simulator.base_url
+
+
+@pytest.fixture
+def config_entry() -> MockConfigEntry:
+    """An entry for the simulator's test application and user."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Pushover",
+        data={
+            CONF_NAME: "Pushover",
+            CONF_API_TOKEN: TEST_APP_TOKEN,
+            CONF_USER_KEY: TEST_USER_KEY,
+        },
+        unique_id=token_unique_id(TEST_APP_TOKEN),
+    )
+
+
+@pytest.fixture
+async def loaded_entry(
+    hass: HomeAssistant, config_entry: MockConfigEntry, api_base_url: str
+) -> MockConfigEntry:
+    """Set up the entry against the simulator."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry

@@ -1,0 +1,211 @@
+"""The Pushover client over real HTTP against the simulator."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from custom_components.pushover_plus.api import (
+    Attachment,
+    Limits,
+    Message,
+    PushoverAuthenticationError,
+    PushoverClient,
+    PushoverInvalidRequestError,
+    PushoverQuotaExceededError,
+    PushoverTemporaryError,
+)
+from pushover_simulator import (
+    TEST_APP_TOKEN,
+    TEST_DEVICES,
+    TEST_GROUP_KEY,
+    TEST_USER_KEY,
+    PushoverSimulator,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\1" * 100
+
+
+@pytest.fixture
+async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session, like Home Assistant's shared one."""
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def client(
+    session: aiohttp.ClientSession, simulator: PushoverSimulator
+) -> PushoverClient:
+    """A client for the simulator's test application."""
+    return PushoverClient(session, TEST_APP_TOKEN, base_url=simulator.base_url)
+
+
+async def test_send_reports_request_and_limits(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """An accepted message gives its request id and the quota headers."""
+    seen: list[Limits] = []
+    client.on_limits = seen.append
+
+    result = await client.send([TEST_USER_KEY], Message(message="Hi"))
+
+    assert result.request_id == simulator.messages[-1].request
+    assert result.receipt is None
+    assert result.limits is not None
+    assert result.limits.remaining == simulator.remaining
+    assert seen == [result.limits]
+
+
+async def test_base64_attachment(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """An attachment can travel as base64 in a form body."""
+    message = Message(
+        message="Motion", attachment=Attachment(PNG, "image/png", "motion.png")
+    )
+
+    await client.send([TEST_USER_KEY], message, attachment_encoding="base64")
+
+    received = simulator.messages[-1]
+    assert received.attachment == PNG
+    assert received.attachment_type == "image/png"
+
+
+async def test_validate_user_and_group(client: PushoverClient) -> None:
+    """Validation lists a user's devices and tells a group apart."""
+    user = await client.validate_user(TEST_USER_KEY)
+    group = await client.validate_user(TEST_GROUP_KEY)
+
+    assert user.devices == list(TEST_DEVICES)
+    assert not user.is_group
+    assert user.licenses
+    assert group.is_group
+
+
+async def test_validate_unknown_device(client: PushoverClient) -> None:
+    """A device that is not the user's is refused with Pushover's flag."""
+    with pytest.raises(PushoverInvalidRequestError) as err:
+        await client.validate_user(TEST_USER_KEY, "toaster")
+
+    assert err.value.fields.get("device") == "invalid"
+    assert err.value.request_id
+
+
+async def test_limits_and_sounds(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """The quota and the sounds are read from their endpoints."""
+    limits = await client.limits()
+    sounds = await client.sounds()
+
+    assert limits.remaining == simulator.remaining
+    assert limits.reset > datetime.now(UTC)
+    assert "siren" in sounds
+
+
+async def test_receipt_lifecycle(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """An emergency's receipt can be read, acknowledged and cancelled."""
+    emergency = Message(
+        message="Fire", priority=2, retry=30, expire=300, tags=("fire",)
+    )
+    first = await client.send([TEST_USER_KEY], emergency)
+    second = await client.send([TEST_USER_KEY], emergency)
+    assert first.receipt is not None
+    assert second.receipt is not None
+
+    await simulator.acknowledge(first.receipt)
+    status = await client.receipt(first.receipt)
+    assert status.acknowledged
+    assert status.acknowledged_by == TEST_USER_KEY
+    assert status.acknowledged_by_device == TEST_DEVICES[0]
+    assert status.acknowledged_at is not None
+    assert not status.expired
+
+    assert await client.cancel_by_tag("fire") == 1
+    await client.cancel_receipt(second.receipt)
+
+
+async def test_unknown_receipt(client: PushoverClient) -> None:
+    """A receipt Pushover does not know is an invalid request."""
+    with pytest.raises(PushoverInvalidRequestError):
+        await client.receipt("r" * 30)
+
+
+async def test_rejected_token(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """A refused token is an authentication error that does not show it."""
+    simulator.faults.reject_token = True
+
+    with pytest.raises(PushoverAuthenticationError) as err:
+        await client.limits()
+
+    assert TEST_APP_TOKEN not in str(err.value)
+    assert TEST_APP_TOKEN not in repr(client)
+
+
+async def test_quota_exhausted(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """A 429 carries the reset time from the headers."""
+    simulator.set_remaining(0)
+
+    with pytest.raises(PushoverQuotaExceededError) as err:
+        await client.send([TEST_USER_KEY], Message(message="Hi"))
+
+    assert err.value.reset is not None
+
+
+@pytest.mark.parametrize(
+    ("fault", "value"),
+    [
+        ("fail_next", 1),
+        ("drop_next", 1),
+        ("malformed_next", 1),
+    ],
+)
+async def test_temporary_failures(
+    client: PushoverClient, simulator: PushoverSimulator, fault: str, value: int
+) -> None:
+    """5xx, a dropped connection and broken JSON are temporary errors."""
+    setattr(simulator.faults, fault, value)
+
+    with pytest.raises(PushoverTemporaryError):
+        await client.send([TEST_USER_KEY], Message(message="Hi"))
+
+
+async def test_timeout(client: PushoverClient, simulator: PushoverSimulator) -> None:
+    """No answer within the timeout is a temporary error."""
+    simulator.faults.delay = 1.0
+    client._timeout = aiohttp.ClientTimeout(total=0.1)
+
+    with pytest.raises(PushoverTemporaryError, match="in time"):
+        await client.limits()
+
+
+async def test_connection_refused(session: aiohttp.ClientSession) -> None:
+    """Nothing listening is a temporary error."""
+    client = PushoverClient(session, TEST_APP_TOKEN, base_url="http://127.0.0.1:9/1/")
+
+    with pytest.raises(PushoverTemporaryError, match="Cannot reach"):
+        await client.limits()
+
+
+async def test_at_most_two_requests_in_flight(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """However many sends run at once, Pushover sees two at a time."""
+    simulator.faults.delay = 0.05
+
+    await asyncio.gather(
+        *(client.send([TEST_USER_KEY], Message(message=f"{n}")) for n in range(10))
+    )
+
+    assert len(simulator.messages) == 10
+    assert simulator.max_concurrent_requests == 2
+    assert simulator.connections_opened <= 2

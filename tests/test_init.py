@@ -1,0 +1,90 @@
+"""Setting up, unloading and reloading a config entry."""
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pushover_plus.const import CONF_USER_KEY, DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from pushover_simulator import PushoverSimulator
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A loaded entry offers the entity and legacy actions; unload removes them."""
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("notify.pushover") is not None
+    assert hass.services.has_service("notify", "pushover")
+    assert hass.services.has_service(DOMAIN, "send_message")
+
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert loaded_entry.state is ConfigEntryState.NOT_LOADED
+    assert not hass.services.has_service("notify", "pushover")
+    assert hass.services.has_service(DOMAIN, "send_message")
+
+
+async def test_reload_keeps_one_legacy_action(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A reload replaces the legacy action instead of adding a second."""
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert len(loaded_entry.runtime_data.legacy_services) == 1
+    assert hass.services.has_service("notify", "pushover")
+
+
+async def test_invalid_token_starts_reauth(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    api_base_url: str,
+) -> None:
+    """A refused token fails setup with an auth error, which starts reauth."""
+    simulator.faults.reject_token = True
+    config_entry.add_to_hass(hass)
+
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_refused_primary_key_is_an_error(
+    hass: HomeAssistant, config_entry: MockConfigEntry, api_base_url: str
+) -> None:
+    """A primary key Pushover does not know cannot be fixed by retrying."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, CONF_USER_KEY: "u" * 30}
+    )
+
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert config_entry.reason is not None
+    assert "primary user or group key" in config_entry.reason
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_server_errors_retry_setup(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    api_base_url: str,
+    status: int,
+) -> None:
+    """A temporary failure makes Home Assistant retry the setup later."""
+    simulator.faults.fail_next = 1
+    simulator.faults.fail_status = status
+    config_entry.add_to_hass(hass)
+
+    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY

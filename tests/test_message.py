@@ -1,0 +1,508 @@
+"""Tests for the mapping from service data to a Pushover message."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+import json
+import logging
+from pathlib import Path
+import string
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+import homeassistant.util.dt as dt_util
+import pytest
+
+from custom_components.pushover_plus.api import Message
+from custom_components.pushover_plus.const import DOMAIN
+from custom_components.pushover_plus.message import (
+    MESSAGE_KEYS,
+    AttachmentSource,
+    SendDefaults,
+    build_message,
+)
+
+EN_JSON = (
+    Path(__file__).parent.parent
+    / "custom_components"
+    / "pushover_plus"
+    / "translations"
+    / "en.json"
+)
+EXCEPTIONS: dict[str, dict[str, str]] = json.loads(EN_JSON.read_text("utf-8"))[
+    "exceptions"
+]
+PRIORITY_NAMES = "lowest, low, normal, high, emergency"
+NOON_2024_UTC = 1704110400  # 2024-01-01T12:00:00Z
+
+
+def assert_error(
+    err: ServiceValidationError, key: str, placeholders: dict[str, str]
+) -> None:
+    """Check a validation error's key and placeholders, and that en.json has it.
+
+    The en.json text must use no placeholder the error does not give.
+    """
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key == key
+    assert err.translation_placeholders == placeholders
+    assert key in EXCEPTIONS, f"{key} has no entry in en.json"
+    used = {
+        name
+        for _, name, _, _ in string.Formatter().parse(EXCEPTIONS[key]["message"])
+        if name is not None
+    }
+    assert used <= placeholders.keys()
+
+
+def build(defaults: SendDefaults | None = None, **data: Any) -> Message:
+    """Build the message of a call that sends "Hello" with `data`."""
+    return build_message(
+        {"message": "Hello", **data}, defaults or SendDefaults()
+    ).message
+
+
+@pytest.fixture
+def berlin_time() -> Iterator[None]:
+    """Make Europe/Berlin (UTC+1 in January) the local time zone."""
+    previous = dt_util.get_default_time_zone()
+    dt_util.set_default_time_zone(ZoneInfo("Europe/Berlin"))
+    yield
+    dt_util.set_default_time_zone(previous)
+
+
+def test_only_a_message_leaves_every_other_field_empty() -> None:
+    """A bare message sets nothing else and names no attachment."""
+    request = build_message({"message": "Hello"}, SendDefaults())
+
+    assert request.message == Message(message="Hello")
+    assert request.attachment is None
+
+
+def test_text_fields_are_kept() -> None:
+    """Title, URL, URL title and callback URL pass through unchanged."""
+    message = build(
+        title="Door",
+        url="https://example.com/door",
+        url_title="Open camera",
+        callback_url="https://example.com/ack",
+    )
+
+    assert message.title == "Door"
+    assert message.url == "https://example.com/door"
+    assert message.url_title == "Open camera"
+    assert message.callback == "https://example.com/ack"
+
+
+@pytest.mark.parametrize(
+    ("data", "devices"),
+    [
+        ({"device": ["phone", "tablet"]}, ("phone", "tablet")),
+        ({"device": "phone, tablet,"}, ("phone", "tablet")),
+        ({"target": ["phone"]}, ("phone",)),
+        ({"device": "phone", "target": ["tablet", "phone"]}, ("phone", "tablet")),
+        ({"device": ""}, ()),
+    ],
+)
+def test_devices(data: dict[str, Any], devices: tuple[str, ...]) -> None:
+    """Device names come from `device` and `target`, once each, in order."""
+    assert build(**data).devices == devices
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, True),
+        (1, True),
+        ("true", True),
+        ("ON", True),
+        ("yes", True),
+        (False, False),
+        (0, False),
+        ("off", False),
+        ("0", False),
+        ("No", False),
+    ],
+)
+@pytest.mark.parametrize("key", ["html", "monospace"])
+def test_format_flags(key: str, value: Any, expected: bool) -> None:
+    """The flags html and monospace take booleans, 0/1 and on/off words."""
+    assert getattr(build(**{key: value}), key) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (-2, -2),
+        (-1, -1),
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (1.0, 1),
+        ("-2", -2),
+        (" 1 ", 1),
+        ("lowest", -2),
+        ("LOW", -1),
+        ("Normal", 0),
+        ("high", 1),
+        ("Emergency", 2),
+    ],
+)
+def test_priority(value: object, expected: int) -> None:
+    """Priority takes -2..2 as numbers or text, or a name in any case."""
+    assert build(priority=value).priority == expected
+
+
+def test_default_priority_fills_a_missing_priority() -> None:
+    """The entry's default priority applies only when the call sets none."""
+    defaults = SendDefaults(priority=1)
+
+    assert build(defaults).priority == 1
+    assert build(defaults, priority="low").priority == -1
+
+
+def test_emergency_keeps_retry_and_expire() -> None:
+    """An emergency message sends the call's retry and expire."""
+    message = build(priority=2, retry="45", expire=600)
+
+    assert (message.retry, message.expire) == (45, 600)
+
+
+def test_emergency_takes_missing_retry_and_expire_from_defaults() -> None:
+    """Options fill retry and expire that an emergency call leaves out."""
+    defaults = SendDefaults(retry=90, expire=1200)
+
+    message = build(defaults, priority="emergency", retry=30)
+
+    assert (message.retry, message.expire) == (30, 1200)
+    assert build(defaults, priority=2).retry == 90
+
+
+def test_default_emergency_priority_gets_default_retry_and_expire() -> None:
+    """An entry whose default priority is emergency sends its retry and expire."""
+    message = build(SendDefaults(priority=2, retry=120, expire=900))
+
+    assert (message.priority, message.retry, message.expire) == (2, 120, 900)
+
+
+def test_retry_and_expire_are_dropped_below_emergency() -> None:
+    """Pushover reads retry and expire only for priority 2."""
+    message = build(priority=1, retry=60, expire=600)
+
+    assert (message.retry, message.expire) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "tags"),
+    [(["door", "night"], ("door", "night")), ("door, night", ("door", "night"))],
+)
+def test_tags(value: object, tags: tuple[str, ...]) -> None:
+    """Tags are a list or comma-joined text."""
+    assert build(tags=value).tags == tags
+
+
+@pytest.mark.parametrize(
+    ("data", "sound"),
+    [
+        ({}, "siren"),
+        ({"sound": ""}, "siren"),
+        ({"sound": "tugboat"}, "tugboat"),
+    ],
+)
+def test_sound_falls_back_to_default(data: dict[str, Any], sound: str) -> None:
+    """The call's sound wins; the entry's default sound fills a missing one."""
+    assert build(SendDefaults(sound="siren"), **data).sound == sound
+
+
+@pytest.mark.usefixtures("berlin_time")
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (NOON_2024_UTC, NOON_2024_UTC),
+        (NOON_2024_UTC + 0.9, NOON_2024_UTC),
+        (str(NOON_2024_UTC), NOON_2024_UTC),
+        (datetime(2024, 1, 1, 12, tzinfo=UTC), NOON_2024_UTC),
+        (datetime(2024, 1, 1, 14, tzinfo=timezone(timedelta(hours=2))), NOON_2024_UTC),
+        (datetime(2024, 1, 1, 13), NOON_2024_UTC),  # noqa: DTZ001 - local time
+        (date(2024, 1, 1), NOON_2024_UTC - 13 * 3600),  # local midnight
+        ("2024-01-01T12:00:00+00:00", NOON_2024_UTC),
+        ("2024-01-01 13:00:00", NOON_2024_UTC),
+    ],
+)
+def test_timestamp(value: object, expected: int) -> None:
+    """Timestamps become Unix seconds; naive times and dates are local."""
+    assert build(timestamp=value).timestamp == expected
+
+
+@pytest.mark.parametrize(("value", "ttl"), [(3600, 3600), ("60", 60), (30.0, 30)])
+def test_ttl(value: object, ttl: int) -> None:
+    """The time to live is a whole number of seconds."""
+    assert build(ttl=value).ttl == ttl
+
+
+@pytest.mark.parametrize(
+    ("key", "location"),
+    [
+        ("attachment", "/media/door.jpg"),
+        ("attachment_url", "https://example.com/door.jpg"),
+        ("attachment_entity", "camera.front_door"),
+    ],
+)
+def test_attachment_source(key: str, location: str) -> None:
+    """Each attachment key names its kind of source."""
+    request = build_message({"message": "Hello", key: location}, SendDefaults())
+
+    assert request.attachment == AttachmentSource(kind=key, location=location)
+
+
+def test_long_message_is_cut_with_ellipsis(caplog: pytest.LogCaptureFixture) -> None:
+    """Text over 1024 characters is cut to 1024, ending in an ellipsis."""
+    text = "".join(str(index % 10) for index in range(1500))
+
+    message = build_message({"message": text}, SendDefaults()).message
+
+    assert message.message == text[:1023] + "…"
+    assert len(message.message) == 1024
+    assert any(
+        record.levelno == logging.WARNING and "1500" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_message_of_1024_characters_is_kept(caplog: pytest.LogCaptureFixture) -> None:
+    """Text at the limit is sent whole, without a warning."""
+    text = "x" * 1024
+
+    assert build_message({"message": text}, SendDefaults()).message.message == text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def _case(
+    data: dict[Any, Any], key: str, placeholders: dict[str, str] | None = None
+) -> Any:
+    return pytest.param(data, key, placeholders or {})
+
+
+def _type(field: str, expected: str) -> dict[str, str]:
+    return {"field": field, "expected": expected}
+
+
+INVALID_CASES = {
+    "empty message": _case({"message": ""}, "message_empty"),
+    "blank message": _case({"message": " \n\t"}, "message_empty"),
+    "message not text": _case({"message": 5}, "invalid_type", _type("message", "text")),
+    "message None": _case({"message": None}, "invalid_type", _type("message", "text")),
+    "title 251": _case(
+        {"title": "t" * 251}, "title_too_long", {"limit": "250", "length": "251"}
+    ),
+    "url 513": _case(
+        {"url": "u" * 513}, "url_too_long", {"limit": "512", "length": "513"}
+    ),
+    "url_title 101": _case(
+        {"url_title": "u" * 101},
+        "url_title_too_long",
+        {"limit": "100", "length": "101"},
+    ),
+    "device 26 chars": _case(
+        {"device": "d" * 26},
+        "device_name_invalid",
+        {"device": "d" * 26, "limit": "25"},
+    ),
+    "device with space": _case(
+        {"device": ["my phone"]},
+        "device_name_invalid",
+        {"device": "my phone", "limit": "25"},
+    ),
+    "device with slash": _case(
+        {"device": "a/b"}, "device_name_invalid", {"device": "a/b", "limit": "25"}
+    ),
+    "device not ascii": _case(
+        {"device": "téléphone"},
+        "device_name_invalid",
+        {"device": "téléphone", "limit": "25"},
+    ),
+    "bad target": _case(
+        {"target": ["phone", "bad name"]},
+        "device_name_invalid",
+        {"device": "bad name", "limit": "25"},
+    ),
+    "device not names": _case(
+        {"device": 5}, "invalid_type", _type("device", "a list of names")
+    ),
+    "html and monospace": _case(
+        {"html": True, "monospace": "on"}, "html_with_monospace"
+    ),
+    "ttl 0": _case({"ttl": 0}, "ttl_not_positive", {"value": "0"}),
+    "ttl -5": _case({"ttl": -5}, "ttl_not_positive", {"value": "-5"}),
+    "ttl text": _case({"ttl": "abc"}, "invalid_type", _type("ttl", "a whole number")),
+    "ttl fraction": _case({"ttl": 1.5}, "invalid_type", _type("ttl", "a whole number")),
+    "ttl double minus": _case(
+        {"ttl": "--5"}, "invalid_type", _type("ttl", "a whole number")
+    ),
+    "ttl superscript": _case(
+        {"ttl": "²"}, "invalid_type", _type("ttl", "a whole number")
+    ),
+    "priority 3": _case(
+        {"priority": 3}, "priority_invalid", {"value": "3", "names": PRIORITY_NAMES}
+    ),
+    "priority -3": _case(
+        {"priority": -3}, "priority_invalid", {"value": "-3", "names": PRIORITY_NAMES}
+    ),
+    "priority urgent": _case(
+        {"priority": "urgent"},
+        "priority_invalid",
+        {"value": "urgent", "names": PRIORITY_NAMES},
+    ),
+    "priority True": _case(
+        {"priority": True},
+        "priority_invalid",
+        {"value": "True", "names": PRIORITY_NAMES},
+    ),
+    "priority 1.5": _case(
+        {"priority": 1.5},
+        "priority_invalid",
+        {"value": "1.5", "names": PRIORITY_NAMES},
+    ),
+    "priority --1": _case(
+        {"priority": "--1"},
+        "priority_invalid",
+        {"value": "--1", "names": PRIORITY_NAMES},
+    ),
+    "retry 29": _case(
+        {"priority": 2, "retry": 29}, "retry_too_short", {"value": "29", "limit": "30"}
+    ),
+    "retry 29 below emergency": _case(
+        {"retry": 29}, "retry_too_short", {"value": "29", "limit": "30"}
+    ),
+    "retry text": _case(
+        {"retry": "abc"}, "invalid_type", _type("retry", "a whole number")
+    ),
+    "expire 10801": _case(
+        {"priority": 2, "expire": 10801},
+        "expire_out_of_range",
+        {"value": "10801", "limit": "10800"},
+    ),
+    "expire 0": _case(
+        {"expire": 0}, "expire_out_of_range", {"value": "0", "limit": "10800"}
+    ),
+    "callback ftp": _case(
+        {"callback_url": "ftp://x"}, "callback_url_invalid", {"url": "ftp://x"}
+    ),
+    "callback not a url": _case(
+        {"callback_url": "not a url"}, "callback_url_invalid", {"url": "not a url"}
+    ),
+    "callback unparsable": _case(
+        {"callback_url": "http://[bad"},
+        "callback_url_invalid",
+        {"url": "http://[bad"},
+    ),
+    "callback not text": _case(
+        {"callback_url": 5}, "invalid_type", _type("callback_url", "a URL")
+    ),
+    "timestamp word": _case(
+        {"timestamp": "yesterday"}, "timestamp_invalid", {"value": "yesterday"}
+    ),
+    "timestamp list": _case({"timestamp": [1]}, "timestamp_invalid", {"value": "[1]"}),
+    "timestamp True": _case(
+        {"timestamp": True}, "timestamp_invalid", {"value": "True"}
+    ),
+    "timestamp month 13": _case(
+        {"timestamp": "2024-13-45 10:00"},
+        "timestamp_invalid",
+        {"value": "2024-13-45 10:00"},
+    ),
+    "timestamp nan": _case(
+        {"timestamp": float("nan")}, "timestamp_invalid", {"value": "nan"}
+    ),
+    "timestamp superscript": _case(
+        {"timestamp": "²"}, "timestamp_invalid", {"value": "²"}
+    ),
+    "tags number": _case({"tags": 5}, "invalid_type", _type("tags", "a list of names")),
+    "tags of numbers": _case(
+        {"tags": [1, 2]}, "invalid_type", _type("tags", "a list of names")
+    ),
+    "unknown key": _case(
+        {"colour": "red"},
+        "unknown_data_key",
+        {"keys": "colour", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+    ),
+    "unknown keys not text": _case(
+        {1: "x", "b": 2},
+        "unknown_data_key",
+        {"keys": "1, b", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+    ),
+    "title number": _case({"title": 5}, "invalid_type", _type("title", "text")),
+    "url list": _case({"url": ["a"]}, "invalid_type", _type("url", "text")),
+    "sound number": _case({"sound": 3}, "invalid_type", _type("sound", "text")),
+    "html maybe": _case(
+        {"html": "maybe"}, "invalid_type", _type("html", "true or false")
+    ),
+    "monospace 2": _case(
+        {"monospace": 2}, "invalid_type", _type("monospace", "true or false")
+    ),
+    "file and url": _case(
+        {"attachment": "/a.png", "attachment_url": "https://x/a.png"},
+        "attachment_conflict",
+        {"keys": "attachment, attachment_url"},
+    ),
+    "three sources": _case(
+        {
+            "attachment": "/a.png",
+            "attachment_url": "https://x/a.png",
+            "attachment_entity": "camera.x",
+        },
+        "attachment_conflict",
+        {"keys": "attachment, attachment_url, attachment_entity"},
+    ),
+    "attachment number": _case(
+        {"attachment": 5}, "invalid_type", _type("attachment", "text")
+    ),
+    "attachment entity list": _case(
+        {"attachment_entity": ["camera.x"]},
+        "invalid_type",
+        _type("attachment_entity", "text"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "placeholders"),
+    INVALID_CASES.values(),
+    ids=INVALID_CASES.keys(),
+)
+def test_invalid_data(
+    data: dict[Any, Any], key: str, placeholders: dict[str, str]
+) -> None:
+    """Each invalid field raises its translated error with its placeholders."""
+    with pytest.raises(ServiceValidationError) as caught:
+        build_message({"message": "Hello", **data}, SendDefaults())
+
+    assert_error(caught.value, key, placeholders)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (
+            {"title": "t" * 251},
+            "The title has 251 characters; Pushover allows at most 250",
+        ),
+        ({"url": "u" * 513}, "The url has 513 characters; Pushover allows at most 512"),
+        (
+            {"url_title": "u" * 101},
+            "The url_title has 101 characters; Pushover allows at most 100",
+        ),
+    ],
+)
+async def test_error_is_rendered_from_translation(
+    hass: HomeAssistant, data: dict[str, str], text: str
+) -> None:
+    """Home Assistant shows the English text with the limit filled in."""
+    assert await async_setup_component(hass, DOMAIN, {})
+
+    with pytest.raises(ServiceValidationError) as caught:
+        build_message({"message": "Hello", **data}, SendDefaults())
+
+    assert str(caught.value) == text

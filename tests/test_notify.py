@@ -1,0 +1,201 @@
+"""The notify entity and the legacy `notify.<name>` action."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pushover_plus.const import (
+    CONF_DEVICES,
+    CONF_USER_KEY,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pushover_simulator import (
+    TEST_APP_TOKEN,
+    TEST_SECOND_USER_KEY,
+    TEST_USER_KEY,
+    PushoverSimulator,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
+async def test_entity_sends_message_and_title(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """`notify.send_message` sends to the entity's recipient and records it."""
+    assert hass.states.get("notify.pushover").state == STATE_UNKNOWN  # type: ignore[union-attr]
+
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {"entity_id": "notify.pushover", "message": "Hello", "title": "Hi"},
+        blocking=True,
+    )
+
+    received = simulator.messages[-1]
+    assert (received.users, received.message, received.title) == (
+        [TEST_USER_KEY],
+        "Hello",
+        "Hi",
+    )
+    assert hass.states.get("notify.pushover").state != STATE_UNKNOWN  # type: ignore[union-attr]
+
+
+async def test_action_records_on_entity(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A send through `pushover_plus.send_message` updates the entity too."""
+    await hass.services.async_call(
+        DOMAIN, "send_message", {"message": "Hello"}, blocking=True
+    )
+
+    assert hass.states.get("notify.pushover").state != STATE_UNKNOWN  # type: ignore[union-attr]
+
+
+async def test_entity_and_device(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The primary recipient is a service device with one notify entity."""
+    entity = entity_registry.async_get("notify.pushover")
+    assert entity is not None
+    assert entity.unique_id == f"{loaded_entry.entry_id}_primary_message"
+    device = device_registry.async_get(entity.device_id or "")
+    assert device is not None
+    assert device.name == "Pushover"
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+
+
+async def test_legacy_action_accepts_builtin_data(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    tmp_path: Path,
+) -> None:
+    """Service data written for the built-in integration works unchanged."""
+    picture = tmp_path / "snapshot.png"
+    picture.write_bytes(PNG)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    data: dict[str, Any] = {
+        "url": "https://example.com",
+        "url_title": "Example",
+        "priority": 2,
+        "retry": 30,
+        "expire": 300,
+        "callback_url": "https://example.com/callback",
+        "timestamp": 1_800_000_000,
+        "sound": "pianobar",
+        "html": 1,
+        "ttl": 60,
+        "tags": "door",
+        "attachment": str(picture),
+    }
+
+    await hass.services.async_call(
+        "notify",
+        "pushover",
+        {"message": "Door", "title": "Home", "target": ["phone"], "data": data},
+        blocking=True,
+    )
+
+    received = simulator.messages[-1]
+    assert received.devices == ["phone"]
+    assert (received.message, received.title) == ("Door", "Home")
+    assert (received.url, received.url_title) == ("https://example.com", "Example")
+    assert (received.priority, received.retry, received.expire) == (2, 30, 300)
+    assert received.callback == "https://example.com/callback"
+    assert received.timestamp == 1_800_000_000
+    assert received.sound == "pianobar"
+    assert received.html
+    assert received.ttl == 60
+    assert received.tags == ["door"]
+    assert received.attachment == PNG
+
+
+async def test_legacy_action_accepts_our_keys(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Monospace and device work in a legacy action's data too."""
+    await hass.services.async_call(
+        "notify",
+        "pushover",
+        {"message": "ok", "data": {"monospace": True, "device": "tablet"}},
+        blocking=True,
+    )
+
+    received = simulator.messages[-1]
+    assert received.monospace
+    assert received.devices == ["tablet"]
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"colour": "red"}, "unknown_data_key"),
+        ({"message": "twice"}, "unknown_data_key"),
+    ],
+)
+async def test_legacy_action_refuses_bad_data(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    data: Any,
+    key: str,
+) -> None:
+    """Data that means nothing is refused, naming the allowed keys."""
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "notify", "pushover", {"message": "x", "data": data}, blocking=True
+        )
+
+    assert err.value.translation_key == key
+    assert simulator.messages == []
+
+
+async def test_recipient_subentry_gets_entity_and_legacy_action(
+    hass: HomeAssistant, api_base_url: str, simulator: PushoverSimulator
+) -> None:
+    """Each recipient has its own entity and `notify.<name>` action."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Pushover",
+        data={
+            "name": "Pushover",
+            "api_token": TEST_APP_TOKEN,
+            CONF_USER_KEY: TEST_USER_KEY,
+        },
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Alex",
+                data={CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: ["laptop"]},
+                unique_id=None,
+            )
+        ],
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    await hass.services.async_call("notify", "alex", {"message": "A"}, blocking=True)
+    await hass.services.async_call(
+        "notify",
+        "send_message",
+        {"entity_id": "notify.alex", "message": "B"},
+        blocking=True,
+    )
+
+    assert [(m.users, m.devices, m.message) for m in simulator.messages] == [
+        ([TEST_SECOND_USER_KEY], ["laptop"], "A"),
+        ([TEST_SECOND_USER_KEY], ["laptop"], "B"),
+    ]

@@ -1,0 +1,333 @@
+"""`pushover_plus.send_message` end to end against the simulator."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.pushover_plus.const import (
+    CONF_DEVICES,
+    CONF_EXPIRE,
+    CONF_PRIORITY,
+    CONF_RETRY,
+    CONF_SOUND,
+    CONF_USER_KEY,
+    DOMAIN,
+    SUBENTRY_RECIPIENT,
+)
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from pushover_simulator import (
+    TEST_GROUP_KEY,
+    TEST_SECOND_USER_KEY,
+    TEST_USER_KEY,
+    PushoverSimulator,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    """Call the action and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN, "send_message", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def test_every_field_reaches_pushover(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Each field arrives under its Pushover name, with its value."""
+    response = await send(
+        hass,
+        message="<b>Door</b> open",
+        title="Front door",
+        device=["phone", "tablet"],
+        html=True,
+        priority="emergency",
+        retry=45,
+        expire=600,
+        callback_url="https://example.com/acknowledged",
+        tags=["door", "alarm"],
+        sound="siren",
+        timestamp="2026-11-26T12:00:00+00:00",
+        url="https://example.com/door",
+        url_title="Camera",
+    )
+
+    received = simulator.messages[-1]
+    assert received.users == [TEST_USER_KEY]
+    assert received.message == "<b>Door</b> open"
+    assert received.title == "Front door"
+    assert received.devices == ["phone", "tablet"]
+    assert received.html
+    assert not received.monospace
+    assert (received.priority, received.retry, received.expire) == (2, 45, 600)
+    assert received.callback == "https://example.com/acknowledged"
+    assert received.tags == ["door", "alarm"]
+    assert received.sound == "siren"
+    assert received.timestamp == int(datetime(2026, 11, 26, 12, tzinfo=UTC).timestamp())
+    assert received.url == "https://example.com/door"
+    assert received.url_title == "Camera"
+    assert response["request_id"] == received.request
+    assert response["receipt"] == received.receipt
+    assert received.receipt is not None
+    assert response["deliveries"] == [
+        {
+            "recipients": ["Pushover"],
+            "request_id": received.request,
+            "receipt": received.receipt,
+        }
+    ]
+
+
+async def test_monospace_and_ttl(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Monospace and a time to live are passed on; no receipt without emergency."""
+    response = await send(hass, message="12:00 ok", monospace=True, ttl=3600)
+
+    received = simulator.messages[-1]
+    assert received.monospace
+    assert received.ttl == 3600
+    assert received.priority == 0
+    assert response["receipt"] is None
+
+
+async def test_emergency_uses_option_defaults(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+) -> None:
+    """Options fill the sound, priority, devices and emergency timing."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={
+            CONF_DEVICES: ["watch"],
+            CONF_SOUND: "bugle",
+            CONF_PRIORITY: "emergency",
+            CONF_RETRY: 120.0,
+            CONF_EXPIRE: 1800.0,
+        },
+    )
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    await send(hass, message="Smoke")
+
+    received = simulator.messages[-1]
+    assert (received.priority, received.retry, received.expire) == (2, 120, 1800)
+    assert received.sound == "bugle"
+    assert received.devices == ["watch"]
+
+
+async def test_emergency_without_timing_uses_builtin_defaults(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Without options, an emergency repeats every 60 s for an hour."""
+    await send(hass, message="Water leak", priority=2)
+
+    received = simulator.messages[-1]
+    assert (received.retry, received.expire) == (60, 3600)
+
+
+@pytest.fixture
+def entry_with_recipients(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The test entry with a second user and a group as further recipients."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=config_entry.title,
+        data=config_entry.data,
+        unique_id=config_entry.unique_id,
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Alex",
+                data={CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: []},
+                unique_id=None,
+            ),
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Family",
+                data={CONF_USER_KEY: TEST_GROUP_KEY, CONF_DEVICES: []},
+                unique_id=None,
+            ),
+        ],
+    )
+
+
+async def test_recipients_share_one_call(
+    hass: HomeAssistant,
+    entry_with_recipients: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+) -> None:
+    """Recipients with the same devices go out in one API call."""
+    entry_with_recipients.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry_with_recipients.entry_id)
+    await hass.async_block_till_done()
+
+    response = await send(
+        hass, message="Dinner", recipients=["Pushover", "Alex", "Family"]
+    )
+
+    assert len(simulator.messages) == 1
+    assert simulator.messages[0].users == [
+        TEST_USER_KEY,
+        TEST_SECOND_USER_KEY,
+        TEST_GROUP_KEY,
+    ]
+    assert response["deliveries"][0]["recipients"] == ["Pushover", "Alex", "Family"]
+
+
+async def test_recipients_with_own_devices_get_own_call(
+    hass: HomeAssistant,
+    entry_with_recipients: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+) -> None:
+    """A recipient's default devices need a call of their own."""
+    entry_with_recipients.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry_with_recipients, options={CONF_DEVICES: ["phone"]}
+    )
+    await hass.config_entries.async_setup(entry_with_recipients.entry_id)
+    await hass.async_block_till_done()
+
+    response = await send(hass, message="Dinner", recipients=["Pushover", "Alex"])
+
+    assert [(m.users, m.devices) for m in simulator.messages] == [
+        ([TEST_USER_KEY], ["phone"]),
+        ([TEST_SECOND_USER_KEY], []),
+    ]
+    assert len(response["deliveries"]) == 2
+
+
+async def test_unknown_recipient_sends_nothing(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A recipient name the entry does not have is refused before sending."""
+    sent_before = len(simulator.requests)
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, message="Hi", recipients=["Nobody"])
+
+    assert err.value.translation_key == "unknown_recipient"
+    assert err.value.translation_placeholders == {
+        "recipient": "Nobody",
+        "known": "Pushover",
+    }
+    assert len(simulator.requests) == sent_before
+
+
+async def test_invalid_field_sends_nothing(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Validation happens before any request."""
+    sent_before = len(simulator.requests)
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, message="Hi", title="t" * 251)
+
+    assert err.value.translation_key == "title_too_long"
+    assert "250" in str(err.value)
+    assert len(simulator.requests) == sent_before
+
+
+async def test_long_message_is_cut(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A message over 1024 characters arrives cut to 1024."""
+    await send(hass, message="x" * 2000)
+
+    assert len(simulator.messages[-1].message) == 1024
+
+
+async def test_pushover_refusal_keeps_its_text(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A 4xx is reported with Pushover's own error text and request id."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, message="Hi", sound="no_such_sound")
+
+    assert err.value.translation_key == "send_rejected"
+    placeholders = err.value.translation_placeholders
+    assert placeholders is not None
+    assert "sound" in placeholders["errors"]
+    assert len(placeholders["request_id"]) == 36
+
+
+async def test_quota_exhausted(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A 429 says until when the quota is used up."""
+    simulator.set_remaining(0)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, message="Hi")
+
+    assert err.value.translation_key == "quota_exceeded"
+
+
+async def test_server_error(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A 5xx is reported as a connection problem."""
+    simulator.faults.fail_next = 1
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, message="Hi")
+
+    assert err.value.translation_key == "cannot_connect"
+
+
+async def test_refused_token_starts_reauth(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A token refused while sending starts the reauth flow."""
+    simulator.faults.reject_token = True
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, message="Hi")
+    await hass.async_block_till_done()
+
+    assert err.value.translation_key == "authentication_failed"
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_file_attachment_is_multipart(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    tmp_path: Path,
+) -> None:
+    """An allowed image file is uploaded as a multipart file part."""
+    picture = tmp_path / "snapshot.png"
+    picture.write_bytes(PNG)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+
+    await send(hass, message="Motion", attachment=str(picture))
+
+    received = simulator.messages[-1]
+    assert received.encoding == "multipart"
+    assert received.attachment == PNG
+    assert received.attachment_type == "image/png"
+    assert received.attachment_filename == "snapshot.png"
+
+
+async def test_entry_not_loaded(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """An unloaded entry is named in the error."""
+    await hass.config_entries.async_unload(loaded_entry.entry_id)
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, message="Hi", config_entry_id=loaded_entry.entry_id)
+
+    assert err.value.translation_key == "service_config_entry_not_loaded"
