@@ -3,6 +3,8 @@
 from collections.abc import AsyncIterator, Iterator
 import logging
 
+from homeassistant.const import CONF_API_TOKEN, CONF_NAME
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -12,8 +14,6 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     ENV_API_BASE_URL,
 )
-from homeassistant.const import CONF_API_TOKEN, CONF_NAME
-from homeassistant.core import HomeAssistant
 from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_GROUP_KEY,
@@ -68,7 +68,7 @@ def api_base_url(simulator: PushoverSimulator, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def config_entry() -> MockConfigEntry:
-    """An entry for the simulator's test application and user."""
+    """Return an entry for the simulator's test application and user."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Pushover",

@@ -30,7 +30,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\1" * 100
 
 @pytest.fixture
 async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
-    """A plain aiohttp session, like Home Assistant's shared one."""
+    """Open a plain aiohttp session, like Home Assistant's shared one."""
     async with aiohttp.ClientSession() as session:
         yield session
 
@@ -39,7 +39,7 @@ async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
 def client(
     session: aiohttp.ClientSession, simulator: PushoverSimulator
 ) -> PushoverClient:
-    """A client for the simulator's test application."""
+    """Return a client for the simulator's test application."""
     return PushoverClient(session, TEST_APP_TOKEN, base_url=simulator.base_url)
 
 

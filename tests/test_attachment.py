@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 import socket
 import sys
+import threading
 from types import ModuleType
 from unittest.mock import patch
 
@@ -66,6 +67,26 @@ async def test_file_in_allowed_dir_loads(
     assert attachment == Attachment(PNG, "image/png", "door.png")
 
 
+async def test_allowed_path_is_checked_off_the_event_loop(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """is_allowed_path touches the disk, so it runs in the executor."""
+    path = allowed_dir / "door.png"
+    path.write_bytes(PNG)
+    is_allowed_path = hass.config.is_allowed_path
+    threads: list[int] = []
+
+    def spy(location: str) -> bool:
+        threads.append(threading.get_ident())
+        return is_allowed_path(location)
+
+    with patch.object(hass.config, "is_allowed_path", spy):
+        await load(hass, "attachment", str(path))
+
+    assert threads
+    assert threading.get_ident() not in threads
+
+
 async def test_file_outside_allowed_dirs_is_refused(
     hass: HomeAssistant, allowed_dir: Path
 ) -> None:
@@ -95,6 +116,17 @@ async def test_missing_file_is_unreadable(
 ) -> None:
     """A file that does not exist in an allowed directory cannot be read."""
     location = str(allowed_dir / "missing.png")
+
+    err = await load_error(hass, "attachment", location)
+
+    assert_error(err, "attachment_unreadable", {"attachment": location})
+
+
+async def test_path_with_nul_is_unreadable(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """A path no file system accepts is refused, not a crash."""
+    location = f"{allowed_dir}/door\x00.png"
 
     err = await load_error(hass, "attachment", location)
 
@@ -163,15 +195,21 @@ async def _huge(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _moved(_request: web.Request) -> web.Response:
+    raise web.HTTPFound("http://127.0.0.1:1/elsewhere.png")
+
+
 @pytest.fixture
 async def image_server(
-    hass: HomeAssistant, socket_enabled: None
+    hass: HomeAssistant,
+    socket_enabled: None,
 ) -> AsyncIterator[str]:
     """Serve test pictures on loopback; return the allowlisted base URL."""
     app = web.Application()
     app.router.add_get("/door.png", _png)
     app.router.add_get("/notes.txt", _text)
     app.router.add_get("/huge.jpg", _huge)
+    app.router.add_get("/moved.png", _moved)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -211,6 +249,19 @@ async def test_url_not_found_fails(hass: HomeAssistant, image_server: str) -> No
     )
 
 
+async def test_url_redirect_is_not_followed(
+    hass: HomeAssistant, image_server: str
+) -> None:
+    """A redirect could lead off the allowlist, so it is not followed."""
+    url = f"{image_server}moved.png"
+
+    err = await load_error(hass, "attachment_url", url)
+
+    assert_error(
+        err, "attachment_download_failed", {"attachment": url, "reason": "HTTP 302"}
+    )
+
+
 async def test_url_over_limit_is_too_large(
     hass: HomeAssistant, image_server: str
 ) -> None:
@@ -225,18 +276,16 @@ async def test_url_over_limit_is_too_large(
 @pytest.mark.parametrize(
     "url", ["https://example.com/door.png", "http://127.0.0.1:1/door.png", "http://[x"]
 )
-async def test_url_off_the_allowlist_is_refused(
-    hass: HomeAssistant, image_server: str, url: str
-) -> None:
+@pytest.mark.usefixtures("image_server")
+async def test_url_off_the_allowlist_is_refused(hass: HomeAssistant, url: str) -> None:
     """Only URLs under allowlist_external_urls are fetched."""
     err = await load_error(hass, "attachment_url", url)
 
     assert_error(err, "attachment_url_not_allowed", {"attachment": url})
 
 
-async def test_url_connection_refused_fails(
-    hass: HomeAssistant, socket_enabled: None
-) -> None:
+@pytest.mark.usefixtures("socket_enabled")
+async def test_url_connection_refused_fails(hass: HomeAssistant) -> None:
     """A server that refuses the connection is a failed download."""
     with socket.socket() as probe:  # find a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -257,16 +306,11 @@ async def test_url_connection_refused_fails(
 
 
 @pytest.fixture
-def camera(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """Import the camera component, stubbing its requirement if it is missing.
+def camera() -> ModuleType:
+    """Import the camera component only in the tests that use it.
 
-    Camera needs PyTurboJPEG, which Home Assistant installs only when it sets
-    camera up; the test toolchain may lack it. Nothing here scales pictures.
+    Another test removes it from `sys.modules` to show images need no camera.
     """
-    if importlib.util.find_spec("turbojpeg") is None:
-        stub = ModuleType("turbojpeg")
-        stub.TurboJPEG = object  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "turbojpeg", stub)
     return importlib.import_module("homeassistant.components.camera")
 
 
@@ -337,4 +381,6 @@ async def test_oversize_picture_is_too_large(hass: HomeAssistant) -> None:
     with patch(IMAGE_GET_IMAGE, return_value=picture):
         err = await load_error(hass, "attachment_entity", "image.plan")
 
-    assert_error(err, "attachment_too_large", {"attachment": "image.plan", "limit": LIMIT})
+    assert_error(
+        err, "attachment_too_large", {"attachment": "image.plan", "limit": LIMIT}
+    )

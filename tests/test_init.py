@@ -1,11 +1,11 @@
 """Setting up, unloading and reloading a config entry."""
 
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pushover_plus.const import CONF_USER_KEY, DOMAIN
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.core import HomeAssistant
 from pushover_simulator import PushoverSimulator
 
 
@@ -13,7 +13,6 @@ async def test_setup_and_unload(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """A loaded entry offers the entity and legacy actions; unload removes them."""
-    assert loaded_entry.state is ConfigEntryState.LOADED
     assert hass.states.get("notify.pushover") is not None
     assert hass.services.has_service("notify", "pushover")
     assert hass.services.has_service(DOMAIN, "send_message")

@@ -3,6 +3,11 @@
 from pathlib import Path
 from typing import Any
 
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -12,11 +17,6 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_SECOND_USER_KEY,
@@ -71,7 +71,7 @@ async def test_entity_and_device(
     assert entity is not None
     assert entity.unique_id == f"{loaded_entry.entry_id}_primary_message"
     device = device_registry.async_get(entity.device_id or "")
-    assert device is not None
+    assert isinstance(device, dr.DeviceEntry)
     assert device.name == "Pushover"
     assert device.entry_type is dr.DeviceEntryType.SERVICE
 

@@ -4,6 +4,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -17,9 +20,6 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pushover_simulator import (
     TEST_GROUP_KEY,
     TEST_SECOND_USER_KEY,
@@ -140,7 +140,7 @@ async def test_emergency_without_timing_uses_builtin_defaults(
 
 @pytest.fixture
 def entry_with_recipients(config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The test entry with a second user and a group as further recipients."""
+    """Return the test entry with a second user and a group as recipients."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=config_entry.title,

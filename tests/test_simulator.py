@@ -55,7 +55,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def simulator(
-    socket_enabled: None,  # noqa: ARG001 - requested only to allow loopback sockets
+    socket_enabled: None,
     clock: FakeClock,
 ) -> AsyncIterator[PushoverSimulator]:
     """Run a simulator on a free loopback port for one test."""

@@ -46,7 +46,7 @@ async def _load_file(hass: HomeAssistant, location: str) -> Attachment:
     path = Path(location)
     try:
         content = await hass.async_add_executor_job(_read_capped, path)
-    except OSError as err:
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         raise invalid("attachment_unreadable", attachment=location) from err
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return Attachment(content=content, content_type=content_type, filename=path.name)
@@ -71,7 +71,10 @@ async def _load_url(hass: HomeAssistant, location: str) -> Attachment:
     session = async_get_clientsession(hass)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
     try:
-        async with session.get(location, timeout=timeout) as response:
+        # A redirect could lead off the allowlist: only the named URL is read.
+        async with session.get(
+            location, timeout=timeout, allow_redirects=False
+        ) as response:
             if response.status != 200:  # noqa: PLR2004
                 raise invalid(
                     "attachment_download_failed",

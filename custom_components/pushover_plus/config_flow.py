@@ -85,17 +85,18 @@ async def _validate(
     return {}, info
 
 
-def _credentials_schema(defaults: Mapping[str, Any], *, name: bool) -> probatio.Schema:
-    fields: dict[Any, Any] = {}
-    if name:
-        fields[
-            probatio.Required(CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_NAME))
-        ] = str
-    fields[probatio.Required(CONF_API_TOKEN)] = _PASSWORD
-    fields[
-        probatio.Required(CONF_USER_KEY, default=defaults.get(CONF_USER_KEY, ""))
-    ] = str
-    return probatio.Schema(fields)
+def _credentials_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
+    return probatio.Schema(
+        {
+            probatio.Required(
+                CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_NAME)
+            ): str,
+            probatio.Required(CONF_API_TOKEN): _PASSWORD,
+            probatio.Required(
+                CONF_USER_KEY, default=defaults.get(CONF_USER_KEY, "")
+            ): str,
+        }
+    )
 
 
 class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -135,7 +136,7 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="user",
-            data_schema=_credentials_schema(user_input or {}, name=True),
+            data_schema=_credentials_schema(user_input or {}),
             errors=errors,
         )
 
@@ -194,7 +195,7 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
         }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_credentials_schema(defaults, name=True),
+            data_schema=_credentials_schema(defaults),
             errors=errors,
         )
 
@@ -215,11 +216,21 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _validate_replacement(
         self, entry: PushoverConfigEntry, token: str, user_key: str
     ) -> dict[str, str]:
-        """Validate new credentials; refuse a token another entry already has."""
+        """Validate new credentials.
+
+        Refuse a token another entry already has, and a primary key that is
+        already one of the entry's other recipients.
+        """
         unique_id = token_unique_id(token)
         for other in self._async_current_entries(include_ignore=False):
             if other.entry_id != entry.entry_id and other.unique_id == unique_id:
                 return {CONF_API_TOKEN: "token_in_use"}
+        if any(
+            recipient.user_key == user_key
+            for recipient in recipients_of(entry)
+            if recipient.subentry_id is not None
+        ):
+            return {CONF_USER_KEY: "user_key_in_use"}
         errors, _ = await _validate(create_client(self.hass, token), user_key)
         return errors
 
