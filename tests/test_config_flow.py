@@ -402,10 +402,12 @@ async def test_reconfigure_changes_everything(
     assert loaded_entry.unique_id == token_unique_id(TEST_OTHER_APP_TOKEN)
     assert loaded_entry.state is ConfigEntryState.LOADED
     assert hass.services.has_service(Platform.NOTIFY, "office")
-    # One check by the flow, one by the reloaded entry's setup.
+    # One check by the flow; the reloaded entry checks and reads its quota.
     assert [request.path for request in simulator.requests] == [
-        "/1/users/validate.json"
-    ] * 2
+        "/1/users/validate.json",
+        "/1/users/validate.json",
+        "/1/apps/limits.json",
+    ]
 
 
 @pytest.mark.parametrize(

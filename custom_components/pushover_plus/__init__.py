@@ -19,13 +19,22 @@ from .api import (
     PushoverError,
     PushoverInvalidRequestError,
 )
+from .callback import async_setup_callback
 from .const import CONF_USER_KEY, DOMAIN
-from .data import PushoverConfigEntry, PushoverRuntimeData, create_client, recipients_of
+from .coordinator import LimitsCoordinator
+from .data import (
+    PushoverConfigEntry,
+    PushoverRuntimeData,
+    create_client,
+    recipient_name_of,
+    recipients_of,
+)
 from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
+from .receipts import ReceiptTracker
 from .sender import MessageSender
 from .services import async_setup_services
 
-PLATFORMS: Final = [Platform.NOTIFY]
+PLATFORMS: Final = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA: Final = cv.config_entry_only_config_schema(DOMAIN)
 
 # The legacy notify actions are loaded by discovery, which needs the YAML config.
@@ -40,7 +49,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
-    """Check the token and primary key, then set up the recipients."""
+    """Check the token and primary key; set up the send, limits and receipts paths."""
     client = create_client(hass, entry.data[CONF_API_TOKEN])
     try:
         await client.validate_user(entry.data[CONF_USER_KEY])
@@ -61,8 +70,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
             translation_placeholders={"error": str(err)},
         ) from err
 
+    limits = LimitsCoordinator(hass, entry, client)
+    await limits.async_config_entry_first_refresh()
+    client.on_limits = limits.async_set_limits
+    receipts = ReceiptTracker(hass, entry.entry_id, client, recipient_name_of(entry))
+    await receipts.async_load()
+    entry.async_on_unload(receipts.async_unload)
+    sender = MessageSender(
+        hass,
+        entry,
+        client,
+        limits=limits,
+        receipts=receipts,
+        callback_url=async_setup_callback(hass, entry, receipts),
+    )
     entry.runtime_data = PushoverRuntimeData(
-        client=client, sender=MessageSender(hass, entry, client)
+        client=client, sender=sender, limits=limits, receipts=receipts
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for recipient in recipients_of(entry):

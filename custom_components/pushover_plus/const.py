@@ -1,5 +1,6 @@
 """Constants for Pushover Plus: names, defaults and every Pushover API limit."""
 
+from datetime import timedelta
 import re
 from typing import Final
 
@@ -15,6 +16,8 @@ CONF_SOUND: Final = "sound"
 CONF_PRIORITY: Final = "priority"
 CONF_RETRY: Final = "retry"
 CONF_EXPIRE: Final = "expire"
+CONF_ACK_CALLBACK: Final = "acknowledgement_callback"
+CONF_WEBHOOK_ID: Final = "webhook_id"
 
 SUBENTRY_RECIPIENT: Final = "recipient"
 PRIMARY_RECIPIENT_ID: Final = "primary"
@@ -49,3 +52,18 @@ DEVICE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,25}")
 # Good-citizen rules for talking to Pushover.
 MAX_CONCURRENT_REQUESTS: Final = 2
 REQUEST_TIMEOUT_SECONDS: Final = 15
+
+# The limits path: a monthly quota needs no fast poll.
+LIMITS_POLL_INTERVAL: Final = timedelta(hours=1)
+LIMITS_RESET_GRACE: Final = timedelta(minutes=1)
+
+# The receipts path. Pushover asks for no poll faster than every 5 seconds.
+RECEIPT_POLL_MIN: Final = timedelta(seconds=5)
+RECEIPT_POLL_MAX: Final = timedelta(minutes=5)
+# A receipt is polled at a twelfth of its age: every 5 s in its first minute,
+# every 5 minutes once it is an hour old.
+RECEIPT_POLL_AGE_DIVISOR: Final = 12
+
+EVENT_ACKNOWLEDGED: Final = f"{DOMAIN}_acknowledged"
+EVENT_EXPIRED: Final = f"{DOMAIN}_expired"
+EVENT_CANCELLED: Final = f"{DOMAIN}_cancelled"

@@ -1,6 +1,7 @@
 """Runtime data of a config entry and the recipients it sends to."""
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 import os
 from typing import TYPE_CHECKING
@@ -33,6 +34,8 @@ from .message import SendDefaults
 if TYPE_CHECKING:
     from homeassistant.components.notify.legacy import BaseNotificationService
 
+    from .coordinator import LimitsCoordinator
+    from .receipts import ReceiptTracker
     from .sender import MessageSender
 
 type PushoverConfigEntry = ConfigEntry[PushoverRuntimeData]
@@ -54,10 +57,12 @@ def create_client(hass: HomeAssistant, token: str) -> PushoverClient:
 
 @dataclass(slots=True)
 class PushoverRuntimeData:
-    """What a loaded entry holds: its client, its sender and its legacy actions."""
+    """What a loaded entry holds: the three paths and the legacy actions."""
 
     client: PushoverClient
     sender: MessageSender
+    limits: LimitsCoordinator
+    receipts: ReceiptTracker
     legacy_services: list[BaseNotificationService] = field(default_factory=list)
 
 
@@ -104,3 +109,9 @@ def send_defaults_of(entry: PushoverConfigEntry) -> SendDefaults:
         retry=int(options.get(CONF_RETRY, DEFAULT_RETRY)),
         expire=int(options.get(CONF_EXPIRE, DEFAULT_EXPIRE)),
     )
+
+
+def recipient_name_of(entry: PushoverConfigEntry) -> Callable[[str], str]:
+    """Return a function naming a user key after its recipient, if it is one."""
+    names = {recipient.user_key: recipient.name for recipient in recipients_of(entry)}
+    return lambda user_key: names.get(user_key, user_key)

@@ -1,10 +1,12 @@
-"""Base entity: one service device per recipient."""
+"""Base entities: one service device per recipient, one for the application."""
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
 from .data import PushoverConfigEntry, Recipient
+
+PUSHOVER_URL = "https://pushover.net/"
 
 
 class PushoverRecipientEntity(Entity):
@@ -26,5 +28,26 @@ class PushoverRecipientEntity(Entity):
             manufacturer="Pushover",
             model="Recipient",
             name=recipient.name,
-            configuration_url="https://pushover.net/",
+            configuration_url=PUSHOVER_URL,
+        )
+
+
+class PushoverApplicationEntity(Entity):
+    """An entity of the application itself: its quota and its receipts."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, entry: PushoverConfigEntry) -> None:
+        """Attach the entity to the application's device."""
+        self.entry = entry
+        self._attr_unique_id = f"{entry.entry_id}_{self.entity_description.key}"
+        self._attr_device_info = DeviceInfo(
+            entry_type=DeviceEntryType.SERVICE,
+            identifiers={(DOMAIN, entry.entry_id)},
+            manufacturer="Pushover",
+            model="Application",
+            translation_key="application",
+            translation_placeholders={"name": entry.title},
+            configuration_url=f"{PUSHOVER_URL}apps",
         )

@@ -1,4 +1,8 @@
-"""The send path's last step: recipients in, Pushover calls out, errors mapped."""
+"""The send path's last step: recipients in, Pushover calls out, errors mapped.
+
+Emergency messages get the acknowledgement callback (unless the caller gave
+one) and are handed to the receipt tracker once Pushover accepts them.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -19,9 +23,11 @@ from .api import (
     SendResult,
 )
 from .attachment import async_load_attachment
-from .const import DOMAIN, MAX_KEYS_PER_MESSAGE
+from .const import DOMAIN, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
+from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, Recipient
 from .message import MessageRequest
+from .receipts import ReceiptTracker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,12 +50,22 @@ class MessageSender:
     """Sends validated messages for one config entry."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: PushoverConfigEntry, client: PushoverClient
+        self,
+        hass: HomeAssistant,
+        entry: PushoverConfigEntry,
+        client: PushoverClient,
+        *,
+        limits: LimitsCoordinator,
+        receipts: ReceiptTracker,
+        callback_url: str | None,
     ) -> None:
-        """Bind the sender to its entry and client."""
+        """Bind the sender to its entry, client, quota and receipt tracker."""
         self._hass = hass
         self._entry = entry
         self._client = client
+        self._limits = limits
+        self._receipts = receipts
+        self._callback_url = callback_url
 
     async def async_send(
         self, request: MessageRequest, recipients: Sequence[Recipient]
@@ -60,20 +76,33 @@ class MessageSender:
         takes up to 50 keys); a call that names devices overrides every
         recipient's default devices.
         """
+        self._limits.raise_if_exhausted()
         message = request.message
         if request.attachment is not None:
             attachment = await async_load_attachment(self._hass, request.attachment)
             message = replace(message, attachment=attachment)
+        our_callback = (
+            message.priority == PRIORITY_EMERGENCY
+            and message.callback is None
+            and self._callback_url is not None
+        )
+        if our_callback:
+            message = replace(message, callback=self._callback_url)
         deliveries = []
         for devices, group in _group_by_devices(message, recipients).items():
             for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False):
+                call = replace(message, devices=devices)
                 result = await self._send_call(
-                    [recipient.user_key for recipient in batch],
-                    replace(message, devices=devices),
+                    [recipient.user_key for recipient in batch], call
                 )
+                names = [recipient.name for recipient in batch]
+                if result.receipt is not None:
+                    await self._receipts.async_track(
+                        result.receipt, call, names, callback=our_callback
+                    )
                 deliveries.append(
                     Delivery(
-                        recipients=tuple(recipient.name for recipient in batch),
+                        recipients=tuple(names),
                         request_id=result.request_id,
                         receipt=result.receipt,
                     )
@@ -103,6 +132,7 @@ class MessageSender:
                 },
             ) from err
         except PushoverQuotaExceededError as err:
+            self._limits.async_set_exhausted(err.reset)
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="quota_exceeded",

@@ -18,7 +18,11 @@ from .data import PushoverConfigEntry, Recipient, recipients_of, send_defaults_o
 from .message import ATTR_MESSAGE, build_message, invalid
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
+SERVICE_CANCEL_RECEIPT: Final = "cancel_receipt"
+SERVICE_CANCEL_BY_TAG: Final = "cancel_by_tag"
 ATTR_RECIPIENTS: Final = "recipients"
+ATTR_RECEIPT: Final = "receipt"
+ATTR_TAG: Final = "tag"
 
 # Field types are checked by `build_message`, so that every send path gives
 # the same translated error for the same mistake.
@@ -29,6 +33,18 @@ SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
         probatio.Required(ATTR_MESSAGE): object,
     },
     extra=probatio.ALLOW_EXTRA,
+)
+CANCEL_RECEIPT_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        probatio.Required(ATTR_RECEIPT): cv.string,
+    }
+)
+CANCEL_BY_TAG_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        probatio.Required(ATTR_TAG): cv.string,
+    }
 )
 
 
@@ -42,13 +58,40 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=SEND_MESSAGE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CANCEL_RECEIPT,
+        _async_cancel_receipt,
+        schema=CANCEL_RECEIPT_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CANCEL_BY_TAG,
+        _async_cancel_by_tag,
+        schema=CANCEL_BY_TAG_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+def _entry_of(call: ServiceCall) -> PushoverConfigEntry:
+    return service.async_get_config_entry(
+        call.hass, DOMAIN, call.data.get(ATTR_CONFIG_ENTRY_ID)
+    )
+
+
+async def _async_cancel_receipt(call: ServiceCall) -> None:
+    await _entry_of(call).runtime_data.receipts.async_cancel(call.data[ATTR_RECEIPT])
+
+
+async def _async_cancel_by_tag(call: ServiceCall) -> ServiceResponse:
+    receipts = _entry_of(call).runtime_data.receipts
+    return {"cancelled": await receipts.async_cancel_by_tag(call.data[ATTR_TAG])}
 
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
+    entry = _entry_of(call)
     data: dict[str, Any] = dict(call.data)
-    entry: PushoverConfigEntry = service.async_get_config_entry(
-        call.hass, DOMAIN, data.pop(ATTR_CONFIG_ENTRY_ID, None)
-    )
+    data.pop(ATTR_CONFIG_ENTRY_ID, None)
     recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
     request = build_message(data, send_defaults_of(entry))
     deliveries = await entry.runtime_data.sender.async_send(request, recipients)

@@ -1,0 +1,115 @@
+"""The limits path: the monthly quota from polls and from every send's headers."""
+
+from datetime import datetime
+import logging
+from typing import override
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+import homeassistant.util.dt as dt_util
+
+from .api import Limits, PushoverAuthenticationError, PushoverClient, PushoverError
+from .const import DOMAIN, LIMITS_POLL_INTERVAL, LIMITS_RESET_GRACE
+from .data import PushoverConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class LimitsCoordinator(DataUpdateCoordinator[Limits]):
+    """Keeps the application's quota current.
+
+    A monthly quota changes only when messages are sent, and each send's
+    answer carries the quota in its headers, so a slow poll is enough: hourly,
+    and once more just after the monthly reset.
+    """
+
+    config_entry: PushoverConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: PushoverConfigEntry, client: PushoverClient
+    ) -> None:
+        """Poll `apps/limits.json` with the entry's client."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} limits",
+            update_interval=LIMITS_POLL_INTERVAL,
+        )
+        self._client = client
+
+    @override
+    async def _async_update_data(self) -> Limits:
+        try:
+            limits = await self._client.limits()
+        except PushoverAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="authentication_failed"
+            ) from err
+        except PushoverError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="limits_update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._follow(limits)
+        return limits
+
+    @callback
+    def async_set_limits(self, limits: Limits) -> None:
+        """Take the quota from a send's headers: no API call needed."""
+        self._follow(limits)
+        self.async_set_updated_data(limits)
+
+    @callback
+    def async_set_exhausted(self, reset: datetime | None) -> None:
+        """Record a 429: nothing is left until the reset."""
+        current = self.data
+        limit = current.limit if current else 0
+        reset = reset or (current.reset if current else None)
+        if reset is None:
+            return
+        self.async_set_limits(Limits(limit=limit, remaining=0, reset=reset))
+
+    @property
+    def exhausted_until(self) -> datetime | None:
+        """Return the reset time while the quota is used up, else None."""
+        limits = self.data
+        if limits is None or limits.remaining > 0 or limits.reset <= dt_util.utcnow():
+            return None
+        return limits.reset
+
+    def raise_if_exhausted(self) -> None:
+        """Fail fast, without calling Pushover, while the quota is used up."""
+        if (until := self.exhausted_until) is not None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="quota_exceeded",
+                translation_placeholders={"reset": until.isoformat()},
+            )
+
+    def _follow(self, limits: Limits) -> None:
+        """Poll again just after the reset, and keep the repair issue true."""
+        until_reset = limits.reset - dt_util.utcnow() + LIMITS_RESET_GRACE
+        self.update_interval = max(
+            min(LIMITS_POLL_INTERVAL, until_reset), LIMITS_RESET_GRACE
+        )
+        issue_id = f"quota_exhausted_{self.config_entry.entry_id}"
+        if limits.remaining > 0 or limits.reset <= dt_util.utcnow():
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="quota_exhausted",
+            translation_placeholders={
+                "name": self.config_entry.title,
+                "limit": str(limits.limit),
+                "reset": dt_util.as_local(limits.reset).strftime("%Y-%m-%d %H:%M"),
+            },
+        )

@@ -1,0 +1,171 @@
+"""Sensors: the monthly quota and the emergency messages of an application."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, override
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import Limits
+from .coordinator import LimitsCoordinator
+from .data import PushoverConfigEntry
+from .entity import PushoverApplicationEntity
+from .receipts import EmergencyState, ReceiptTracker
+
+PARALLEL_UPDATES = 0
+
+MESSAGES = "messages"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LimitsSensorDescription(SensorEntityDescription):
+    """A sensor read from the quota."""
+
+    value_fn: Callable[[Limits], int | datetime]
+
+
+LIMITS_SENSORS = (
+    LimitsSensorDescription(
+        key="messages_remaining",
+        translation_key="messages_remaining",
+        native_unit_of_measurement=MESSAGES,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda limits: limits.remaining,
+    ),
+    LimitsSensorDescription(
+        key="messages_used",
+        translation_key="messages_used",
+        native_unit_of_measurement=MESSAGES,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda limits: max(limits.limit - limits.remaining, 0),
+    ),
+    LimitsSensorDescription(
+        key="monthly_limit",
+        translation_key="monthly_limit",
+        native_unit_of_measurement=MESSAGES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda limits: limits.limit,
+    ),
+    LimitsSensorDescription(
+        key="quota_reset",
+        translation_key="quota_reset",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda limits: limits.reset,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: PushoverConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the quota and emergency sensors to the application's device."""
+    runtime = entry.runtime_data
+    async_add_entities(
+        [
+            *(
+                LimitsSensor(entry, runtime.limits, description)
+                for description in LIMITS_SENSORS
+            ),
+            LastEmergencySensor(entry, runtime.receipts),
+            OpenEmergenciesSensor(entry, runtime.receipts),
+        ]
+    )
+
+
+class LimitsSensor(
+    PushoverApplicationEntity, CoordinatorEntity[LimitsCoordinator], SensorEntity
+):
+    """One figure of the monthly quota."""
+
+    entity_description: LimitsSensorDescription
+
+    def __init__(
+        self,
+        entry: PushoverConfigEntry,
+        coordinator: LimitsCoordinator,
+        description: LimitsSensorDescription,
+    ) -> None:
+        """Read one figure from the limits coordinator."""
+        self.entity_description = description
+        CoordinatorEntity.__init__(self, coordinator)
+        PushoverApplicationEntity.__init__(self, entry)
+
+    @property
+    @override
+    def native_value(self) -> int | datetime:
+        """Return the figure."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class _EmergencySensor(PushoverApplicationEntity, SensorEntity):
+    """A sensor that follows the receipt tracker."""
+
+    def __init__(self, entry: PushoverConfigEntry, tracker: ReceiptTracker) -> None:
+        """Follow the entry's receipt tracker."""
+        super().__init__(entry)
+        self._tracker = tracker
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Update whenever a receipt changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self._tracker.async_add_listener(self.async_write_ha_state)
+        )
+
+
+class LastEmergencySensor(_EmergencySensor):
+    """The state of the latest emergency message, with its details."""
+
+    entity_description = SensorEntityDescription(
+        key="last_emergency",
+        translation_key="last_emergency",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in EmergencyState],
+    )
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """Return pending, acknowledged, expired or cancelled."""
+        last = self._tracker.last
+        return last.state.value if last else None
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the receipt, title, tags, who acknowledged and when."""
+        last = self._tracker.last
+        if last is None:
+            return None
+        details = last.event_data()
+        del details["state"]
+        return details
+
+
+class OpenEmergenciesSensor(_EmergencySensor):
+    """How many emergency messages wait for acknowledgement."""
+
+    entity_description = SensorEntityDescription(
+        key="open_emergencies",
+        translation_key="open_emergencies",
+        state_class=SensorStateClass.MEASUREMENT,
+    )
+
+    @property
+    @override
+    def native_value(self) -> int:
+        """Return the number of open emergency messages."""
+        return len(self._tracker.open)
