@@ -267,7 +267,7 @@ def read_style(
     return html, monospace, sound
 
 
-def parse_message(  # noqa: PLR0913 - every argument is a distinct input of a send
+def parse_message(
     fields: Mapping[str, str],
     upload: Upload | None,
     *,

@@ -23,6 +23,10 @@ _SHUTDOWN_TIMEOUT = 1.0
 _CALLBACK_TIMEOUT = 10.0
 
 
+def _current_time() -> float:
+    return time.time()
+
+
 class PushoverSimulator:
     """A Pushover API simulator served over real HTTP, its state kept in memory.
 
@@ -35,10 +39,16 @@ class PushoverSimulator:
         self,
         *,
         monthly_limit: int = DEFAULT_MONTHLY_LIMIT,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        """Create a stopped simulator; `clock` lets tests move time."""
-        self.state = SimulatorState(monthly_limit=monthly_limit, clock=clock)
+        """Create a stopped simulator; `clock` lets tests move time.
+
+        The default clock looks `time.time` up at each call, so a test that
+        freezes or moves time (freezegun) moves the simulator's time too.
+        """
+        self.state = SimulatorState(
+            monthly_limit=monthly_limit, clock=clock or _current_time
+        )
         self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None
         self._base_url: str | None = None

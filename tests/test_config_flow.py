@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pushover_plus.api import PushoverClient
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
+    CONF_ACK_CALLBACK,
     CONF_DEVICES,
     CONF_EXPIRE,
     CONF_PRIORITY,
@@ -510,6 +511,19 @@ async def test_options_form(hass: HomeAssistant, loaded_entry: MockConfigEntry) 
     assert _selector_config(result, CONF_PRIORITY)["options"] == list(PRIORITY_NAMES)
     assert _field(result, CONF_RETRY).default() == 60
     assert _field(result, CONF_EXPIRE).default() == 3600
+    # Without an external URL Pushover could not call back.
+    assert _field(result, CONF_ACK_CALLBACK).default() is False
+
+
+async def test_options_callback_on_with_external_url(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """With an external URL the acknowledgement callback is on by default."""
+    hass.config.external_url = "https://home.example.com"
+
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+
+    assert _field(result, CONF_ACK_CALLBACK).default() is True
 
 
 async def test_options_saved(
@@ -522,6 +536,7 @@ async def test_options_saved(
         CONF_PRIORITY: "high",
         CONF_RETRY: 120,
         CONF_EXPIRE: 600,
+        CONF_ACK_CALLBACK: False,
     }
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
 
@@ -801,3 +816,22 @@ async def test_recipient_reconfigure_refused_device(
     assert result["errors"] == {CONF_DEVICES: "invalid_device"}
     assert _field(result, CONF_NAME).default() == "Renamed"
     assert _field(result, CONF_DEVICES).default() == ["phone"]
+
+
+async def test_reconfigure_primary_key_of_a_recipient(
+    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
+) -> None:
+    """The primary key cannot become a key another recipient already has."""
+    result = await entry_with_recipient.start_reconfigure_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_NAME: entry_with_recipient.title,
+            CONF_API_TOKEN: TEST_APP_TOKEN,
+            CONF_USER_KEY: PARTNER[CONF_USER_KEY],
+        },
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_USER_KEY: "user_key_in_use"}

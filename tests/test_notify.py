@@ -17,6 +17,7 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
+from custom_components.pushover_plus.notify import async_get_service
 from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_SECOND_USER_KEY,
@@ -199,3 +200,23 @@ async def test_recipient_subentry_gets_entity_and_legacy_action(
         ([TEST_SECOND_USER_KEY], ["laptop"], "A"),
         ([TEST_SECOND_USER_KEY], ["laptop"], "B"),
     ]
+
+
+async def test_targets_in_both_places_are_merged(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A top-level `target` and one inside `data` both name devices."""
+    await hass.services.async_call(
+        "notify",
+        "pushover",
+        {"message": "ok", "target": ["phone"], "data": {"target": "watch"}},
+        blocking=True,
+    )
+
+    assert simulator.messages[-1].devices == ["phone", "watch"]
+
+
+async def test_yaml_platform_gets_no_service(hass: HomeAssistant) -> None:
+    """The legacy action comes only from a config entry, never from YAML."""
+    assert await async_get_service(hass, {}, None) is None
+    assert await async_get_service(hass, {}, {"entry_id": "gone"}) is None

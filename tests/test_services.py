@@ -82,8 +82,11 @@ async def test_every_field_reaches_pushover(
             "recipients": ["Pushover"],
             "request_id": received.request,
             "receipt": received.receipt,
+            "queued_id": None,
+            "queue_position": None,
         }
     ]
+    assert response["queued"] is False
 
 
 async def test_monospace_and_ttl(
@@ -274,29 +277,32 @@ async def test_quota_exhausted(
     assert err.value.translation_key == "quota_exceeded"
 
 
-async def test_server_error(
+async def test_server_error_queues(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """A 5xx is reported as a connection problem."""
+    """A 5xx queues the message; the response says so and names its place."""
     simulator.faults.fail_next = 1
 
-    with pytest.raises(HomeAssistantError) as err:
-        await send(hass, message="Hi")
+    response = await send(hass, message="Hi")
 
-    assert err.value.translation_key == "cannot_connect"
+    assert response["queued"] is True
+    assert response["request_id"] is None
+    [delivery] = response["deliveries"]
+    assert delivery["queue_position"] == 1
+    assert delivery["queued_id"]
+    assert len(loaded_entry.runtime_data.sender.outbox) == 1
 
 
-async def test_refused_token_starts_reauth(
+async def test_refused_token_queues_and_starts_reauth(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """A token refused while sending starts the reauth flow."""
+    """A token refused while sending keeps the message and starts reauth."""
     simulator.faults.reject_token = True
 
-    with pytest.raises(HomeAssistantError) as err:
-        await send(hass, message="Hi")
+    response = await send(hass, message="Hi")
     await hass.async_block_till_done()
 
-    assert err.value.translation_key == "authentication_failed"
+    assert response["queued"] is True
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 

@@ -30,7 +30,8 @@ from .data import (
     recipients_of,
 )
 from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
-from .receipts import ReceiptTracker
+from .outbox import async_remove_outbox
+from .receipts import ReceiptTracker, async_remove_receipts
 from .sender import MessageSender
 from .services import async_setup_services
 
@@ -73,6 +74,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     limits = LimitsCoordinator(hass, entry, client)
     await limits.async_config_entry_first_refresh()
     client.on_limits = limits.async_set_limits
+    entry.async_on_unload(limits.async_clear_issue)
     receipts = ReceiptTracker(hass, entry.entry_id, client, recipient_name_of(entry))
     await receipts.async_load()
     entry.async_on_unload(receipts.async_unload)
@@ -88,6 +90,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         client=client, sender=sender, limits=limits, receipts=receipts
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Messages queued before a restart go out before any new one.
+    await sender.outbox.async_load()
+    entry.async_on_unload(sender.outbox.async_unload)
     for recipient in recipients_of(entry):
         await discovery.async_load_platform(
             hass,
@@ -108,6 +113,12 @@ async def _async_reload_on_update(
     hass: HomeAssistant, entry: PushoverConfigEntry
 ) -> None:
     await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
+    """Delete what the entry stored: its queued messages and tracked receipts."""
+    await async_remove_outbox(hass, entry.entry_id)
+    await async_remove_receipts(hass, entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:

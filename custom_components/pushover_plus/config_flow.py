@@ -14,8 +14,10 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_API_TOKEN, CONF_NAME
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -37,6 +39,7 @@ from .api import (
     UserInfo,
 )
 from .const import (
+    CONF_ACK_CALLBACK,
     CONF_DEVICES,
     CONF_EXPIRE,
     CONF_PRIORITY,
@@ -326,12 +329,26 @@ class PushoverPlusOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                _options_schema(info.devices, sounds), entry.options
+                _options_schema(
+                    info.devices, sounds, external_url=_has_external_url(self.hass)
+                ),
+                entry.options,
             ),
         )
 
 
-def _options_schema(devices: list[str], sounds: Mapping[str, str]) -> probatio.Schema:
+def _has_external_url(hass: HomeAssistant) -> bool:
+    """Tell whether Pushover could reach Home Assistant for callbacks."""
+    try:
+        get_url(hass, allow_internal=False, prefer_external=True)
+    except NoURLAvailableError:
+        return False
+    return True
+
+
+def _options_schema(
+    devices: list[str], sounds: Mapping[str, str], *, external_url: bool
+) -> probatio.Schema:
     # Sound and priority may stay blank: Pushover then uses the user's choice.
     sound_options = [
         SelectOptionDict(value=name, label=description)
@@ -372,5 +389,8 @@ def _options_schema(devices: list[str], sounds: Mapping[str, str]) -> probatio.S
                     mode=NumberSelectorMode.BOX,
                 )
             ),
+            probatio.Required(
+                CONF_ACK_CALLBACK, default=external_url
+            ): BooleanSelector(),
         }
     )

@@ -67,3 +67,17 @@ RECEIPT_POLL_AGE_DIVISOR: Final = 12
 EVENT_ACKNOWLEDGED: Final = f"{DOMAIN}_acknowledged"
 EVENT_EXPIRED: Final = f"{DOMAIN}_expired"
 EVENT_CANCELLED: Final = f"{DOMAIN}_cancelled"
+
+# The outbox: what Pushover cannot take now waits, within these bounds.
+MAX_QUEUED_MESSAGES: Final = 1000
+MAX_QUEUED_BYTES: Final = 50 * 1024 * 1024
+MAX_QUEUED_AGE: Final = timedelta(hours=24)
+# Pushover asks for no retry sooner than 5 seconds, with growing back-off.
+RETRY_FIRST: Final = timedelta(seconds=5)
+RETRY_MAX: Final = timedelta(minutes=5)
+RETRY_JITTER: Final = 0.2
+# A queue that has not moved for this long gets a repair notice.
+OUTBOX_STUCK_AFTER: Final = timedelta(minutes=15)
+
+EVENT_DELIVERED: Final = f"{DOMAIN}_delivered"
+EVENT_DROPPED: Final = f"{DOMAIN}_dropped"

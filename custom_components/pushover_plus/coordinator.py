@@ -1,6 +1,6 @@
 """The limits path: the monthly quota from polls and from every send's headers."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from typing import override
 
@@ -90,20 +90,30 @@ class LimitsCoordinator(DataUpdateCoordinator[Limits]):
                 translation_placeholders={"reset": until.isoformat()},
             )
 
+    @property
+    def _issue_id(self) -> str:
+        return f"quota_exhausted_{self.config_entry.entry_id}"
+
+    @callback
+    def async_clear_issue(self) -> None:
+        """Remove the quota notice (after the reset, or with the entry)."""
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+
     def _follow(self, limits: Limits) -> None:
         """Poll again just after the reset, and keep the repair issue true."""
-        until_reset = limits.reset - dt_util.utcnow() + LIMITS_RESET_GRACE
-        self.update_interval = max(
-            min(LIMITS_POLL_INTERVAL, until_reset), LIMITS_RESET_GRACE
+        until_reset = limits.reset - dt_util.utcnow()
+        self.update_interval = (
+            min(LIMITS_POLL_INTERVAL, until_reset + LIMITS_RESET_GRACE)
+            if until_reset > timedelta(0)
+            else LIMITS_POLL_INTERVAL
         )
-        issue_id = f"quota_exhausted_{self.config_entry.entry_id}"
         if limits.remaining > 0 or limits.reset <= dt_util.utcnow():
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            self.async_clear_issue()
             return
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            issue_id,
+            self._issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
             translation_key="quota_exhausted",

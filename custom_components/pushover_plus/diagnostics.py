@@ -1,5 +1,6 @@
 """Diagnostics: the entry's settings and recipients, with every secret redacted."""
 
+from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -17,6 +18,7 @@ async def async_get_config_entry_diagnostics(
     entry: PushoverConfigEntry,
 ) -> dict[str, Any]:
     """Return what support needs to see, never the token or a key."""
+    runtime = entry.runtime_data
     return {
         "entry": async_redact_data(entry.data, TO_REDACT),
         "options": dict(entry.options),
@@ -28,5 +30,8 @@ async def async_get_config_entry_diagnostics(
             for subentry in entry.subentries.values()
         ],
         # The simulator's address changes between runs; whether one is used matters.
-        "custom_api_base_url": entry.runtime_data.client.base_url != API_BASE_URL,
+        "custom_api_base_url": runtime.client.base_url != API_BASE_URL,
+        "limits": asdict(runtime.limits.data) if runtime.limits.data else None,
+        "acknowledgement_callback": runtime.sender.uses_callback,
+        "open_emergencies": [item.to_json() for item in runtime.receipts.open],
     }

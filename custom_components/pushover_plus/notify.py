@@ -72,8 +72,8 @@ class PushoverNotifyEntity(PushoverRecipientEntity, NotifyEntity):
         )
 
     @callback
-    def _async_on_sent(self, recipient_ids: list[str]) -> None:
-        if self.recipient.id in recipient_ids:
+    def _async_on_sent(self, recipient_names: list[str]) -> None:
+        if self.recipient.name in recipient_names:
             self._async_record_notification()
 
     @override

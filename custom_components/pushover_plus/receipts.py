@@ -147,11 +147,10 @@ class ReceiptTracker:
         self._entry_id = entry_id
         self._client = client
         self._name_of = name_of
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.receipts.{entry_id}", private=True
-        )
+        self._store = _store(hass, entry_id)
         self._data = _Stored()
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._unloaded = False
         self._listeners: list[Callable[[], None]] = []
 
     @property
@@ -174,11 +173,17 @@ class ReceiptTracker:
                 if stored.get("last")
                 else None,
             )
+            # The latest emergency, if still open, must be the open object
+            # itself, or closing it would leave `last` pending for ever.
+            if self._data.last is not None:
+                self._data.last = self._find(self._data.last.receipt) or self._data.last
         self._schedule()
 
     @callback
     def async_unload(self) -> None:
         """Stop polling; the store keeps what is open."""
+        # A read still in flight must not schedule the next poll.
+        self._unloaded = True
         self._cancel_timer()
 
     @callback
@@ -294,6 +299,9 @@ class ReceiptTracker:
     def _close(
         self, tracked: TrackedReceipt, state: EmergencyState, at: datetime
     ) -> None:
+        if tracked not in self._data.open:
+            # Closed meanwhile by a concurrent poll, callback or cancel.
+            return
         tracked.state = state
         tracked.changed_at = at
         self._data.open.remove(tracked)
@@ -315,7 +323,7 @@ class ReceiptTracker:
 
     def _schedule(self) -> None:
         self._cancel_timer()
-        if not self._data.open:
+        if not self._data.open or self._unloaded:
             return
         due = min(item.next_poll() for item in self._data.open)
         delay = max((due - dt_util.utcnow()).total_seconds(), 0)
@@ -337,3 +345,12 @@ class ReceiptTracker:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.receipts.{entry_id}", private=True)
+
+
+async def async_remove_receipts(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the stored receipts of a removed entry."""
+    await _store(hass, entry_id).async_remove()

@@ -1,7 +1,9 @@
-"""The send path's last step: recipients in, Pushover calls out, errors mapped.
+"""The send path's last step: recipients in, outbox and Pushover calls out.
 
-Emergency messages get the acknowledgement callback (unless the caller gave
-one) and are handed to the receipt tracker once Pushover accepts them.
+Every API call goes through the entry's outbox, which sends at once when
+Pushover answers and keeps the message when it cannot. Emergency messages get
+the acknowledgement callback (unless the caller gave one) and are handed to the
+receipt tracker once Pushover accepts them, now or from the queue.
 """
 
 from collections.abc import Sequence
@@ -9,24 +11,23 @@ from dataclasses import dataclass, replace
 from itertools import batched
 import logging
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import (
     Message,
-    PushoverAuthenticationError,
     PushoverClient,
     PushoverInvalidRequestError,
     PushoverQuotaExceededError,
-    PushoverTemporaryError,
     SendResult,
 )
 from .attachment import async_load_attachment
-from .const import DOMAIN, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
+from .const import DOMAIN, EVENT_DELIVERED, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, Recipient
 from .message import MessageRequest
+from .outbox import Outbox, OutboxItem, Queued
 from .receipts import ReceiptTracker
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,11 +40,13 @@ def sent_signal(entry_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One accepted API call and the recipients it reached."""
+    """One API call's outcome: sent (with Pushover's ids) or queued."""
 
     recipients: tuple[str, ...]
-    request_id: str
-    receipt: str | None
+    request_id: str | None = None
+    receipt: str | None = None
+    queued_id: str | None = None
+    queue_position: int | None = None
 
 
 class MessageSender:
@@ -66,6 +69,18 @@ class MessageSender:
         self._limits = limits
         self._receipts = receipts
         self._callback_url = callback_url
+        self.outbox = Outbox(
+            hass,
+            entry.entry_id,
+            self._deliver,
+            on_sent=self._async_on_sent,
+            on_auth_failed=lambda: entry.async_start_reauth(hass),
+        )
+
+    @property
+    def uses_callback(self) -> bool:
+        """Tell whether emergencies carry the acknowledgement callback."""
+        return self._callback_url is not None
 
     async def async_send(
         self, request: MessageRequest, recipients: Sequence[Recipient]
@@ -81,47 +96,27 @@ class MessageSender:
         if request.attachment is not None:
             attachment = await async_load_attachment(self._hass, request.attachment)
             message = replace(message, attachment=attachment)
-        our_callback = (
+        if (
             message.priority == PRIORITY_EMERGENCY
             and message.callback is None
             and self._callback_url is not None
-        )
-        if our_callback:
+        ):
             message = replace(message, callback=self._callback_url)
-        deliveries = []
-        for devices, group in _group_by_devices(message, recipients).items():
-            for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False):
-                call = replace(message, devices=devices)
-                result = await self._send_call(
-                    [recipient.user_key for recipient in batch], call
-                )
-                names = [recipient.name for recipient in batch]
-                if result.receipt is not None:
-                    await self._receipts.async_track(
-                        result.receipt, call, names, callback=our_callback
-                    )
-                deliveries.append(
-                    Delivery(
-                        recipients=tuple(names),
-                        request_id=result.request_id,
-                        receipt=result.receipt,
-                    )
-                )
-                async_dispatcher_send(
-                    self._hass,
-                    sent_signal(self._entry.entry_id),
-                    [recipient.id for recipient in batch],
-                )
-        return deliveries
+        return [
+            await self._async_send_call(
+                [recipient.user_key for recipient in batch],
+                tuple(recipient.name for recipient in batch),
+                replace(message, devices=devices),
+            )
+            for devices, group in _group_by_devices(message, recipients).items()
+            for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False)
+        ]
 
-    async def _send_call(self, users: list[str], message: Message) -> SendResult:
+    async def _async_send_call(
+        self, users: list[str], names: tuple[str, ...], message: Message
+    ) -> Delivery:
         try:
-            result = await self._client.send(users, message)
-        except PushoverAuthenticationError as err:
-            self._entry.async_start_reauth(self._hass)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="authentication_failed"
-            ) from err
+            outcome = await self.outbox.async_send(users, names, message)
         except PushoverInvalidRequestError as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -140,14 +135,65 @@ class MessageSender:
                     "reset": err.reset.isoformat() if err.reset else "-"
                 },
             ) from err
-        except PushoverTemporaryError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        _LOGGER.debug("Pushover accepted request %s", result.request_id)
-        return result
+        if isinstance(outcome, Queued):
+            _LOGGER.info(
+                "Message to %s queued (%s, position %d): Pushover cannot take it now",
+                ", ".join(names),
+                outcome.item_id,
+                outcome.position,
+            )
+            return Delivery(
+                recipients=names,
+                queued_id=outcome.item_id,
+                queue_position=outcome.position,
+            )
+        return Delivery(
+            recipients=names, request_id=outcome.request_id, receipt=outcome.receipt
+        )
+
+    async def _deliver(self, item: OutboxItem) -> SendResult:
+        return await self._client.send(item.users, item.message)
+
+    @callback
+    def _async_on_sent(
+        self,
+        item: OutboxItem,
+        result: SendResult,
+        queued: bool,  # noqa: FBT001 - the outbox's callback signature
+    ) -> None:
+        """Follow up an accepted message, whether sent at once or from the queue."""
+        _LOGGER.debug(
+            "Pushover accepted the message to %s: request %s",
+            ", ".join(item.recipients),
+            result.request_id,
+        )
+        if result.receipt is not None:
+            self._hass.async_create_task(
+                self._receipts.async_track(
+                    result.receipt,
+                    item.message,
+                    list(item.recipients),
+                    callback=self._callback_url is not None
+                    and item.message.callback == self._callback_url,
+                ),
+                eager_start=True,
+            )
+        async_dispatcher_send(
+            self._hass, sent_signal(self._entry.entry_id), list(item.recipients)
+        )
+        if queued:
+            self._hass.bus.async_fire(
+                EVENT_DELIVERED,
+                {
+                    "entry_id": self._entry.entry_id,
+                    "queued_id": item.id,
+                    "recipients": list(item.recipients),
+                    "title": item.message.title,
+                    "request_id": result.request_id,
+                    "receipt": result.receipt,
+                    "accepted_at": item.accepted_at.isoformat(),
+                },
+            )
 
 
 def _group_by_devices(

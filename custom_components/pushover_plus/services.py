@@ -1,5 +1,6 @@
 """Actions of Pushover Plus, registered once in `async_setup`."""
 
+from dataclasses import asdict
 from typing import Any, Final
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
@@ -99,12 +100,9 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     return {
         "request_id": first.request_id,
         "receipt": first.receipt,
+        "queued": any(delivery.queued_id for delivery in deliveries),
         "deliveries": [
-            {
-                "recipients": list(delivery.recipients),
-                "request_id": delivery.request_id,
-                "receipt": delivery.receipt,
-            }
+            {**asdict(delivery), "recipients": list(delivery.recipients)}
             for delivery in deliveries
         ],
     }

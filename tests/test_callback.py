@@ -1,0 +1,340 @@
+"""The acknowledgement callback: Pushover's POST only prompts a confirming read."""
+
+import asyncio
+from datetime import timedelta
+import logging
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.pushover_plus.api import ReceiptStatus
+from custom_components.pushover_plus.callback import webhook_id_of
+from custom_components.pushover_plus.const import (
+    CONF_ACK_CALLBACK,
+    DOMAIN,
+    EVENT_ACKNOWLEDGED,
+)
+from custom_components.pushover_plus.receipts import ReceiptTracker
+from pushover_simulator import TEST_USER_KEY, PushoverSimulator
+
+type WebClient = TestClient[web.Request, web.Application]
+
+
+async def load_with_webhook(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> WebClient:
+    """Serve Home Assistant on loopback, use it as the external URL, load `entry`.
+
+    The simulator then POSTs its acknowledgement callbacks to the real webhook.
+    """
+    assert await async_setup_component(hass, DOMAIN, {})
+    client = await hass_client_no_auth()
+    hass.config.external_url = f"http://127.0.0.1:{client.port}"
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return client
+
+
+@pytest.fixture
+async def webhook_client(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> WebClient:
+    """Load the entry with Home Assistant reachable at its external URL."""
+    return await load_with_webhook(hass, config_entry, hass_client_no_auth)
+
+
+async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
+    """Send an emergency message through the action; return its receipt."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {"message": "Smoke in the kitchen", "priority": "emergency", **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    receipt = response["receipt"]
+    assert isinstance(receipt, str)
+    return receipt
+
+
+def webhook_path(entry: MockConfigEntry) -> str:
+    """Return the path of the entry's webhook."""
+    return f"/api/webhook/{webhook_id_of(entry)}"
+
+
+def receipt_reads(simulator: PushoverSimulator) -> int:
+    """Count the receipts/{receipt}.json reads the simulator answered."""
+    return sum(
+        record.method == "GET" and record.path.startswith("/1/receipts/")
+        for record in simulator.requests
+    )
+
+
+def tracker_of(entry: MockConfigEntry) -> ReceiptTracker:
+    """Return the loaded entry's receipt tracker."""
+    tracker: ReceiptTracker = entry.runtime_data.receipts
+    return tracker
+
+
+async def test_emergency_carries_our_webhook(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+) -> None:
+    """Pushover is given the entry's webhook URL as the callback."""
+    await send_emergency(hass)
+
+    assert simulator.messages[-1].callback == (
+        f"http://127.0.0.1:{webhook_client.port}{webhook_path(config_entry)}"
+    )
+    assert tracker_of(config_entry).open[0].callback
+
+
+async def test_callback_confirms_and_fires_at_once(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+) -> None:
+    """Pushover's POST leads to one receipt read and the event, with no waiting."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+
+    answered = await simulator.acknowledge(receipt, device="watch")
+
+    assert answered.callback_statuses == [200]
+    assert receipt_reads(simulator) == 1
+    assert len(acknowledged) == 1
+    assert acknowledged[0].data["acknowledged_by"] == "Pushover"
+    assert acknowledged[0].data["acknowledged_by_device"] == "watch"
+    assert tracker_of(config_entry).open == []
+
+
+async def test_forged_callback_changes_nothing(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+) -> None:
+    """A POST claiming an acknowledgement Pushover denies is answered 200, no more."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+
+    response = await webhook_client.post(
+        webhook_path(config_entry),
+        data={
+            "receipt": receipt,
+            "acknowledged": "1",
+            "acknowledged_by": TEST_USER_KEY,
+            "acknowledged_by_device": "phone",
+        },
+    )
+
+    assert response.status == 200
+    assert receipt_reads(simulator) == 1
+    assert acknowledged == []
+    assert [item.state for item in tracker_of(config_entry).open] == ["pending"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"receipt": "u" * 30, "acknowledged": "1"}},
+        {"data": {"receipt": "not-a-receipt"}},
+        {"data": {"receipt": "r" * 31}},
+        {"data": {"acknowledged": "1"}},
+        {"data": b"\xff\xfe\x00garbage", "headers": {"Content-Type": "text/plain"}},
+        {"json": {"receipt": "u" * 30}},
+    ],
+    ids=["unknown", "malformed", "too_long", "missing", "garbage", "json"],
+)
+async def test_unusable_callback_is_ignored(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+    body: dict[str, Any],
+) -> None:
+    """Unknown receipts and garbage get 200 and cause no API call."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    await send_emergency(hass)
+
+    response = await webhook_client.post(webhook_path(config_entry), **body)
+
+    assert response.status == 200
+    assert receipt_reads(simulator) == 0
+    assert acknowledged == []
+    assert len(tracker_of(config_entry).open) == 1
+
+
+async def test_callback_receipts_are_polled_every_five_minutes(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With the callback in use, polling is only a slow safety net."""
+    await send_emergency(hass)
+
+    for _ in range(30):
+        freezer.tick(timedelta(seconds=10))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        if receipt_reads(simulator):
+            break
+
+    assert receipt_reads(simulator) == 1
+    polled_at = tracker_of(config_entry).open[0].polled_at
+    sent_at = tracker_of(config_entry).open[0].sent_at
+    assert polled_at is not None
+    assert polled_at - sent_at >= timedelta(minutes=5)
+
+
+async def test_caller_callback_url_is_kept_and_polled(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A callback_url given by the caller goes through unchanged; we poll instead."""
+    await send_emergency(hass, callback_url="https://example.com/mine")
+
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert simulator.messages[-1].callback == "https://example.com/mine"
+    assert not tracker_of(config_entry).open[0].callback
+    assert receipt_reads(simulator) == 1
+
+
+async def test_callback_option_off(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """With the option off no callback is sent and the webhook is not served."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=config_entry.title,
+        data=config_entry.data,
+        options={CONF_ACK_CALLBACK: False},
+        unique_id=config_entry.unique_id,
+    )
+    client = await load_with_webhook(hass, entry, hass_client_no_auth)
+    receipt = await send_emergency(hass)
+
+    await client.post(webhook_path(entry), data={"receipt": receipt})
+
+    assert simulator.messages[-1].callback is None
+    assert not tracker_of(entry).open[0].callback
+    assert receipt_reads(simulator) == 0
+
+
+async def test_no_external_url_means_polling_only(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+) -> None:
+    """Without an external URL, Pushover gets no callback."""
+    await send_emergency(hass)
+
+    assert simulator.messages[-1].callback is None
+    assert not tracker_of(loaded_entry).open[0].callback
+
+
+async def test_webhook_is_removed_on_unload(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+) -> None:
+    """After unloading, a callback reaches nothing and reads nothing."""
+    receipt = await send_emergency(hass)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+    response = await webhook_client.post(
+        webhook_path(config_entry), data={"receipt": receipt}
+    )
+
+    assert response.status == 200
+    assert receipt_reads(simulator) == 0
+
+
+async def test_repeated_callbacks_close_once(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two callbacks read at once for one receipt: one event, no error."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
+
+    responses = await asyncio.gather(
+        *(
+            webhook_client.post(webhook_path(config_entry), data={"receipt": receipt})
+            for _ in range(2)
+        )
+    )
+
+    assert [response.status for response in responses] == [200, 200]
+    assert receipt_reads(simulator) == 2
+    assert len(acknowledged) == 1
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_no_timer_after_unload_during_a_read(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A receipt read still in flight when the entry unloads schedules no poll."""
+    receipt = await send_emergency(hass)
+    tracker = tracker_of(config_entry)
+    reading = asyncio.Event()
+    read = tracker._client.receipt
+
+    async def read_and_signal(receipt: str) -> ReceiptStatus:
+        reading.set()
+        return await read(receipt)
+
+    monkeypatch.setattr(tracker._client, "receipt", read_and_signal)
+    simulator.faults.delay = 0.2
+    post = asyncio.create_task(
+        webhook_client.post(webhook_path(config_entry), data={"receipt": receipt})
+    )
+    await reading.wait()
+
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await post
+
+    assert receipt_reads(simulator) == 1
+    assert tracker._unsub_timer is None

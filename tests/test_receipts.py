@@ -1,0 +1,527 @@
+"""The receipts path: emergency messages tracked, polled, closed and cancelled."""
+
+from datetime import timedelta
+from itertools import pairwise
+import time
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, State
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util.async_ import get_scheduled_timer_handles
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+    async_mock_service,
+)
+
+from custom_components.pushover_plus.const import (
+    DOMAIN,
+    EVENT_ACKNOWLEDGED,
+    EVENT_CANCELLED,
+    EVENT_EXPIRED,
+)
+from custom_components.pushover_plus.receipts import ReceiptTracker
+from pushover_simulator import PushoverSimulator
+
+STORAGE_KEY = "pushover_plus.receipts.{}"
+
+
+async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
+    """Send an emergency message through the action; return its receipt."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "send_message",
+        {
+            "message": "Water on the basement floor",
+            "title": "Leak",
+            "priority": "emergency",
+            "retry": 30,
+            "expire": 600,
+            "tags": ["leak"],
+            **data,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    receipt = response["receipt"]
+    assert isinstance(receipt, str)
+    return receipt
+
+
+async def advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int, step: int = 1
+) -> None:
+    """Move time forward in steps, running whatever timer falls due."""
+    for _ in range(seconds // step):
+        freezer.tick(timedelta(seconds=step))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def run_timers(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Jump from timer to timer for `seconds`, each exactly when it falls due."""
+    end = hass.loop.time() + seconds
+    while (now := hass.loop.time()) < end:
+        due = min(
+            (
+                handle.when()
+                for handle in get_scheduled_timer_handles(hass.loop)
+                if not handle.cancelled()
+            ),
+            default=end,
+        )
+        freezer.tick(timedelta(seconds=min(max(due - now, 0.001), end - now)))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def polls(simulator: PushoverSimulator) -> list[float]:
+    """Return when each receipts/{receipt}.json read reached the simulator."""
+    return [
+        record.at
+        for record in simulator.requests
+        if record.method == "GET" and record.path.startswith("/1/receipts/")
+    ]
+
+
+def sensor(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
+    """Return the state of one of the application's sensors."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        Platform.SENSOR, DOMAIN, f"{entry.entry_id}_{key}"
+    )
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state
+
+
+def tracker_of(entry: MockConfigEntry) -> ReceiptTracker:
+    """Return the loaded entry's receipt tracker."""
+    tracker: ReceiptTracker = entry.runtime_data.receipts
+    return tracker
+
+
+async def test_emergency_send_is_tracked(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """The response names the receipt; the sensors show one pending emergency."""
+    receipt = await send_emergency(hass)
+
+    assert receipt == simulator.messages[-1].receipt
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "1"
+    last = sensor(hass, loaded_entry, "last_emergency")
+    assert last.state == "pending"
+    assert last.attributes["receipt"] == receipt
+    assert last.attributes["tags"] == ["leak"]
+    assert last.attributes["title"] == "Leak"
+    assert last.attributes["recipients"] == ["Pushover"]
+    assert last.attributes["acknowledged_by"] is None
+
+
+async def test_no_poll_before_five_seconds(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Pushover asks for no poll faster than every 5 s: the first comes at 5 s."""
+    await send_emergency(hass)
+
+    await advance(hass, freezer, 4)
+    assert polls(simulator) == []
+    await advance(hass, freezer, 1)
+    assert len(polls(simulator)) == 1
+
+
+async def test_one_hour_emergency_costs_64_polls(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Polls come every 5 s for a minute, then at a twelfth of the age.
+
+    An emergency left open for its whole hour is read 64 times: 12 in the
+    first minute, 51 while slowing down, and one just after expiry.
+    """
+    sent = time.time()
+    await send_emergency(hass, expire=3600)
+
+    await run_timers(hass, freezer, 3700)
+
+    ages = [at - sent for at in polls(simulator)]
+    gaps = [later - earlier for earlier, later in pairwise(ages)]
+    assert len(ages) == 64
+    assert ages[:12] == pytest.approx([5.0 * n for n in range(1, 13)])
+    assert min(gaps) == pytest.approx(5)
+    age, gap = next(
+        (age, gap) for age, gap in zip(ages, gaps, strict=False) if age >= 600
+    )
+    assert gap == pytest.approx(age / 12)
+    assert 50 < gap < 55
+    assert ages[-1] == pytest.approx(3605)
+
+
+async def test_polls_at_most_five_minutes_apart(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Past an hour of age the interval stays at 5 minutes until expiry."""
+    sent = time.time()
+    await send_emergency(hass, expire=3 * 3600)
+
+    await run_timers(hass, freezer, 3 * 3600 + 60)
+
+    ages = [at - sent for at in polls(simulator)]
+    gaps = [later - earlier for earlier, later in pairwise(ages)]
+    assert max(gaps) == pytest.approx(300)
+    assert gaps[-2] == pytest.approx(300)
+    assert ages[-1] == pytest.approx(3 * 3600 + 5)
+    assert len(ages) == 88
+
+
+async def test_final_poll_after_expiry_fires_expired(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A look just after expiry closes the receipt as expired."""
+    expired = async_capture_events(hass, EVENT_EXPIRED)
+    receipt = await send_emergency(hass)
+
+    await advance(hass, freezer, 600)
+    assert expired == []
+    await advance(hass, freezer, 6)
+
+    assert [event.data["receipt"] for event in expired] == [receipt]
+    assert expired[0].data["entry_id"] == loaded_entry.entry_id
+    assert sensor(hass, loaded_entry, "last_emergency").state == "expired"
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+
+
+async def test_idle_day_makes_0_receipt_requests(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With nothing open there is no timer: a simulated day makes 0 receipt calls."""
+    await advance(hass, freezer, 24 * 3600, step=600)
+
+    assert polls(simulator) == []
+    assert tracker_of(loaded_entry)._unsub_timer is None
+
+
+async def test_acknowledgement_found_by_polling(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Without a callback the next poll finds the acknowledgement and fires it."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+    await simulator.acknowledge(receipt, device="tablet")
+
+    await advance(hass, freezer, 5)
+
+    assert len(acknowledged) == 1
+    data = acknowledged[0].data
+    assert data["entry_id"] == loaded_entry.entry_id
+    assert data["receipt"] == receipt
+    assert data["acknowledged_by"] == "Pushover"
+    assert data["acknowledged_by_device"] == "tablet"
+    assert data["tags"] == ["leak"]
+    assert data["title"] == "Leak"
+    assert data["recipients"] == ["Pushover"]
+    assert data["time"] is not None
+    last = sensor(hass, loaded_entry, "last_emergency")
+    assert last.state == "acknowledged"
+    assert last.attributes["acknowledged_by"] == "Pushover"
+    assert last.attributes["acknowledged_by_device"] == "tablet"
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+
+
+async def test_polling_stops_once_closed(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After the acknowledgement is found, a simulated day makes no receipt call."""
+    receipt = await send_emergency(hass)
+    await simulator.acknowledge(receipt)
+    await advance(hass, freezer, 5)
+    assert len(polls(simulator)) == 1
+
+    await advance(hass, freezer, 24 * 3600, step=600)
+
+    assert len(polls(simulator)) == 1
+    assert tracker_of(loaded_entry)._unsub_timer is None
+
+
+async def test_open_receipt_is_stored(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The open receipt and the latest emergency are written to the store."""
+    receipt = await send_emergency(hass)
+
+    stored = hass_storage[STORAGE_KEY.format(loaded_entry.entry_id)]["data"]
+    assert [item["receipt"] for item in stored["open"]] == [receipt]
+    assert stored["open"][0]["state"] == "pending"
+    assert stored["open"][0]["tags"] == ["leak"]
+    assert stored["last"]["receipt"] == receipt
+
+
+async def test_open_receipt_survives_restart(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a reload the receipt is still tracked, polled and closed."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert [item.receipt for item in tracker_of(loaded_entry).open] == [receipt]
+    await advance(hass, freezer, 5)
+    assert len(polls(simulator)) >= 1
+    await simulator.acknowledge(receipt)
+    await advance(hass, freezer, 10)
+
+    assert [event.data["receipt"] for event in acknowledged] == [receipt]
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+    assert sensor(hass, loaded_entry, "last_emergency").state == "acknowledged"
+
+
+async def test_closed_emergency_is_restored(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The latest emergency, closed before a restart, shows after it."""
+    receipt = await send_emergency(hass)
+    await simulator.acknowledge(receipt)
+    await advance(hass, freezer, 5)
+
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    last = sensor(hass, loaded_entry, "last_emergency")
+    assert last.state == "acknowledged"
+    assert last.attributes["receipt"] == receipt
+    assert tracker_of(loaded_entry)._unsub_timer is None
+
+
+async def test_cancel_receipt(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """The action stops the retries at Pushover and closes the receipt."""
+    cancelled = async_capture_events(hass, EVENT_CANCELLED)
+    receipt = await send_emergency(hass)
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+    )
+
+    assert simulator.receipts[receipt].cancelled
+    assert [event.data["receipt"] for event in cancelled] == [receipt]
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+    assert sensor(hass, loaded_entry, "last_emergency").state == "cancelled"
+
+
+async def test_cancel_unknown_receipt(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A receipt that is not open here is refused without calling Pushover."""
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "cancel_receipt", {"receipt": "u" * 30}, blocking=True
+        )
+
+    assert raised.value.translation_key == "unknown_receipt"
+    assert not any("cancel" in record.path for record in simulator.requests)
+
+
+@pytest.mark.parametrize("refusal", ["server_error", "unknown_to_pushover"])
+async def test_cancel_receipt_refused(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    refusal: str,
+) -> None:
+    """A 5xx or a refusal raises receipt_action_failed; the receipt stays open."""
+    receipt = await send_emergency(hass)
+    if refusal == "server_error":
+        simulator.faults.fail_next = 1
+    else:
+        simulator.receipts.clear()
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+        )
+
+    assert raised.value.translation_key == "receipt_action_failed"
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "1"
+
+
+async def test_cancel_by_tag(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Every open emergency with the tag is cancelled; the others stay open."""
+    cancelled = async_capture_events(hass, EVENT_CANCELLED)
+    doors = [
+        await send_emergency(hass, tags=["door"]),
+        await send_emergency(hass, tags=["door", "front"]),
+    ]
+    window = await send_emergency(hass, tags=["window"])
+
+    response = await hass.services.async_call(
+        DOMAIN,
+        "cancel_by_tag",
+        {"tag": "door"},
+        blocking=True,
+        return_response=True,
+    )
+
+    assert response == {"cancelled": 2}
+    assert sorted(event.data["receipt"] for event in cancelled) == sorted(doors)
+    assert all(simulator.receipts[receipt].cancelled for receipt in doors)
+    assert not simulator.receipts[window].cancelled
+    assert [item.receipt for item in tracker_of(loaded_entry).open] == [window]
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "1"
+
+
+async def test_cancel_by_tag_refused(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """When Pushover fails, nothing is closed here."""
+    await send_emergency(hass, tags=["door"])
+    simulator.faults.fail_next = 1
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "cancel_by_tag", {"tag": "door"}, blocking=True
+        )
+
+    assert raised.value.translation_key == "receipt_action_failed"
+    assert len(tracker_of(loaded_entry).open) == 1
+
+
+async def test_receipt_unknown_to_pushover_closes_as_expired(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Pushover forgets old receipts: one it no longer knows is expired."""
+    expired = async_capture_events(hass, EVENT_EXPIRED)
+    receipt = await send_emergency(hass)
+    simulator.reset()
+
+    await advance(hass, freezer, 5)
+
+    assert [event.data["receipt"] for event in expired] == [receipt]
+    assert sensor(hass, loaded_entry, "last_emergency").state == "expired"
+
+
+async def test_temporary_poll_error_keeps_receipt_pending(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A 5xx while polling changes nothing; the next poll tries again."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+    await simulator.acknowledge(receipt)
+    simulator.faults.fail_next = 1
+
+    await advance(hass, freezer, 5)
+    assert acknowledged == []
+    assert sensor(hass, loaded_entry, "last_emergency").state == "pending"
+    await advance(hass, freezer, 5)
+
+    assert len(polls(simulator)) == 2
+    assert len(acknowledged) == 1
+
+
+async def test_automation_triggers_on_acknowledgement(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An automation can trigger on the event and read who acknowledged."""
+    calls = async_mock_service(hass, "test", "acknowledged")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": {"trigger": "event", "event_type": EVENT_ACKNOWLEDGED},
+                "actions": {
+                    "action": "test.acknowledged",
+                    "data": {"who": "{{ trigger.event.data.acknowledged_by }}"},
+                },
+            }
+        },
+    )
+    receipt = await send_emergency(hass)
+    await simulator.acknowledge(receipt)
+
+    await advance(hass, freezer, 5)
+
+    assert [call.data["who"] for call in calls] == ["Pushover"]
+
+
+async def test_store_without_emergency_loads(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A store holding no emergency yet loads as nothing sent, with no timer."""
+    hass_storage[STORAGE_KEY.format(config_entry.entry_id)] = {
+        "version": 1,
+        "key": STORAGE_KEY.format(config_entry.entry_id),
+        "data": {"open": [], "last": None},
+    }
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert sensor(hass, config_entry, "last_emergency").state == "unknown"
+    assert sensor(hass, config_entry, "open_emergencies").state == "0"
+    assert tracker_of(config_entry)._unsub_timer is None
+
+
+async def test_removing_entry_deletes_store(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Removing the entry deletes its stored receipts."""
+    await send_emergency(hass)
+    assert STORAGE_KEY.format(loaded_entry.entry_id) in hass_storage
+
+    await hass.config_entries.async_remove(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert STORAGE_KEY.format(loaded_entry.entry_id) not in hass_storage
