@@ -51,22 +51,24 @@ async def _faults(request: web.Request) -> web.Response:
 
 async def _update_faults(request: web.Request) -> web.Response:
     """Change some fault settings, e.g. {"fail_next": 2, "fail_status": 502}."""
-    faults = request.app[STATE_KEY].faults
+    state = request.app[STATE_KEY]
     changes = await _json_object(request)
     if changes is None:
         return _problem("body must be a JSON object")
     try:
-        faults.update(changes)
+        state.faults.update(changes)
     except ValueError as error:
         return _problem(str(error))
-    return web.json_response(faults.to_json())
+    state.changed()
+    return web.json_response(state.faults.to_json())
 
 
 async def _clear_faults(request: web.Request) -> web.Response:
     """Switch every fault off."""
-    faults = request.app[STATE_KEY].faults
-    faults.reset()
-    return web.json_response(faults.to_json())
+    state = request.app[STATE_KEY]
+    state.faults.reset()
+    state.changed()
+    return web.json_response(state.faults.to_json())
 
 
 async def _set_remaining(request: web.Request) -> web.Response:

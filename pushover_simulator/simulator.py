@@ -191,6 +191,7 @@ class PushoverSimulator:
         acknowledged = self.state.acknowledge(receipt, user, device)
         if acknowledged.callback is not None:
             await self._call_back(acknowledged)
+            self.state.changed()
         return acknowledged
 
     async def _call_back(self, receipt: Receipt) -> None:

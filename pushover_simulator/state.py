@@ -47,6 +47,21 @@ class SimulatorState:
         self.in_flight = 0
         self.max_concurrent_requests = 0
         self.connections_opened = 0
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after each change; return a function that unsubscribes.
+
+        Changes are: a message accepted, a receipt acknowledged or cancelled,
+        the quota set, faults switched through the control API, a reset.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def changed(self) -> None:
+        """Tell the listeners that the state changed."""
+        for listener in list(self._listeners):
+            listener()
 
     def reset(self) -> None:
         """Forget messages, receipts, requests and counters; refill; clear faults."""
@@ -57,6 +72,7 @@ class SimulatorState:
         self.requests.clear()
         self.max_concurrent_requests = self.in_flight
         self.connections_opened = 0
+        self.changed()
 
     def request_started(self) -> None:
         """Count a request as in flight and track the peak."""
@@ -113,6 +129,7 @@ class SimulatorState:
         if message.priority == EMERGENCY_PRIORITY:
             message.receipt = self._open_receipt(message).receipt
         self.messages.append(message)
+        self.changed()
         return message
 
     def _open_receipt(self, message: ReceivedMessage) -> Receipt:
@@ -146,6 +163,7 @@ class SimulatorState:
         """Stop a receipt's retries."""
         if not receipt.cancelled:
             receipt.cancelled_at = int(self.clock())
+            self.changed()
 
     def cancel_by_tag(self, tag: str, app: App) -> int:
         """Cancel the app's open receipts carrying `tag`; return how many."""
@@ -183,6 +201,7 @@ class SimulatorState:
         receipt.acknowledged_at = int(self.clock())
         receipt.acknowledged_by = user
         receipt.acknowledged_by_device = device
+        self.changed()
         return receipt
 
     def set_remaining(self, remaining: int) -> None:
@@ -192,6 +211,7 @@ class SimulatorState:
             raise ValueError(msg)
         self.quota.roll(self.clock())
         self.quota.remaining = remaining
+        self.changed()
 
     def snapshot(self) -> JsonObject:
         """Describe the whole state for humans and other tools."""

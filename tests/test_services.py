@@ -337,3 +337,12 @@ async def test_entry_not_loaded(
         await send(hass, message="Hi", config_entry_id=loaded_entry.entry_id)
 
     assert err.value.translation_key == "service_config_entry_not_loaded"
+
+
+async def test_recipient_named_twice_gets_one_message(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Naming a recipient twice (by name and by id) sends to it once."""
+    await send(hass, message="Hi", recipients=["Pushover", "primary"])
+
+    assert simulator.messages[-1].users == [TEST_USER_KEY]

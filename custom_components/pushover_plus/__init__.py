@@ -31,6 +31,7 @@ from .data import (
 )
 from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
 from .outbox import async_remove_outbox
+from .outbox_repair import OutboxRepair
 from .receipts import ReceiptTracker, async_remove_receipts
 from .sender import MessageSender
 from .services import async_setup_services
@@ -93,6 +94,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     # Messages queued before a restart go out before any new one.
     await sender.outbox.async_load()
     entry.async_on_unload(sender.outbox.async_unload)
+    repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
+    entry.async_on_unload(repair.async_start())
     for recipient in recipients_of(entry):
         await discovery.async_load_platform(
             hass,

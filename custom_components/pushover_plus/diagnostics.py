@@ -34,4 +34,10 @@ async def async_get_config_entry_diagnostics(
         "limits": asdict(runtime.limits.data) if runtime.limits.data else None,
         "acknowledgement_callback": runtime.sender.uses_callback,
         "open_emergencies": [item.to_json() for item in runtime.receipts.open],
+        # Counts only: queued messages hold user keys and private text.
+        "outbox": {
+            "queued_messages": len(runtime.sender.outbox),
+            "queued_bytes": runtime.sender.outbox.queued_bytes,
+            "stuck_since": runtime.sender.outbox.stuck_since,
+        },
     }

@@ -1,4 +1,4 @@
-"""Sensors: the monthly quota and the emergency messages of an application."""
+"""Sensors: the monthly quota, the emergency messages and the outbox."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from .api import Limits
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry
 from .entity import PushoverApplicationEntity
+from .outbox import Outbox
 from .receipts import EmergencyState, ReceiptTracker
 
 PARALLEL_UPDATES = 0
@@ -80,6 +81,7 @@ async def async_setup_entry(
             ),
             LastEmergencySensor(entry, runtime.receipts),
             OpenEmergenciesSensor(entry, runtime.receipts),
+            QueuedMessagesSensor(entry, runtime.sender.outbox),
         ]
     )
 
@@ -169,3 +171,38 @@ class OpenEmergenciesSensor(_EmergencySensor):
     def native_value(self) -> int:
         """Return the number of open emergency messages."""
         return len(self._tracker.open)
+
+
+class QueuedMessagesSensor(PushoverApplicationEntity, SensorEntity):
+    """How many accepted messages wait in the outbox for Pushover."""
+
+    entity_description = SensorEntityDescription(
+        key="queued_messages",
+        translation_key="queued_messages",
+        native_unit_of_measurement=MESSAGES,
+        state_class=SensorStateClass.MEASUREMENT,
+    )
+
+    def __init__(self, entry: PushoverConfigEntry, outbox: Outbox) -> None:
+        """Follow the entry's outbox."""
+        super().__init__(entry)
+        self._outbox = outbox
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Update whenever the queue changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._outbox.async_add_listener(self.async_write_ha_state))
+
+    @property
+    @override
+    def native_value(self) -> int:
+        """Return the number of queued messages."""
+        return len(self._outbox)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return since when the head of the queue has waited, if it is stuck."""
+        stuck_since = self._outbox.stuck_since
+        return {"stuck_since": stuck_since.isoformat() if stuck_since else None}
