@@ -1,10 +1,32 @@
 """Tests of Pushover Plus, and the helpers they share."""
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.pushover_plus.const import DOMAIN
+
+
+async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    """Call `pushover_plus.send_message` and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN, "send_message", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
+    """Send an emergency message through the action; return its receipt."""
+    response = await send(
+        hass, **{"message": "Smoke in the kitchen", "priority": "emergency", **data}
+    )
+    receipt = response["receipt"]
+    assert isinstance(receipt, str)
+    return receipt
 
 
 async def advance(

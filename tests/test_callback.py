@@ -28,6 +28,8 @@ from custom_components.pushover_plus.const import (
 from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
+from . import send_emergency
+
 type WebClient = TestClient[web.Request, web.Application]
 
 
@@ -58,21 +60,6 @@ async def webhook_client(
 ) -> WebClient:
     """Load the entry with Home Assistant reachable at its external URL."""
     return await load_with_webhook(hass, config_entry, hass_client_no_auth)
-
-
-async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
-    """Send an emergency message through the action; return its receipt."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"message": "Smoke in the kitchen", "priority": "emergency", **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    receipt = response["receipt"]
-    assert isinstance(receipt, str)
-    return receipt
 
 
 def webhook_path(entry: MockConfigEntry) -> str:

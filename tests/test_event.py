@@ -9,6 +9,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pushover_plus.const import DOMAIN, EVENT_ACKNOWLEDGED
 from pushover_simulator import PushoverSimulator
 
+from . import send_emergency as send_any_emergency
+
 
 def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry) -> str:
     """Return the entry's emergency event entity."""
@@ -27,18 +29,8 @@ def state_of(hass: HomeAssistant, entry: MockConfigEntry) -> State:
 
 
 async def send_emergency(hass: HomeAssistant) -> str:
-    """Send an emergency message; return its receipt."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {"message": "Gate open", "title": "Gate", "priority": "emergency"},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    receipt = response["receipt"]
-    assert isinstance(receipt, str)
-    return receipt
+    """Send the gate alarm; return its receipt."""
+    return await send_any_emergency(hass, message="Gate open", title="Gate")
 
 
 async def test_event_entity_on_application_device(

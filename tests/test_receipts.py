@@ -29,40 +29,21 @@ from custom_components.pushover_plus.const import (
 from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import PushoverSimulator
 
+from . import advance, send_emergency as send_any_emergency
+
 STORAGE_KEY = "pushover_plus.receipts.{}"
+LEAK_ALARM = {
+    "message": "Water on the basement floor",
+    "title": "Leak",
+    "retry": 30,
+    "expire": 600,
+    "tags": ["leak"],
+}
 
 
 async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
-    """Send an emergency message through the action; return its receipt."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "send_message",
-        {
-            "message": "Water on the basement floor",
-            "title": "Leak",
-            "priority": "emergency",
-            "retry": 30,
-            "expire": 600,
-            "tags": ["leak"],
-            **data,
-        },
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    receipt = response["receipt"]
-    assert isinstance(receipt, str)
-    return receipt
-
-
-async def advance(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int, step: int = 1
-) -> None:
-    """Move time forward in steps, running whatever timer falls due."""
-    for _ in range(seconds // step):
-        freezer.tick(timedelta(seconds=step))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+    """Send the leak alarm these tests follow; return its receipt."""
+    return await send_any_emergency(hass, **{**LEAK_ALARM, **data})
 
 
 async def run_timers(

@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
@@ -27,16 +26,9 @@ from pushover_simulator import (
     PushoverSimulator,
 )
 
+from . import send
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-
-
-async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    """Call the action and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN, "send_message", data, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
 
 
 async def test_every_field_reaches_pushover(
