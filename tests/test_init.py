@@ -72,18 +72,23 @@ async def test_refused_primary_key_is_an_error(
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-async def test_server_errors_retry_setup(
+async def test_loads_while_pushover_is_down(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
     simulator: PushoverSimulator,
     api_base_url: str,
     status: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A temporary failure makes Home Assistant retry the setup later."""
-    simulator.faults.fail_next = 1
+    """An unreachable Pushover still loads the entry, so messages can queue."""
+    simulator.faults.fail_next = 2
     simulator.faults.fail_status = status
     config_entry.add_to_hass(hass)
 
-    assert not await hass.config_entries.async_setup(config_entry.entry_id)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
 
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert "messages are queued until it can" in caplog.text
+    remaining = "sensor.pushover_application_messages_remaining"
+    assert hass.states.get(remaining).state == "unavailable"  # type: ignore[union-attr]

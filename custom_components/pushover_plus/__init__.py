@@ -1,15 +1,12 @@
 """Pushover Plus: Pushover notifications for Home Assistant."""
 
+import logging
 from typing import Final
 
 from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.const import CONF_API_TOKEN, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryError,
-    ConfigEntryNotReady,
-)
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import config_validation as cv, discovery
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
@@ -35,6 +32,8 @@ from .outbox_repair import OutboxRepair
 from .receipts import ReceiptTracker, async_remove_receipts
 from .sender import MessageSender
 from .services import async_setup_services
+
+_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: Final = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA: Final = cv.config_entry_only_config_schema(DOMAIN)
@@ -66,14 +65,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
             translation_placeholders={"errors": "; ".join(err.errors)},
         ) from err
     except PushoverError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        # Load anyway: the outbox must take messages from the first minute
+        # after a restart, even while Pushover is down.
+        _LOGGER.warning(
+            "Pushover cannot be reached (%s); messages are queued until it can", err
+        )
 
     limits = LimitsCoordinator(hass, entry, client)
-    await limits.async_config_entry_first_refresh()
+    await limits.async_refresh()
     client.on_limits = limits.async_set_limits
     entry.async_on_unload(limits.async_clear_issue)
     receipts = ReceiptTracker(hass, entry.entry_id, client, recipient_name_of(entry))
