@@ -314,10 +314,13 @@ class PushoverClient:
             ):
                 answer = await self._read(response)
         except TimeoutError as err:
-            msg = f"Pushover did not answer {path} in time"
+            msg = f"Pushover did not answer {path} in time{_maybe_accepted(path)}"
             raise PushoverTemporaryError(msg) from err
         except aiohttp.ClientError as err:
             msg = f"Cannot reach Pushover for {path}: {type(err).__name__}"
+            if not isinstance(err, aiohttp.ClientConnectorError):
+                # Connected, so the request may have gone out: its answer was lost.
+                msg += _maybe_accepted(path)
             raise PushoverTemporaryError(msg) from None
         if answer.limits is not None and self.on_limits is not None:
             self.on_limits(answer.limits)
@@ -340,6 +343,14 @@ class PushoverClient:
                 raise PushoverTemporaryError(msg)
             body = {}
         return _Answer(status=response.status, body=body, limits=limits)
+
+
+def _maybe_accepted(path: str) -> str:
+    """Say why a message whose answer was lost may arrive twice."""
+    # Pushover has no idempotency key: whoever retries may send it again.
+    if path != "messages.json":
+        return ""
+    return "; Pushover may have accepted the message, so it can arrive twice"
 
 
 def _raise_for_answer(path: str, answer: _Answer) -> None:

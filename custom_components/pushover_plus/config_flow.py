@@ -205,14 +205,17 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
     def _update_and_abort(
         self, entry: PushoverConfigEntry, **changes: Any
     ) -> ConfigFlowResult:
-        """Update the entry; set it up again if it is not loaded.
+        """Update the entry; set it up again if it is not loaded or unchanged.
 
         A loaded entry reloads through its update listener, but an entry whose
-        setup failed has none and would stay failed until a restart.
+        setup failed has none and would stay failed until a restart. Nor is the
+        listener called when nothing changed (the same token given again to
+        reauth), and the outbox would stay paused for reauth until a restart.
         """
         loaded = entry.state is ConfigEntryState.LOADED
+        before = (entry.title, entry.unique_id, dict(entry.data))
         result = self.async_update_and_abort(entry, **changes)
-        if not loaded:
+        if not loaded or before == (entry.title, entry.unique_id, dict(entry.data)):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return result
 
