@@ -37,6 +37,7 @@ def _banner(base_url: str, root_url: str) -> str:
     return "\n".join(
         [
             f"Pushover simulator: {base_url}",
+            f"  phone page:    {root_url} (live messages, faults, quota)",
             f"  control API:   {root_url}_sim/state, {root_url}_sim/faults",
             f"  app token:     {TEST_APP_TOKEN}",
             f"  other token:   {TEST_OTHER_APP_TOKEN}",

@@ -17,6 +17,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 SIMPLE_TAGS: Final = frozenset({"b", "i", "u"})
+_KEPT: Final = SIMPLE_TAGS | {"font", "a"}
 _COLOUR: Final = re.compile(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?|[A-Za-z]{1,20}")
 _HTTP_URL: Final = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 # Elements whose content is code or markup rather than text: dropped whole.
@@ -61,8 +62,8 @@ _VOID: Final = frozenset(
 def safe_http_url(value: str | None) -> str | None:
     """Return an absolute http(s) URL with a host, stripped; None for anything else.
 
-    Tabs, newlines and other control characters (which browsers drop from a
-    URL, so `java\\tscript:` would still be `javascript:`) are refused.
+    Whitespace and control characters inside are refused: browsers drop tabs
+    and newlines from a URL, so "java<TAB>script:" would still be javascript:.
     """
     if value is None:
         return None
@@ -86,6 +87,19 @@ def safe_colour(value: str | None) -> str | None:
     return candidate if _COLOUR.fullmatch(candidate) else None
 
 
+def _opening_tag(tag: str, attrs: dict[str, str | None]) -> str | None:
+    """Write the start tag of a kept element; None when its attributes fail."""
+    if tag in SIMPLE_TAGS:
+        return f"<{tag}>"
+    if tag == "font":
+        colour = safe_colour(attrs.get("color"))
+        return None if colour is None else f'<font color="{escape(colour)}">'
+    href = safe_http_url(attrs.get("href"))
+    if href is None:
+        return None
+    return f'<a href="{escape(href)}" rel="noopener noreferrer" target="_blank">'
+
+
 class _Sanitiser(HTMLParser):
     """Rebuild the allowed subset of an HTML fragment; escape all text."""
 
@@ -103,31 +117,14 @@ class _Sanitiser(HTMLParser):
             if tag not in _VOID:
                 self._hidden_depth += 1
             return
-        if self._hidden_depth or tag in _VOID:
+        if self._hidden_depth or tag not in _KEPT:
             return
-        values = dict(attrs)
-        written: str | None = None
-        if tag in SIMPLE_TAGS:
-            written = f"<{tag}>"
-        elif tag == "font":
-            colour = safe_colour(values.get("color"))
-            if colour is not None:
-                written = f'<font color="{escape(colour)}">'
-        elif tag == "a":
-            href = safe_http_url(values.get("href"))
-            if href is not None:
-                written = (
-                    f'<a href="{escape(href)}" rel="noopener noreferrer"'
-                    ' target="_blank">'
-                )
-        if tag in SIMPLE_TAGS or tag in {"font", "a"}:
-            self._open.append((tag, written is not None))
+        written = _opening_tag(tag, dict(attrs))
+        self._open.append((tag, written is not None))
         if written is not None:
             self.output.append(written)
 
-    def handle_startendtag(
-        self, tag: str, attrs: list[tuple[str, str | None]]
-    ) -> None:
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Treat <x/> as an empty element: nothing is kept from it."""
         del tag, attrs
 

@@ -11,6 +11,7 @@ from .control import add_control_routes
 from .keys import ACKNOWLEDGE_KEY, STATE_KEY, Acknowledger
 from .middlewares import accounting, fault_injection, json_errors
 from .models import JsonObject, Rejection
+from .phone import add_phone_routes, serve_root
 from .receipts import Receipt
 from .rules import RECEIPT_NOT_FOUND, token_rejection
 from .state import SimulatorState
@@ -20,9 +21,9 @@ type ApiHandler = Callable[[web.Request], Awaitable[ApiResult]]
 
 
 def build_app(state: SimulatorState, acknowledge: Acknowledger) -> web.Application:
-    """Create the web app serving the Pushover API and the /_sim control API."""
+    """Create the web app serving the Pushover API, the /_sim API and the phone."""
     app = web.Application(
-        middlewares=[accounting, fault_injection, json_errors],
+        middlewares=[serve_root, accounting, fault_injection, json_errors],
         client_max_size=MAX_BODY_BYTES,
     )
     app[STATE_KEY] = state
@@ -35,6 +36,7 @@ def build_app(state: SimulatorState, acknowledge: Acknowledger) -> web.Applicati
     app.router.add_post("/1/receipts/{receipt}/cancel.json", _api(_cancel))
     app.router.add_post("/1/receipts/cancel_by_tag/{tag}.json", _api(_cancel_by_tag))
     add_control_routes(app)
+    add_phone_routes(app)
     return app
 
 

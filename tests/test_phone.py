@@ -1,0 +1,780 @@
+"""Tests of the simulator's phone page, its live feed and its HTML sanitiser."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+import json
+import re
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from pushover_simulator import (
+    TEST_APP_TOKEN,
+    TEST_DEVICES,
+    TEST_GROUP_KEY,
+    TEST_GROUP_MEMBERS,
+    TEST_USER_KEY,
+    PushoverSimulator,
+    Receipt,
+)
+from pushover_simulator.phone import (
+    image_type,
+    receipt_status,
+    retry_count,
+)
+from pushover_simulator.sanitise import escape_text, safe_http_url, sanitise_html
+
+START = datetime(2026, 3, 15, 12, 0, tzinfo=UTC).timestamp()
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+EVENT_TIMEOUT = 3.0
+
+type Json = dict[str, Any]
+
+
+class FakeClock:
+    """A clock the tests move by hand."""
+
+    def __init__(self, now: float) -> None:
+        """Start at `now`."""
+        self.now = now
+
+    def __call__(self) -> float:
+        """Return the current fake time."""
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Return a clock fixed in mid-March 2026."""
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def simulator(
+    socket_enabled: None, clock: FakeClock
+) -> AsyncIterator[PushoverSimulator]:
+    """Run a simulator on a free loopback port for one test."""
+    sim = PushoverSimulator(clock=clock)
+    await sim.start(host="127.0.0.1", port=0)
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return an HTTP client session."""
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def url(sim: PushoverSimulator, path: str) -> str:
+    """Build a URL from a root-relative path."""
+    return sim.root_url + path.removeprefix("/")
+
+
+async def send(
+    session: aiohttp.ClientSession, sim: PushoverSimulator, **fields: str
+) -> Json:
+    """POST a form-encoded messages.json: a valid send with fields overridden."""
+    base = {"token": TEST_APP_TOKEN, "user": TEST_USER_KEY, "message": "Door open"}
+    return await post_message(session, sim, {**base, **fields})
+
+
+async def post_message(
+    session: aiohttp.ClientSession,
+    sim: PushoverSimulator,
+    body: aiohttp.FormData | dict[str, str],
+) -> Json:
+    """POST messages.json; expect it accepted; return the answer."""
+    async with session.post(sim.base_url + "messages.json", data=body) as response:
+        answer: Json = await response.json()
+        assert response.status == 200, answer
+        return answer
+
+
+async def view(session: aiohttp.ClientSession, sim: PushoverSimulator) -> Json:
+    """GET what the phone page shows."""
+    async with session.get(url(sim, "/_sim/phone/state")) as response:
+        assert response.status == 200
+        body: Json = await response.json()
+        return body
+
+
+async def control(
+    session: aiohttp.ClientSession,
+    sim: PushoverSimulator,
+    method: str,
+    path: str,
+    body: Json | None = None,
+) -> tuple[int, Json]:
+    """Call the /_sim control API as the page does."""
+    async with session.request(method, url(sim, path), json=body) as response:
+        return response.status, await response.json()
+
+
+def assert_not_counted(sim: PushoverSimulator) -> None:
+    """No API request was logged, counted in flight or faulted."""
+    assert sim.requests == []
+    assert sim.max_concurrent_requests == 0
+
+
+# The page and its files
+
+
+@pytest.mark.parametrize("path", ["/", "/_sim/phone"])
+async def test_page_is_served_with_a_strict_policy(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, path: str
+) -> None:
+    """The page: HTML, a CSP allowing only its own script, no inline script."""
+    async with session.get(url(simulator, path)) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        csp = response.headers["Content-Security-Policy"]
+        page = await response.text()
+    assert "script-src 'self'" in csp
+    assert "default-src 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", page, re.DOTALL)
+    assert scripts == [""]  # one script, loaded from a file
+    assert '<script src="/_sim/static/phone.js"' in page
+    assert '<link rel="stylesheet" href="/_sim/static/phone.css">' in page
+    assert not re.search(r"\son[a-z]+\s*=", page)  # no inline handlers
+    assert "style=" not in page
+    for testid in (
+        "message-list",
+        "fault-panel",
+        "quota-panel",
+        "credentials",
+        "connection-status",
+    ):
+        assert f'data-testid="{testid}"' in page
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [("phone.js", "text/javascript"), ("phone.css", "text/css")],
+)
+async def test_static_files_are_served(
+    simulator: PushoverSimulator,
+    session: aiohttp.ClientSession,
+    name: str,
+    content_type: str,
+) -> None:
+    """The script and style sheet come from the package, with their types."""
+    async with session.get(url(simulator, f"/_sim/static/{name}")) as response:
+        assert response.status == 200
+        assert response.content_type == content_type
+        assert response.charset == "utf-8"
+        assert len(await response.read()) > 1000
+    async with session.get(url(simulator, "/_sim/static/phone.html")) as missing:
+        assert missing.status == 404
+    async with session.get(url(simulator, "/_sim/static/..%2fphone.py")) as missing:
+        assert missing.status == 404
+
+
+async def test_script_inserts_markup_only_from_the_sanitised_field(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Everything but html_safe goes into the page as text."""
+    async with session.get(url(simulator, "/_sim/static/phone.js")) as response:
+        script = await response.text()
+    code = "\n".join(
+        line for line in script.splitlines() if not line.lstrip().startswith("//")
+    )
+    assert re.findall(r"\.innerHTML\s*=\s*([^;]+);", code) == ["message.html_safe"]
+    for sink in ("outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in code
+    assert "new Function" not in code
+    assert "textContent" in code
+    for testid in ("message", "message-title", "message-body", "ack-button"):
+        assert f'testid: "{testid}"' in code
+
+
+async def test_page_requests_are_not_api_traffic(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Page, files, feed, favicon: not counted, and armed faults stay armed."""
+    simulator.faults.update({"fail_next": 1, "drop_next": 1, "malformed_next": 1})
+    for path in (
+        "/",
+        "/_sim/phone",
+        "/_sim/static/phone.js",
+        "/_sim/static/phone.css",
+        "/_sim/phone/state",
+        "/favicon.ico",
+    ):
+        async with session.get(url(simulator, path)) as response:
+            assert response.status in {200, 204}, path
+    async with session.get(url(simulator, "/_sim/events")) as stream:
+        await next_event(stream)
+    assert_not_counted(simulator)
+    assert (
+        simulator.faults.fail_next,
+        simulator.faults.drop_next,
+        simulator.faults.malformed_next,
+    ) == (1, 1, 1)
+
+
+# The sanitiser
+
+# Exactly the tags the sanitiser may write; text between them is escaped, so
+# once they are taken out no "<" or ">" may be left.
+WRITTEN_TAG = re.compile(
+    r"</?(?:b|i|u)>"
+    r'|<font color="(?:#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|[A-Za-z]{1,20})">|</font>'
+    r'|<a href="https?://[^"<>\s]+" rel="noopener noreferrer" target="_blank">|</a>',
+    re.IGNORECASE,
+)
+
+
+class _Text(HTMLParser):
+    """Collect the text a browser would show for some markup."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def visible_text(markup: str) -> str:
+    """Return the text of some markup."""
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.text)
+
+
+def assert_only_allowed_markup(markup: str) -> None:
+    """Every tag is b/i/u/font[color]/a[http(s) href]; nothing else survives."""
+    rest = WRITTEN_TAG.sub("", markup)
+    assert "<" not in rest, markup
+    assert ">" not in rest, markup
+    assert '"' not in rest, markup
+    for href in re.findall(r'<a href="([^"]*)"', markup):
+        assert not href.lower().startswith(("javascript", "data", "vbscript"))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("<b>bold</b> <i>it</i> <u>under</u>", "<b>bold</b> <i>it</i> <u>under</u>"),
+        ('<font color="#ff0000">red</font>', '<font color="#ff0000">red</font>'),
+        ('<font color="#F00">red</font>', '<font color="#F00">red</font>'),
+        ("<font color=green>green</font>", '<font color="green">green</font>'),
+        (
+            '<a href="https://example.com/?a=1&amp;b=2">cam</a>',
+            (
+                '<a href="https://example.com/?a=1&amp;b=2" rel="noopener noreferrer"'
+                ' target="_blank">cam</a>'
+            ),
+        ),
+        (
+            "<a href=http://10.0.0.2:8123/lovelace>HA</a>",
+            (
+                '<a href="http://10.0.0.2:8123/lovelace" rel="noopener noreferrer"'
+                ' target="_blank">HA</a>'
+            ),
+        ),
+        ("<b><i>x</b>y</i>", "<b><i>x</i></b>y"),
+        ("<b>unclosed", "<b>unclosed</b>"),
+        ("stray</b> end", "stray end"),
+        ("x < y && y > z", "x &lt; y &amp;&amp; y &gt; z"),
+        ("line 1\nline 2", "line 1\nline 2"),
+        ("café ☕", "café ☕"),
+    ],
+)
+def test_sanitiser_keeps_the_pushover_subset(source: str, expected: str) -> None:
+    """b, i, u, font colour and http(s) links survive; text is escaped."""
+    assert sanitise_html(source) == expected
+    assert_only_allowed_markup(sanitise_html(source))
+
+
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("<script>alert(1)</script>after", "after"),
+        ("<SCRIPT SRC=//evil.example/x.js></SCRIPT>after", "after"),
+        ("<img src=x onerror=alert(1)>after", "after"),
+        ('<iframe src="javascript:alert(1)">inner</iframe>after', "after"),
+        ('<a href="javascript:alert(1)">link</a>', "link"),
+        ('<a href="JavaScript:alert(1)">link</a>', "link"),
+        ('<a href="jav&#x61;script:alert(1)">link</a>', "link"),
+        ('<a href="jav&#97;script&colon;alert(1)">link</a>', "link"),
+        ('<a href=" java\tscript:alert(1)">link</a>', "link"),
+        ('<a href="data:text/html,<script>alert(1)</script>">link</a>', "link"),
+        ('<a href="vbscript:msgbox(1)">link</a>', "link"),
+        ('<a href="//evil.example/">link</a>', "link"),
+        ('<a href="https://a.example/" onclick="evil()">ok</a>', "ok"),
+        ('<b onmouseover="alert(1)" style="color:red">bold</b>', "bold"),
+        ('<font color="red" onmouseover="x" style="x">red</font>', "red"),
+        ('<font color="red;background:url(javascript:x)">x</font>', "x"),
+        ('<font color="expression(alert(1))">x</font>', "x"),
+        ('<div style="position:fixed" onclick="x">text</div>', "text"),
+        ("<scr<script>ipt>alert(1)</script>", None),
+        ("<scr<script>ipt>alert(1)</scr</script>ipt>", None),
+        ("<<script>script>alert(1)<</script>/script>", None),
+        ("<svg><script>alert(1)</script></svg>after", "after"),
+        ("<svg onload=alert(1)>hidden", ""),  # unclosed: all dropped
+        ("<math><mi xlink:href=javascript:alert(1)>X</mi></math>after", "after"),
+        ('<noscript><p title="</noscript><img src=x onerror=alert(1)>">', None),
+        ("<!-- <script>alert(1)</script> -->after", "after"),
+        ("<![CDATA[<script>alert(1)</script>]]>after", "after"),
+        ("<style>body{display:none}</style>after", "after"),
+        ('<object data="x.swf"></object>after', "after"),
+        ('<embed src="x.swf">after', "after"),
+        ('<form action="https://evil.example"><input name=x></form>after', "after"),
+        ('<meta http-equiv="refresh" content="0;url=javascript:alert(1)">after', None),
+        ('<base href="javascript:/">after', "after"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "<script>alert(1)</script>"),
+        ("&#60;img src=x onerror=alert(1)&#62;", "<img src=x onerror=alert(1)>"),
+        ("<b/onmouseover=alert(1)>x</b>", None),
+        ('<a href="https://ok.example/"x" onclick=alert(1)>q</a>', "q"),
+        ("<textarea><b>x</b></textarea>after", "after"),
+    ],
+)
+def test_sanitiser_neutralises_attacks(source: str, text: str | None) -> None:
+    """Scripts, handlers, styles and bad links go; text is kept as text."""
+    markup = sanitise_html(source)
+    assert_only_allowed_markup(markup)
+    if text is not None:
+        assert visible_text(markup) == text
+    assert "<script" not in markup.lower()
+
+
+def test_plain_text_is_escaped_whole() -> None:
+    """A message sent without html=1 is all text."""
+    assert escape_text('<b>x</b> & "q" <script>') == (
+        "&lt;b&gt;x&lt;/b&gt; &amp; &quot;q&quot; &lt;script&gt;"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://example.com/a?b=c", "https://example.com/a?b=c"),
+        ("  http://example.com  ", "http://example.com"),
+        ("HTTPS://EXAMPLE.COM", "HTTPS://EXAMPLE.COM"),
+        ("javascript:alert(1)", None),
+        ("https:alert(1)", None),
+        ("https://", None),
+        ("http://exa mple.com", None),
+        ("http://example.com/\nx", None),
+        ("ftp://example.com", None),
+        ("homeassistant://navigate/lovelace", None),
+        (None, None),
+    ],
+)
+def test_safe_http_url(value: str | None, expected: str | None) -> None:
+    """Only absolute http(s) URLs with a host become links."""
+    assert safe_http_url(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        ("image/png", "image/png"),
+        ("IMAGE/JPEG; charset=binary", "image/jpeg"),
+        ("image/svg+xml", "image/svg+xml"),
+        ("image/png\r\nX-Evil: 1", "application/octet-stream"),
+        ("text/html", "application/octet-stream"),
+        (None, "application/octet-stream"),
+    ],
+)
+def test_attachment_type_is_a_plain_image_type(
+    content_type: str | None, expected: str
+) -> None:
+    """The served type is a bare image/... media type, or a neutral one."""
+    assert image_type(content_type) == expected
+
+
+# The feed
+
+
+async def test_feed_describes_messages_newest_first(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """Everything the page shows, with sanitised markup only for html=1."""
+    await send(session, simulator, message="<script>alert(1)</script>plain")
+    clock.now = START + 60
+    await send(
+        session,
+        simulator,
+        title="<img src=x onerror=alert(1)>",
+        message='<b>Hot</b> <a href="javascript:alert(1)">x</a>',
+        html="1",
+        priority="1",
+        sound="siren",
+        url="https://example.com/cam",
+        url_title="Camera",
+        device="watch",
+    )
+    clock.now = START + 120
+    await send(
+        session,
+        simulator,
+        message="mono  text",
+        monospace="1",
+        priority="-2",
+        url="javascript:alert(1)",
+        timestamp="1773000000",
+    )
+    shown = await view(session, simulator)
+    assert shown["total_messages"] == 3
+    newest, styled, plain = shown["messages"]
+    assert (newest["monospace"], newest["html_safe"], newest["priority"]) == (
+        True,
+        None,
+        -2,
+    )
+    assert newest["priority_label"] == "lowest"
+    assert (newest["url"], newest["url_href"]) == ("javascript:alert(1)", None)
+    assert newest["time"] == 1_773_000_000  # the sender's timestamp wins
+    assert newest["received_at"] == int(START) + 120
+    assert styled == styled | {
+        "title": "<img src=x onerror=alert(1)>",
+        "message": '<b>Hot</b> <a href="javascript:alert(1)">x</a>',
+        "html": True,
+        "html_safe": "<b>Hot</b> x",
+        "priority": 1,
+        "priority_label": "high",
+        "sound": "siren",
+        "url": "https://example.com/cam",
+        "url_href": "https://example.com/cam",
+        "url_title": "Camera",
+        "time": int(START) + 60,
+        "devices": ["watch"],
+        "recipients": [TEST_USER_KEY],
+        "app": "Pushover Plus Test",
+        "attachment_url": None,
+        "receipt": None,
+    }
+    assert (plain["html"], plain["html_safe"]) == (False, None)
+    assert plain["message"] == "<script>alert(1)</script>plain"
+    assert plain["sound"] is None
+    assert plain["id"] == simulator.messages[0].request
+
+
+async def test_feed_shows_faults_quota_and_credentials(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The panel's current faults and quota; the account's test credentials."""
+    status, _ = await control(
+        session, simulator, "POST", "/_sim/faults", {"fail_next": 2, "fail_status": 502}
+    )
+    assert status == 200
+    status, _ = await control(
+        session, simulator, "POST", "/_sim/remaining", {"remaining": 42}
+    )
+    assert status == 200
+    shown = await view(session, simulator)
+    assert (shown["faults"]["fail_next"], shown["faults"]["fail_status"]) == (2, 502)
+    assert shown["quota"]["remaining"] == 42
+    account = shown["account"]
+    assert account["apps"][0] == {"token": TEST_APP_TOKEN, "name": "Pushover Plus Test"}
+    assert {"key": TEST_USER_KEY, "devices": list(TEST_DEVICES)} in account["users"]
+    assert account["groups"] == [
+        {"key": TEST_GROUP_KEY, "members": list(TEST_GROUP_MEMBERS)}
+    ]
+    status, _ = await control(session, simulator, "DELETE", "/_sim/faults")
+    assert (await view(session, simulator))["faults"]["fail_next"] == 0
+
+
+async def send_emergency(
+    session: aiohttp.ClientSession, sim: PushoverSimulator, **fields: str
+) -> str:
+    """Send an emergency message (retry 60 s, expire 300 s); return its receipt."""
+    answer = await send(session, sim, priority="2", retry="60", expire="300", **fields)
+    receipt: str = answer["receipt"]
+    return receipt
+
+
+async def test_emergency_retry_count_and_status_follow_the_clock(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """Sent once, then once per retry until expiry; then expired."""
+    receipt = await send_emergency(session, simulator)
+    expected = [(0, 1), (59, 1), (60, 2), (150, 3), (299, 5)]
+    for elapsed, count in expected:
+        clock.now = START + elapsed
+        [message] = (await view(session, simulator))["messages"]
+        assert message["receipt"]["id"] == receipt
+        assert (message["receipt"]["status"], message["receipt"]["retry_count"]) == (
+            "pending",
+            count,
+        ), elapsed
+        assert message["receipt"]["can_acknowledge"] is True
+    clock.now = START + 300
+    [message] = (await view(session, simulator))["messages"]
+    assert message["receipt"] | {"id": ""} == message["receipt"] | {
+        "id": "",
+        "status": "expired",
+        "retry_count": 5,
+        "can_acknowledge": False,
+        "retry": 60,
+        "expire": 300,
+        "expires_at": int(START) + 300,
+    }
+
+
+async def test_cancelled_emergency_stops_counting(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """A cancelled emergency reads cancelled; its count stops at the cancel."""
+    receipt = await send_emergency(session, simulator)
+    clock.now = START + 70
+    cancel = simulator.base_url + f"receipts/{receipt}/cancel.json"
+    async with session.post(cancel, data={"token": TEST_APP_TOKEN}) as response:
+        assert response.status == 200
+    clock.now = START + 250
+    [message] = (await view(session, simulator))["messages"]
+    assert (message["receipt"]["status"], message["receipt"]["retry_count"]) == (
+        "cancelled",
+        2,
+    )
+    assert message["receipt"]["can_acknowledge"] is False
+
+
+def test_retry_count_is_capped_at_fifty() -> None:
+    """At most 50 deliveries, however long the expiry."""
+    receipt = Receipt(
+        receipt="r",
+        token=TEST_APP_TOKEN,
+        request="q",
+        recipients=[TEST_USER_KEY],
+        retry=30,
+        expire=10800,
+        created_at=int(START),
+    )
+    assert retry_count(receipt, START + 29) == 1
+    assert retry_count(receipt, START + 30 * 10) == 11
+    assert retry_count(receipt, START + 10_000) == 50
+    assert receipt_status(receipt, START + 10_000) == "pending"
+    assert receipt_status(receipt, START + 10_800) == "expired"
+    receipt.cancelled_at = int(START) + 20_000
+    assert receipt_status(receipt, START + 20_000) == "expired"
+
+
+async def test_acknowledge_button_path_calls_back(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """The button's request acknowledges, POSTs the callback, updates status."""
+    received: list[dict[str, str]] = []
+
+    async def callback(request: web.Request) -> web.Response:
+        received.append({k: str(v) for k, v in (await request.post()).items()})
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/ack", callback)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        callback_url = f"http://127.0.0.1:{site.port}/ack"
+        receipt = await send_emergency(session, simulator, callback=callback_url)
+        clock.now = START + 90
+        [message] = (await view(session, simulator))["messages"]
+        shown = message["receipt"]
+        assert (shown["ack_user"], shown["ack_device"]) == (TEST_USER_KEY, "phone")
+        body = {
+            "receipt": shown["id"],
+            "user": shown["ack_user"],
+            "device": shown["ack_device"],
+        }
+        status, answer = await control(
+            session, simulator, "POST", "/_sim/acknowledge", body
+        )
+        assert (status, answer["acknowledged"]) == (200, 1)
+    finally:
+        await runner.cleanup()
+    assert received == [
+        {
+            "receipt": receipt,
+            "acknowledged": "1",
+            "acknowledged_at": str(int(START) + 90),
+            "acknowledged_by": TEST_USER_KEY,
+            "acknowledged_by_device": "phone",
+        }
+    ]
+    clock.now = START + 200
+    [message] = (await view(session, simulator))["messages"]
+    assert message["receipt"] | {"id": ""} == message["receipt"] | {
+        "id": "",
+        "status": "acknowledged",
+        "retry_count": 2,
+        "can_acknowledge": False,
+        "called_back": True,
+        "callback_status": 200,
+        "acknowledged_by": TEST_USER_KEY,
+        "acknowledged_by_device": "phone",
+    }
+    status, again = await control(session, simulator, "POST", "/_sim/acknowledge", body)
+    assert status == 400
+    assert "acknowledged" in again["errors"][0]
+    assert_not_counted_except_api(simulator, 1)
+
+
+def assert_not_counted_except_api(sim: PushoverSimulator, count: int) -> None:
+    """Only the test's own /1/ requests were logged."""
+    assert len(sim.requests) == count
+    assert all(record.path.startswith("/1/") for record in sim.requests)
+
+
+async def test_acknowledger_prefers_the_targeted_device(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Sent to a device: acknowledged there; to a group: as its first member."""
+    await send_emergency(session, simulator, device="watch")
+    await send_emergency(session, simulator, user=TEST_GROUP_KEY)
+    group, watch = (await view(session, simulator))["messages"]
+    assert (watch["receipt"]["ack_user"], watch["receipt"]["ack_device"]) == (
+        TEST_USER_KEY,
+        "watch",
+    )
+    assert (group["receipt"]["ack_user"], group["receipt"]["ack_device"]) == (
+        TEST_GROUP_MEMBERS[0],
+        TEST_DEVICES[0],
+    )
+
+
+# Attachments
+
+
+async def test_attachment_is_served_with_its_type(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The image comes back as sent, typed, and sandboxed when opened alone."""
+    form = aiohttp.FormData(
+        {"token": TEST_APP_TOKEN, "user": TEST_USER_KEY, "message": "Snapshot"}
+    )
+    form.add_field("attachment", PNG, filename="snap.png", content_type="image/png")
+    answer = await post_message(session, simulator, form)
+    [message] = (await view(session, simulator))["messages"]
+    assert message["attachment_url"] == f"/_sim/attachments/{answer['request']}"
+    assert message["attachment_type"] == "image/png"
+    async with session.get(url(simulator, message["attachment_url"])) as response:
+        assert response.status == 200
+        assert response.content_type == "image/png"
+        assert await response.read() == PNG
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    async with session.get(url(simulator, "/_sim/attachments/unknown")) as missing:
+        assert missing.status == 404
+    assert_not_counted_except_api(simulator, 1)
+
+
+async def test_message_without_attachment_has_none(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """No attachment: no URL, and its request id does not serve one."""
+    answer = await send(session, simulator)
+    [message] = (await view(session, simulator))["messages"]
+    assert message["attachment_url"] is None
+    path = f"/_sim/attachments/{answer['request']}"
+    async with session.get(url(simulator, path)) as response:
+        assert response.status == 404
+
+
+# Live updates
+
+
+async def next_event(response: aiohttp.ClientResponse) -> Json:
+    """Read the next Server-Sent Event with data; return its JSON (a `state`)."""
+    name, data = "message", list[str]()
+    async with asyncio.timeout(EVENT_TIMEOUT):
+        while True:
+            raw = await response.content.readline()
+            if not raw:
+                msg = "the event stream ended"
+                raise EOFError(msg)
+            line = raw.decode().rstrip("\n")
+            if not line:
+                if data:
+                    assert name == "state"
+                    event: Json = json.loads("\n".join(data))
+                    return event
+                name = "message"
+                continue
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "event":
+                name = value
+            elif field == "data":
+                data.append(value)
+
+
+async def test_events_stream_every_change(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """State at once, then an event per change: message, faults, quota, ack."""
+    async with session.get(url(simulator, "/_sim/events")) as stream:
+        assert stream.status == 200
+        assert stream.content_type == "text/event-stream"
+        assert stream.headers["Cache-Control"] == "no-cache"
+        first = await next_event(stream)
+        assert first["messages"] == []
+        await send(session, simulator, title="Live", message="<b>now</b>", html="1")
+        event = await next_event(stream)
+        [message] = event["messages"]
+        assert (message["title"], message["html_safe"]) == ("Live", "<b>now</b>")
+        await control(session, simulator, "POST", "/_sim/faults", {"delay": 0.5})
+        assert (await next_event(stream))["faults"]["delay"] == 0.5
+        await control(session, simulator, "DELETE", "/_sim/faults")
+        assert (await next_event(stream))["faults"]["delay"] == 0
+        await control(session, simulator, "POST", "/_sim/remaining", {"remaining": 3})
+        assert (await next_event(stream))["quota"]["remaining"] == 3
+        receipt = await send_emergency(session, simulator)
+        pending = await next_event(stream)
+        assert pending["messages"][0]["receipt"]["status"] == "pending"
+        await simulator.acknowledge(receipt)
+        acknowledged = await next_event(stream)
+        assert acknowledged["messages"][0]["receipt"]["status"] == "acknowledged"
+
+
+async def test_events_catch_silent_changes(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """Changes nobody announces (time passing, faults set from Python) still go out."""
+    await send_emergency(session, simulator)
+    async with session.get(url(simulator, "/_sim/events")) as stream:
+        first = await next_event(stream)
+        assert first["messages"][0]["receipt"]["retry_count"] == 1
+        clock.now = START + 60
+        second = await next_event(stream)
+        assert second["messages"][0]["receipt"]["retry_count"] == 2
+        simulator.faults.drop_next = 4
+        assert (await next_event(stream))["faults"]["drop_next"] == 4
+
+
+async def test_stop_ends_open_streams_quickly(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """An open event stream does not hold the simulator's shutdown."""
+    async with session.get(url(simulator, "/_sim/events")) as stream:
+        await next_event(stream)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await simulator.stop()
+        assert loop.time() - started < 0.9
+        assert await stream.content.read() == b""
+    assert simulator.state._listeners == []
+
+
+async def test_reset_clears_the_phone(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """After /_sim/reset the feed is empty again."""
+    await send(session, simulator)
+    async with session.get(url(simulator, "/_sim/events")) as stream:
+        assert len((await next_event(stream))["messages"]) == 1
+        status, _ = await control(session, simulator, "POST", "/_sim/reset")
+        assert status == 200
+        assert (await next_event(stream))["messages"] == []
