@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+import ssl
 import sys
 
 from .accounts import (
@@ -28,7 +29,20 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--limit", type=int, default=DEFAULT_MONTHLY_LIMIT, help="monthly message limit"
     )
+    parser.add_argument(
+        "--tls-cert", help="PEM certificate (chain) to serve HTTPS with --tls-key"
+    )
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     return parser.parse_args()
+
+
+def _ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """Build the server's TLS context, or None to serve plain HTTP."""
+    if cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 def _banner(base_url: str, root_url: str) -> str:
@@ -50,10 +64,12 @@ def _banner(base_url: str, root_url: str) -> str:
     )
 
 
-async def _serve(host: str, port: int, limit: int) -> None:
+async def _serve(
+    host: str, port: int, limit: int, context: ssl.SSLContext | None
+) -> None:
     """Serve until cancelled (Ctrl-C)."""
     simulator = PushoverSimulator(monthly_limit=limit)
-    base_url = await simulator.start(host=host, port=port)
+    base_url = await simulator.start(host=host, port=port, ssl_context=context)
     sys.stdout.write(_banner(base_url, simulator.root_url))
     sys.stdout.flush()
     try:
@@ -66,7 +82,8 @@ def main() -> None:
     """Entry point."""
     arguments = _arguments()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(arguments.host, arguments.port, arguments.limit))
+        context = _ssl_context(arguments.tls_cert, arguments.tls_key)
+        asyncio.run(_serve(arguments.host, arguments.port, arguments.limit, context))
 
 
 if __name__ == "__main__":

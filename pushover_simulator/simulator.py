@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Callable
+import ssl
 import time
 from types import TracebackType
 from typing import Self
@@ -53,8 +54,17 @@ class PushoverSimulator:
         self._server: asyncio.Server | None = None
         self._base_url: str | None = None
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on host:port (0 = any free port); return the base URL ending /1/."""
+    async def start(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> str:
+        """Serve on host:port (0 = any free port); return the base URL ending /1/.
+
+        With `ssl_context` the simulator serves HTTPS (the benchmark does).
+        """
         if self._runner is not None:
             msg = "the simulator is already running"
             raise RuntimeError(msg)
@@ -68,7 +78,7 @@ class PushoverSimulator:
         self._runner = runner
         try:
             self._server = await asyncio.get_running_loop().create_server(
-                self._new_connection, host, port
+                self._new_connection, host, port, ssl=ssl_context
             )
         except BaseException:
             self._runner = None
@@ -76,7 +86,12 @@ class PushoverSimulator:
             raise
         bound_port = self._server.sockets[0].getsockname()[1]
         self._base_url = str(
-            URL.build(scheme="http", host=host, port=bound_port, path="/1/")
+            URL.build(
+                scheme="http" if ssl_context is None else "https",
+                host=host,
+                port=bound_port,
+                path="/1/",
+            )
         )
         return self._base_url
 

@@ -49,11 +49,19 @@ toolchain_ready() {
 PASSED_VARIABLES="CI TERM COLUMNS PYTEST_ADDOPTS PUSHOVER_PLUS_API_BASE_URL PUSHOVER_PLUS_SIM_PORT PUSHOVER_PLUS_HA_PORT"
 
 # Runs "$@" with the toolchain's virtual environment first on PATH and the
-# repository as the working directory.
+# repository as the working directory, and returns its exit status.
 in_toolchain() {
+    (exec_in_toolchain "$@")
+}
+
+# Like in_toolchain, but replaces the current shell: every step execs the
+# next (unshare, chroot, env, bash), so the command keeps this shell's process
+# id and signals sent to it reach the command itself (scripts/in-toolchain).
+exec_in_toolchain() {
     if [ "$TOOLCHAIN_KIND" = host ]; then
-        (cd "$REPO_DIR" && PATH="$VENV_DIR/bin:$PATH" VIRTUAL_ENV="$VENV_DIR" "$@")
-        return
+        cd "$REPO_DIR"
+        export PATH="$VENV_DIR/bin:$PATH" VIRTUAL_ENV="$VENV_DIR"
+        exec "$@"
     fi
     local passed=() name
     for name in $PASSED_VARIABLES; do
@@ -61,7 +69,7 @@ in_toolchain() {
             passed+=("$name=${!name}")
         fi
     done
-    unshare -m --propagation private /bin/bash -c '
+    exec unshare -m --propagation private /bin/bash -c '
         set -e
         root=$1 repo=$2 venv=$3 count=$4
         shift 4

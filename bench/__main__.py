@@ -1,0 +1,172 @@
+"""scripts/bench: Pushover Plus against the built-in integration and a bare client.
+
+`python -m bench` (run by scripts/bench in the host's benchmark environment)
+starts the simulator over HTTPS, the latency proxy and Home Assistant, measures,
+prints a table and writes .bench/results.json (--quick: .bench/results-quick.json).
+"""
+
+import argparse
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import json
+from pathlib import Path
+import sys
+import time
+from typing import Any, Final
+
+import aiohttp
+
+from e2e.harness import RunDirectory
+
+from .measure import SENDERS, Bench
+from .report import chart, goals, table
+from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
+
+DOCS_CHART: Final = Path(__file__).resolve().parent.parent / "docs" / "performance.png"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run."""
+
+    quick: bool
+    messages: int
+    samples: int
+    reloads: int
+    rtt_ms: float
+    output: Path
+    chart: Path | None
+    keep_run: bool
+
+
+def _options() -> Options:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="small run (< 60 s) that checks it works"
+    )
+    parser.add_argument("--messages", type=int, help="burst size (500; quick 50)")
+    parser.add_argument("--samples", type=int, help="latency samples (50; quick 10)")
+    parser.add_argument("--rtt-ms", type=float, default=40.0, help="proxy round trip")
+    parser.add_argument("--output", type=Path, help="results JSON file")
+    parser.add_argument(
+        "--no-chart", action="store_true", help="do not write docs/performance.png"
+    )
+    parser.add_argument(
+        "--keep-run", action="store_true", help="keep .bench/run-* (logs, config)"
+    )
+    arguments = parser.parse_args()
+    quick = arguments.quick
+    output = arguments.output or BENCH_DIR / (
+        "results-quick.json" if quick else "results.json"
+    )
+    return Options(
+        quick=quick,
+        messages=arguments.messages or (50 if quick else 500),
+        samples=arguments.samples or (10 if quick else 50),
+        reloads=1 if quick else 3,
+        rtt_ms=arguments.rtt_ms,
+        output=output,
+        chart=None if quick or arguments.no_chart else DOCS_CHART,
+        keep_run=arguments.keep_run,
+    )
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(f"[bench] {text}\n")
+    sys.stdout.flush()
+
+
+def _inprocess(site: Path) -> dict[str, Any]:
+    """Run bench.inprocess in the toolchain, the built-in's library on its path."""
+    relative = site.relative_to(BENCH_DIR.parent).as_posix()
+    output = in_toolchain(
+        "env", f"PYTHONPATH={relative}", "python", "-m", "bench.inprocess"
+    )
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
+async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
+    stack = Stack(run, options.rtt_ms)
+    results: dict[str, Any] = {}
+    try:
+        _say("starting the simulator (HTTPS), the latency proxy and Home Assistant")
+        results["hass_start_s"] = await stack.start()
+        _say(f"Home Assistant running after {results['hass_start_s']:.1f} s")
+        connector = aiohttp.TCPConnector(limit=2, ssl=stack.ssl_context)
+        async with aiohttp.ClientSession(connector=connector) as bare:
+            bench = Bench(stack, stack.credentials(), bare)
+            entries = await bench.add_entries()
+            results["setup"] = {}
+            for domain, kind in (("pushover_plus", "ours"), ("pushover", "builtin")):
+                results["setup"][kind] = {
+                    "create_flow_s": entries[domain]["create_flow_s"]
+                }
+            # The built-in cannot be unloaded ("Unload not supported"), so only
+            # ours is reloaded; its create flow (validation + setup) compares.
+            reloads = await bench.reload_times(
+                entries["pushover_plus"]["entry_id"], options.reloads
+            )
+            timed = reloads["seconds"] or [float("nan")]
+            results["setup"]["ours"] |= {
+                "reload_s": reloads["seconds"],
+                "reload_refused": reloads["refused"],
+                "reload_median_s": sorted(timed)[len(timed) // 2],
+            }
+            results["latency"] = {}
+            results["burst"] = {}
+            for kind in SENDERS:
+                _say(f"{kind}: {options.samples} single messages")
+                results["latency"][kind] = await bench.latency(kind, options.samples)
+                _say(f"{kind}: burst of {options.messages}")
+                results["burst"][kind] = await bench.burst(kind, options.messages)
+    except BaseException:
+        for process in stack.processes:
+            log = process.log_tail(30)
+            if log:
+                _say(f"--- {process.name} log (end)\n{log}")
+        raise
+    finally:
+        await stack.stop()
+    return results
+
+
+def main() -> None:
+    """Entry point."""
+    options = _options()
+    began = time.monotonic()
+    BENCH_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = BENCH_DIR / f"run-{stamp}"
+    path.mkdir()
+    run = RunDirectory(path)
+    try:
+        results: dict[str, Any] = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": "scripts/bench" + (" --quick" if options.quick else ""),
+            "parameters": {
+                "messages": options.messages,
+                "latency_samples": options.samples,
+                "rtt_ms": options.rtt_ms,
+            },
+        }
+        results |= asyncio.run(_measure(options, run))
+        _say("in-toolchain measurements (import time, API calls/day, memory)")
+        results["inprocess"] = _inprocess(builtin_site())
+    finally:
+        if not options.keep_run:
+            run.remove()
+    results["goals"] = goals(results)
+    results["wall_seconds"] = time.monotonic() - began
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(table(results))
+    if options.chart is not None:
+        written = chart(results, options.chart)
+        _say(f"chart: {written}" if written else "chart skipped: no matplotlib")
+    _say(f"results: {options.output} ({results['wall_seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Measurements that need no running Home Assistant: `python -m bench.inprocess`.
+
+Run in the toolchain; prints one JSON object:
+
+- import time of the integration (and of the built-in `pushover`, when its
+  library is on the path), after the Home Assistant modules a running instance
+  has already loaded, from `python -X importtime` in a fresh interpreter;
+- API calls per simulated day, from the integration's own schedules (the
+  limits poll interval and `TrackedReceipt.next_poll`) stepped through a day
+  of simulated time;
+- memory held by 500 queued outbox items and 500 tracked receipts (tracemalloc).
+"""
+
+import argparse
+from datetime import UTC, datetime, timedelta
+import json
+import re
+import subprocess
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+from custom_components.pushover_plus.api import Message
+from custom_components.pushover_plus.const import (
+    DEFAULT_EXPIRE,
+    LIMITS_POLL_INTERVAL,
+)
+from custom_components.pushover_plus.outbox import OutboxItem, _to_record
+from custom_components.pushover_plus.receipts import TrackedReceipt
+
+DAY = timedelta(days=1)
+ITEMS = 500
+KEY = "u" * 30
+
+# What a running Home Assistant has imported before it loads a notify
+# integration with sensors and events from a config entry.
+PRELUDE = (
+    "import homeassistant.core, homeassistant.config_entries, "
+    "homeassistant.helpers.config_validation, homeassistant.helpers.storage, "
+    "homeassistant.helpers.update_coordinator, homeassistant.helpers.entity_platform, "
+    "homeassistant.components.notify, homeassistant.components.sensor, "
+    "homeassistant.components.event, homeassistant.components.webhook, "
+    "homeassistant.components.repairs, homeassistant.helpers.aiohttp_client"
+)
+OURS = [
+    "custom_components.pushover_plus",
+    "custom_components.pushover_plus.config_flow",
+    "custom_components.pushover_plus.notify",
+    "custom_components.pushover_plus.sensor",
+    "custom_components.pushover_plus.event",
+    "custom_components.pushover_plus.diagnostics",
+]
+BUILTIN = [
+    "homeassistant.components.pushover",
+    "homeassistant.components.pushover.config_flow",
+    "homeassistant.components.pushover.notify",
+]
+MARKER = "bench: prelude imported\n"
+_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+
+
+def import_time(modules: list[str]) -> dict[str, Any] | None:
+    """Time importing `modules` after the prelude, in a fresh interpreter."""
+    code = (
+        f"{PRELUDE}\nimport importlib, sys, time\nsys.stderr.write({MARKER!r})\n"
+        "start = time.perf_counter()\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(time.perf_counter() - start)"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    # -X importtime lists every module imported; keep those after the prelude.
+    lines = result.stderr.splitlines()
+    marker = lines.index(MARKER.strip())
+    own_prefix = modules[0].rsplit(".", 1)[0] if "." in modules[0] else modules[0]
+    total_self = 0
+    own_self = 0
+    count = 0
+    for line in lines[marker:]:
+        match = _LINE.match(line)
+        if match is None:
+            continue
+        self_us, name = int(match.group(1)), match.group(4)
+        total_self += self_us
+        count += 1
+        if name.startswith((modules[0], own_prefix + ".")):
+            own_self += self_us
+    return {
+        "wall_ms": float(result.stdout.strip()) * 1000,
+        "modules_imported": count,
+        "self_ms_all_new_modules": total_self / 1000,
+        "self_ms_own_modules": own_self / 1000,
+    }
+
+
+def limits_polls_per_day() -> int:
+    """Count the polls of apps/limits.json in a day: the coordinator's interval."""
+    return int(DAY / LIMITS_POLL_INTERVAL)
+
+
+def receipt_polls(*, open_for: timedelta, callback: bool) -> int:
+    """Receipt reads for one emergency open `open_for` (it expires then).
+
+    Steps `TrackedReceipt.next_poll` from the send to the final read just
+    after expiry, which finds the receipt expired and ends the tracking.
+    """
+    sent = datetime(2026, 1, 1, tzinfo=UTC)
+    tracked = TrackedReceipt(
+        receipt="r" * 30,
+        title="bench",
+        tags=[],
+        recipients=["primary"],
+        sent_at=sent,
+        expires_at=sent + open_for,
+        callback=callback,
+    )
+    polls = 0
+    while True:
+        due = tracked.next_poll()
+        if due > sent + DAY:
+            break
+        polls += 1
+        tracked.polled_at = due
+        if due > tracked.expires_at:
+            break
+    return polls
+
+
+def api_calls_per_day() -> dict[str, Any]:
+    """Count API calls in a simulated day: idle, and one emergency open an hour."""
+    limits = limits_polls_per_day()
+    hour = timedelta(seconds=DEFAULT_EXPIRE)
+    polled = receipt_polls(open_for=hour, callback=False)
+    called_back = receipt_polls(open_for=hour, callback=True)
+    return {
+        "method": (
+            "computed by stepping the integration's own schedules through one "
+            "simulated day (LIMITS_POLL_INTERVAL; TrackedReceipt.next_poll); "
+            "not counted in a running process"
+        ),
+        "idle": limits,
+        "emergency_open_1h_polling": limits + 1 + polled,
+        "emergency_open_1h_callback": limits + 1 + called_back,
+        "receipt_reads_polling": polled,
+        "receipt_reads_callback": called_back,
+    }
+
+
+def _message(index: int) -> Message:
+    return Message(
+        message=f"Benchmark message number {index}: the washing machine is done.",
+        title=f"bench {index}",
+        priority=0,
+    )
+
+
+def memory() -> dict[str, Any]:
+    """Bytes held by 500 outbox items and 500 tracked receipts (tracemalloc)."""
+    now = datetime.now(UTC)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    items = [
+        OutboxItem(
+            id=f"{index:032x}",
+            users=(KEY,),
+            recipients=("primary",),
+            message=_message(index),
+            accepted_at=now,
+        )
+        for index in range(ITEMS)
+    ]
+    outbox_bytes = tracemalloc.get_traced_memory()[0] - before
+    before = tracemalloc.get_traced_memory()[0]
+    receipts = [
+        TrackedReceipt(
+            receipt=f"r{index:029d}",
+            title=f"bench {index}",
+            tags=["leak"],
+            recipients=["primary"],
+            sent_at=now,
+            expires_at=now + timedelta(hours=1),
+            callback=False,
+        )
+        for index in range(ITEMS)
+    ]
+    receipt_bytes = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    stored_outbox = len(json.dumps({"items": [_to_record(item) for item in items]}))
+    stored_receipts = len(json.dumps({"open": [r.to_json() for r in receipts]}))
+    return {
+        "count": ITEMS,
+        "outbox_bytes": outbox_bytes,
+        "outbox_bytes_per_item": outbox_bytes / ITEMS,
+        "outbox_stored_json_bytes": stored_outbox,
+        "receipts_bytes": receipt_bytes,
+        "receipts_bytes_per_item": receipt_bytes / ITEMS,
+        "receipts_stored_json_bytes": stored_receipts,
+    }
+
+
+def main() -> None:
+    """Print the measurements as one JSON object."""
+    argparse.ArgumentParser(prog="python -m bench.inprocess").parse_args()
+    start = time.perf_counter()
+    results: dict[str, Any] = {
+        "import_ours": import_time(OURS),
+        "import_builtin": import_time(BUILTIN),
+        "api_calls_per_day": api_calls_per_day(),
+        "memory": memory(),
+    }
+    results["seconds"] = time.perf_counter() - start
+    sys.stdout.write(json.dumps(results) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+"""The measured phases: single-message latency, a burst, config entry setup.
+
+Three senders are compared, each measured the same way against the same
+simulator behind the same proxy:
+
+- "ours": the action `pushover_plus.send_message`;
+- "builtin": the built-in integration's legacy action `notify.<name>`;
+- "bare": an aiohttp client with 2 keep-alive connections, straight to the
+  proxy (no Home Assistant in between: the floor the others are held to).
+
+Times are the simulator's receive time (its clock is the wall clock of the
+same machine) minus the wall-clock time just before the call.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+import json
+import os
+import statistics
+import time
+from typing import Any, Final
+
+import aiohttp
+
+from e2e.clients import HomeAssistantError, Json, wait_for
+
+from .stack import BUILTIN_NAME, OUR_NAME, Credentials, Stack, cpu_seconds
+
+SENDERS: Final = ("ours", "builtin", "bare")
+WARM_UP: Final = 3
+TEXT: Final = "Benchmark: the washing machine is done."
+
+Send = Callable[[str], Awaitable[None]]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Return a percentile by linear interpolation (values need not be sorted)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary_ms(values: list[float]) -> dict[str, float]:
+    """Summarise seconds as milliseconds: p50, p95, mean, max."""
+    return {
+        "p50_ms": percentile(values, 0.5) * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+        "mean_ms": statistics.fmean(values) * 1000 if values else float("nan"),
+        "max_ms": max(values) * 1000 if values else float("nan"),
+    }
+
+
+@dataclass
+class Bench:
+    """The running stack and the clients that drive it."""
+
+    stack: Stack
+    credentials: Credentials
+    bare: aiohttp.ClientSession
+
+    @property
+    def ha(self) -> Any:
+        """Return the logged-in Home Assistant client."""
+        return self.stack.ha
+
+    @property
+    def sim(self) -> Any:
+        """Return the simulator's control client."""
+        return self.stack.sim
+
+    def fields(self, title: str) -> Json:
+        """Return the service data of one benchmark message."""
+        return {"message": TEXT, "title": title}
+
+    def sender(self, kind: str) -> Send:
+        """Return a function sending one message titled `title` through `kind`."""
+
+        async def ours(title: str) -> None:
+            await self.ha.call_service(
+                "pushover_plus", "send_message", self.fields(title)
+            )
+
+        async def builtin(title: str) -> None:
+            await self.ha.call_service(
+                "notify", BUILTIN_NAME.lower(), self.fields(title)
+            )
+
+        async def bare(title: str) -> None:
+            form = {
+                "token": self.credentials.token,
+                "user": self.credentials.user,
+                **self.fields(title),
+            }
+            async with self.bare.post(
+                f"{self.stack.api_url}messages.json", data=form
+            ) as response:
+                await response.read()
+                if response.status != 200:  # noqa: PLR2004
+                    msg = f"bare send answered {response.status}"
+                    raise RuntimeError(msg)
+
+        return {"ours": ours, "builtin": builtin, "bare": bare}[kind]
+
+    def cpu_pid(self, kind: str) -> int:
+        """Return the id of the process that sends for `kind`."""
+        return os.getpid() if kind == "bare" else self.stack.hass.pid
+
+    async def reset_simulator(self) -> None:
+        """Forget messages and zero the counters (POST /_sim/reset)."""
+        async with self.stack.tls_session.post(
+            f"{self.stack.sim_root_url}_sim/reset"
+        ) as response:
+            response.raise_for_status()
+
+    async def received(self, prefix: str, count: int, wait: float) -> list[Json]:
+        """Wait until `count` messages titled `prefix...` arrived; return them."""
+
+        async def probe() -> list[Json] | None:
+            found = [
+                item
+                for item in await self.sim.messages()
+                if str(item["title"]).startswith(prefix)
+            ]
+            return found if len(found) >= count else None
+
+        return await wait_for(
+            probe, timeout=wait, what=f"{count} messages {prefix!r}", interval=0.1
+        )
+
+    async def latency(self, kind: str, samples: int) -> dict[str, Any]:
+        """Send messages one after the other on a warm client; time each."""
+        send = self.sender(kind)
+        for index in range(WARM_UP):
+            await send(f"{kind}-warm-{index}")
+        started: dict[str, float] = {}
+        call_seconds: list[float] = []
+        for index in range(samples):
+            title = f"{kind}-lat-{index:04d}"
+            started[title] = time.time()
+            await send(title)
+            call_seconds.append(time.time() - started[title])
+        messages = await self.received(f"{kind}-lat-", samples, wait=60)
+        latencies = [item["received_at"] - started[item["title"]] for item in messages]
+        return {
+            "samples": samples,
+            "to_receipt": summary_ms(latencies),
+            "call_returned": summary_ms(call_seconds),
+        }
+
+    async def burst(self, kind: str, count: int) -> dict[str, Any]:
+        """Hand `count` messages over at once; measure until the last arrives."""
+        await self.reset_simulator()
+        prefix = f"{kind}-burst-"
+        titles = [f"{prefix}{index:05d}" for index in range(count)]
+        pid = self.cpu_pid(kind)
+        cpu_before = cpu_seconds(pid)
+        started = time.time()
+        if kind == "bare":
+            results = await asyncio.gather(
+                *(self.sender(kind)(title) for title in titles), return_exceptions=True
+            )
+            failed = sum(isinstance(result, BaseException) for result in results)
+        else:
+            failed = await self._burst_over_websocket(kind, titles)
+        handed_over = time.time() - started
+        messages = await self.received(prefix, count - failed, wait=600)
+        cpu_after = cpu_seconds(pid)
+        state = await self.sim.state()
+        arrival = [item["received_at"] - started for item in messages]
+        elapsed = max(arrival)
+        return {
+            "messages": count,
+            "failed_calls": failed,
+            "seconds": elapsed,
+            "all_calls_returned_s": handed_over,
+            "messages_per_second": len(messages) / elapsed,
+            "delivery": summary_ms(arrival),
+            "connections_opened": state["connections_opened"],
+            "connections_per_1000": state["connections_opened"] * 1000 / count,
+            "max_concurrent_requests": state["max_concurrent_requests"],
+            "api_requests": state["requests"],
+            "cpu_seconds": cpu_after - cpu_before,
+            "cpu_ms_per_message": (cpu_after - cpu_before) * 1000 / count,
+            "cpu_process": "driver (bare client)" if kind == "bare" else "hass",
+        }
+
+    async def _burst_over_websocket(self, kind: str, titles: list[str]) -> int:
+        """Send every call over one websocket without waiting; return failures.
+
+        This is how fast automations can hand actions over: Home Assistant runs
+        each websocket command as its own task, so all calls are in at once.
+        """
+        domain, service = (
+            ("pushover_plus", "send_message")
+            if kind == "ours"
+            else ("notify", BUILTIN_NAME.lower())
+        )
+        session: aiohttp.ClientSession = self.stack.session  # type: ignore[assignment]
+        async with session.ws_connect(
+            f"{self.stack.hass.url}/api/websocket", max_msg_size=0
+        ) as socket:
+            await socket.receive_json()
+            await socket.send_json(
+                {"type": "auth", "access_token": self.ha.access_token}
+            )
+            await socket.receive_json()
+            for number, title in enumerate(titles, start=1):
+                await socket.send_str(
+                    json.dumps(
+                        {
+                            "id": number,
+                            "type": "call_service",
+                            "domain": domain,
+                            "service": service,
+                            "service_data": self.fields(title),
+                        }
+                    )
+                )
+            failed = 0
+            pending = set(range(1, len(titles) + 1))
+            while pending:
+                answer = await socket.receive_json(timeout=600)
+                if answer.get("type") != "result":
+                    continue
+                pending.discard(answer["id"])
+                failed += not answer.get("success")
+            return failed
+
+    async def add_entries(self) -> dict[str, Any]:
+        """Add both integrations through the config flow; time each flow."""
+        timings: dict[str, Any] = {}
+        for domain, data in (
+            (
+                "pushover_plus",
+                {
+                    "name": OUR_NAME,
+                    "api_token": self.credentials.token,
+                    "user_key": self.credentials.user,
+                },
+            ),
+            (
+                "pushover",
+                {
+                    "name": BUILTIN_NAME,
+                    "api_key": self.credentials.token,
+                    "user_key": self.credentials.user,
+                },
+            ),
+        ):
+            form = await self.ha.request(
+                "POST", "/api/config/config_entries/flow", {"handler": domain}
+            )
+            started = time.perf_counter()
+            created = await self.ha.request(
+                "POST", f"/api/config/config_entries/flow/{form['flow_id']}", data
+            )
+            seconds = time.perf_counter() - started
+            if created.get("type") != "create_entry":
+                msg = f"{domain} flow did not create an entry: {created}"
+                raise RuntimeError(msg)
+            timings[domain] = {
+                "entry_id": created["result"]["entry_id"],
+                "create_flow_s": seconds,
+            }
+        for domain in timings:
+            await self.wait_loaded(domain)
+        return timings
+
+    async def wait_loaded(self, domain: str) -> None:
+        """Wait until the domain's entry is loaded (setup ends after the flow)."""
+
+        async def probe() -> bool | None:
+            entries = await self.ha.entries(domain)
+            return True if entries and entries[0]["state"] == "loaded" else None
+
+        await wait_for(probe, timeout=120, what=f"the {domain} entry", interval=0.1)
+
+    async def reload_times(self, entry_id: str, times: int) -> dict[str, Any]:
+        """Reload an entry `times` times; return each reload's seconds.
+
+        A reload refused (Home Assistant answers 403 while the entry is not in
+        a reloadable state) is recorded with the entry's state, not timed.
+        """
+        seconds: list[float] = []
+        refused: list[str] = []
+        for _ in range(times):
+            started = time.perf_counter()
+            try:
+                await self.ha.request(
+                    "POST", f"/api/config/config_entries/entry/{entry_id}/reload"
+                )
+            except HomeAssistantError as err:
+                states = [
+                    (entry["domain"], entry["state"], entry.get("reason"))
+                    for entry in await self.ha.entries("pushover_plus")
+                    + await self.ha.entries("pushover")
+                ]
+                refused.append(f"{err} entries={states}")
+                await asyncio.sleep(1)
+                continue
+            seconds.append(time.perf_counter() - started)
+        return {"seconds": seconds, "refused": refused}

@@ -1,0 +1,208 @@
+"""The results as a table, the goals they are held to, and a chart."""
+
+from pathlib import Path
+from typing import Any, Final
+
+LABELS: Final = {"ours": "Pushover Plus", "builtin": "built-in", "bare": "bare aiohttp"}
+IDLE_CALLS_GOAL: Final = 25
+
+
+def _goal(name: str, value: float, limit: float, *, at_most: bool) -> dict[str, Any]:
+    met = value <= limit if at_most else value >= limit
+    return {
+        "goal": name,
+        "value": round(value, 3),
+        "limit": round(limit, 3),
+        "met": met,
+    }
+
+
+def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Hold the run's figures to the goals (ratios from the same run)."""
+    latency = results["latency"]
+    burst = results["burst"]
+    ours, bare, builtin = burst["ours"], burst["bare"], burst["builtin"]
+    checks = [
+        _goal(
+            "single-message p50 latency / bare p50 <= 1.1",
+            latency["ours"]["to_receipt"]["p50_ms"]
+            / latency["bare"]["to_receipt"]["p50_ms"],
+            1.1,
+            at_most=True,
+        ),
+        _goal(
+            "single-message p95 latency / bare p95 <= 1.1",
+            latency["ours"]["to_receipt"]["p95_ms"]
+            / latency["bare"]["to_receipt"]["p95_ms"],
+            1.1,
+            at_most=True,
+        ),
+        _goal(
+            "burst throughput / bare 2-connection client >= 0.9",
+            ours["messages_per_second"] / bare["messages_per_second"],
+            0.9,
+            at_most=False,
+        ),
+        _goal(
+            "burst peak requests in flight <= 2",
+            ours["max_concurrent_requests"],
+            2,
+            at_most=True,
+        ),
+        _goal(
+            "burst connections opened per 1,000 messages <= 4",
+            ours["connections_per_1000"],
+            4,
+            at_most=True,
+        ),
+        _goal(
+            "burst CPU per message / built-in <= 0.5",
+            ours["cpu_ms_per_message"] / builtin["cpu_ms_per_message"],
+            0.5,
+            at_most=True,
+        ),
+    ]
+    calls = results.get("inprocess", {}).get("api_calls_per_day")
+    if calls:
+        checks.append(
+            _goal("idle API calls per day <= 25", calls["idle"], 25, at_most=True)
+        )
+    return checks
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(
+        cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
+    )
+
+
+def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [_row(header, widths), _row(["-" * w for w in widths], widths)] + [
+        _row(row, widths) for row in rows
+    ]
+
+
+def table(results: dict[str, Any]) -> str:
+    """Format the results for the terminal."""
+    latency, burst, setup = results["latency"], results["burst"], results["setup"]
+    params = results["parameters"]
+    lines = [
+        "",
+        (
+            f"Pushover Plus benchmark, {results['date']}, "
+            f"RTT {params['rtt_ms']:.0f} ms, burst {params['messages']}, "
+            f"{params['latency_samples']} latency samples"
+        ),
+        "",
+    ]
+    header = [
+        "sender",
+        "p50 ms",
+        "p95 ms",
+        "burst msg/s",
+        "conns opened",
+        "peak in flight",
+        "CPU ms/msg",
+    ]
+    rows = [
+        [
+            LABELS[kind],
+            f"{latency[kind]['to_receipt']['p50_ms']:.1f}",
+            f"{latency[kind]['to_receipt']['p95_ms']:.1f}",
+            f"{burst[kind]['messages_per_second']:.1f}",
+            str(burst[kind]["connections_opened"]),
+            str(burst[kind]["max_concurrent_requests"]),
+            f"{burst[kind]['cpu_ms_per_message']:.2f}",
+        ]
+        for kind in ("ours", "builtin", "bare")
+    ]
+    lines += _rows(header, rows)
+    lines += [
+        "",
+        (
+            "config entry setup, create flow (validation + setup): "
+            f"{LABELS['ours']} {setup['ours']['create_flow_s'] * 1000:.0f} ms, "
+            f"{LABELS['builtin']} {setup['builtin']['create_flow_s'] * 1000:.0f} ms; "
+            f"reload of ours (median): {setup['ours']['reload_median_s'] * 1000:.0f} ms"
+        ),
+    ]
+    inprocess = results.get("inprocess", {})
+    for kind, key in (("ours", "import_ours"), ("builtin", "import_builtin")):
+        imported = inprocess.get(key)
+        if imported:
+            lines.append(
+                f"import {LABELS[kind]}: {imported['wall_ms']:.1f} ms "
+                f"({imported['modules_imported']} new modules)"
+            )
+    calls = inprocess.get("api_calls_per_day")
+    if calls:
+        lines.append(
+            f"API calls/day (from the schedules): idle {calls['idle']}, one "
+            f"emergency open 1 h {calls['emergency_open_1h_polling']} "
+            f"(with callback {calls['emergency_open_1h_callback']})"
+        )
+    memory = inprocess.get("memory")
+    if memory:
+        lines.append(
+            f"memory: {memory['count']} queued messages "
+            f"{memory['outbox_bytes'] / 1024:.0f} KiB, {memory['count']} tracked "
+            f"receipts {memory['receipts_bytes'] / 1024:.0f} KiB"
+        )
+    lines += ["", "goals:"]
+    lines += [
+        f"  [{'met' if goal['met'] else 'MISSED'}] {goal['goal']}: {goal['value']}"
+        for goal in results["goals"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict[str, Any], path: Path) -> Path | None:
+    """Draw latency and throughput per sender into a PNG; None without matplotlib."""
+    try:
+        import matplotlib as mpl  # type: ignore[import-not-found]  # noqa: PLC0415
+
+        mpl.use("Agg")
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:
+        return None
+    kinds = ["ours", "builtin", "bare"]
+    names = [LABELS[kind] for kind in kinds]
+    colours = ["#1f77b4", "#ff7f0e", "#7f7f7f"]
+    latency = results["latency"]
+    burst = results["burst"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=110)
+    positions = range(len(kinds))
+    width = 0.38
+    p50 = [latency[kind]["to_receipt"]["p50_ms"] for kind in kinds]
+    p95 = [latency[kind]["to_receipt"]["p95_ms"] for kind in kinds]
+    left.bar([x - width / 2 for x in positions], p50, width, label="p50", color=colours)
+    left.bar(
+        [x + width / 2 for x in positions],
+        p95,
+        width,
+        label="p95",
+        color=colours,
+        alpha=0.55,
+    )
+    left.set_xticks(list(positions), names)
+    left.set_ylabel("ms, action call to Pushover's receipt")
+    left.set_title("Single message (p50 solid, p95 light)")
+    rates = [burst[kind]["messages_per_second"] for kind in kinds]
+    right.bar(list(positions), rates, color=colours)
+    right.set_xticks(list(positions), names)
+    right.set_ylabel("messages per second")
+    right.set_title(f"Burst of {results['parameters']['messages']}")
+    for axis, values in ((left, p50), (right, rates)):
+        for x, value in zip(positions, values, strict=True):
+            axis.annotate(f"{value:.0f}", (x, value), ha="center", va="bottom")
+    figure.suptitle(
+        f"Pushover Plus vs built-in vs bare client — RTT "
+        f"{results['parameters']['rtt_ms']:.0f} ms, HTTPS, {results['date'][:10]}",
+        fontsize=10,
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path

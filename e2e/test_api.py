@@ -1,0 +1,426 @@
+"""The integration in a real Home Assistant, driven through its public APIs."""
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import pytest
+
+from .clients import HomeAssistantClient, Json, SimulatorClient, wait_for
+from .conftest import (
+    DOMAIN,
+    ENTRY_TITLE,
+    OWNER,
+    SENSOR,
+    WRONG_TOKEN,
+    Credentials,
+    add_entry,
+    expect_fields,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+# Every field the simulator reports that a plain send leaves unset.
+UNSET_FIELDS: Final[dict[str, Any]] = {
+    "retry": None,
+    "expire": None,
+    "callback": None,
+    "tags": [],
+    "receipt": None,
+    "attachment_size": None,
+    "monospace": False,
+}
+
+
+async def send(client: HomeAssistantClient, entry_id: str, **data: Any) -> Json:
+    """Call pushover_plus.send_message and return its response."""
+    answer = await client.call_service(
+        DOMAIN,
+        "send_message",
+        {"config_entry_id": entry_id, **data},
+        return_response=True,
+    )
+    response: Json = answer["service_response"]
+    return response
+
+
+async def test_onboarded_through_the_rest_api(hass_client: HomeAssistantClient) -> None:
+    """Onboarding made the owner; every step is done; the token works."""
+    steps = await hass_client.request("GET", "/api/onboarding")
+    assert {step["step"]: step["done"] for step in steps} == {
+        "user": True,
+        "core_config": True,
+        "analytics": True,
+        "integration": True,
+    }
+    assert await hass_client.request("GET", "/api/") == {"message": "API running."}
+    async with hass_client.websocket() as websocket:
+        user = await websocket.command("auth/current_user")
+    assert user["name"] == OWNER.name
+    assert user["is_owner"] is True
+    assert user["is_admin"] is True
+
+
+async def test_config_flow_refuses_wrong_token_then_creates_entry(
+    hass_client: HomeAssistantClient, credentials: Credentials
+) -> None:
+    """The form names the wrong token; the right credentials create the entry."""
+    for entry in await hass_client.entries(DOMAIN):
+        if entry["title"] == ENTRY_TITLE:
+            await hass_client.request(
+                "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
+            )
+    form = await hass_client.request(
+        "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
+    )
+    assert form["type"] == "form"
+    assert form["step_id"] == "user"
+    assert [field["name"] for field in form["data_schema"]] == [
+        "name",
+        "api_token",
+        "user_key",
+    ]
+    assert form["errors"] in ({}, None)
+
+    refused = await hass_client.request(
+        "POST",
+        f"/api/config/config_entries/flow/{form['flow_id']}",
+        {
+            "name": ENTRY_TITLE,
+            "api_token": WRONG_TOKEN,
+            "user_key": credentials.user_key,
+        },
+    )
+    assert refused["type"] == "form"
+    assert refused["errors"] == {"api_token": "invalid_api_token"}
+
+    created = await hass_client.request(
+        "POST",
+        f"/api/config/config_entries/flow/{form['flow_id']}",
+        {
+            "name": ENTRY_TITLE,
+            "api_token": credentials.app_token,
+            "user_key": credentials.user_key,
+        },
+    )
+    assert created["type"] == "create_entry"
+    assert created["title"] == ENTRY_TITLE
+    entry = created["result"]
+    assert entry["domain"] == DOMAIN
+    assert entry["state"] == "loaded"
+
+    # The same token a second time is refused before Pushover is asked.
+    again = await add_entry(hass_client, credentials)
+    assert again["type"] == "abort"
+    assert again["reason"] == "already_configured"
+
+    # The entities of the entry exist: the application device and the
+    # primary recipient's notify entity and legacy action.
+    await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
+    await hass_client.wait_for_state(f"{SENSOR}queued_messages", "0")
+    services = await hass_client.request("GET", "/api/services")
+    notify = next(item for item in services if item["domain"] == "notify")
+    assert "pushover" in notify["services"]
+    ours = next(item for item in services if item["domain"] == DOMAIN)
+    assert {"send_message", "cancel_receipt", "cancel_by_tag"} <= set(ours["services"])
+
+
+async def test_options_flow_sets_message_defaults(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    entry_id: str,
+) -> None:
+    """Options chosen in the options flow are used when a call leaves them out."""
+    form = await hass_client.request(
+        "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
+    )
+    assert form["type"] == "form"
+    assert form["step_id"] == "init"
+    assert {field["name"] for field in form["data_schema"]} == {
+        "devices",
+        "sound",
+        "priority",
+        "retry",
+        "expire",
+        "acknowledgement_callback",
+    }
+    done = await hass_client.request(
+        "POST",
+        f"/api/config/config_entries/options/flow/{form['flow_id']}",
+        {
+            "devices": ["tablet", "watch"],
+            "sound": "doorbell",
+            "priority": "low",
+            "retry": 90,
+            "expire": 900,
+            "acknowledgement_callback": False,
+        },
+    )
+    assert done["type"] == "create_entry"
+    await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
+
+    async def defaults_applied() -> Json | None:
+        # The entry reloads after the options change; the action fails
+        # until it is back.
+        try:
+            return await send(hass_client, entry_id, message="Defaults", title="Opts")
+        except AssertionError:
+            return None
+
+    await wait_for(defaults_applied, timeout=30, what="the entry to reload")
+    received = await simulator.wait_for_message("Opts")
+    expect_fields(
+        received,
+        {
+            "message": "Defaults",
+            "devices": ["tablet", "watch"],
+            "device": "tablet,watch",
+            "sound": "doorbell",
+            "priority": -1,
+            **UNSET_FIELDS,
+        },
+    )
+
+    # Back to no defaults, which later tests expect.
+    form = await hass_client.request(
+        "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
+    )
+    done = await hass_client.request(
+        "POST",
+        f"/api/config/config_entries/options/flow/{form['flow_id']}",
+        {"retry": 60, "expire": 3600, "acknowledgement_callback": False},
+    )
+    assert done["type"] == "create_entry"
+
+    async def restored() -> Json | None:
+        try:
+            return await send(hass_client, entry_id, message="Plain", title="Plain")
+        except AssertionError:
+            return None
+
+    await wait_for(restored, timeout=30, what="the entry to reload")
+    plain = await simulator.wait_for_message("Plain")
+    expect_fields(plain, {"devices": [], "device": None, "sound": None, "priority": 0})
+
+
+async def test_send_message_action_delivers_every_field(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    entry_id: str,
+) -> None:
+    """pushover_plus.send_message: each field arrives at Pushover as given."""
+    timestamp = datetime(2026, 1, 1, tzinfo=UTC)
+
+    async def sent() -> Json | None:
+        try:
+            return await send(
+                hass_client,
+                entry_id,
+                title="All fields",
+                message="The <b>kitchen</b> sensor is wet.",
+                html=True,
+                priority="high",
+                sound="bugle",
+                device=["phone", "tablet"],
+                url="https://example.invalid/camera",
+                url_title="Open the camera",
+                ttl=3600,
+                timestamp=timestamp.isoformat(),
+            )
+        except AssertionError:
+            return None  # the entry may still be reloading after the options
+
+    response = await wait_for(sent, timeout=30, what="send_message to succeed")
+    assert response["queued"] is False
+    assert response["receipt"] is None
+    assert len(response["request_id"]) > 0
+    [delivery] = response["deliveries"]
+    assert delivery["recipients"] == [ENTRY_TITLE]
+    assert delivery["request_id"] == response["request_id"]
+
+    received = await simulator.wait_for_message("All fields")
+    expect_fields(
+        received,
+        {
+            "request": response["request_id"],
+            "token": credentials.app_token,
+            "user": credentials.user_key,
+            "title": "All fields",
+            "message": "The <b>kitchen</b> sensor is wet.",
+            "html": True,
+            "priority": 1,
+            "sound": "bugle",
+            "device": "phone,tablet",
+            "devices": ["phone", "tablet"],
+            "url": "https://example.invalid/camera",
+            "url_title": "Open the camera",
+            "ttl": 3600,
+            "timestamp": int(timestamp.timestamp()),
+            **UNSET_FIELDS,
+        },
+    )
+
+
+async def test_legacy_notify_action_takes_builtin_service_data(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    entry_id: str,
+) -> None:
+    """notify.pushover accepts the built-in integration's data unchanged."""
+    await hass_client.call_service(
+        "notify",
+        "pushover",
+        {
+            "title": "Front door",
+            "message": "Someone rang the bell.",
+            "target": ["phone"],
+            "data": {
+                "priority": 1,
+                "sound": "bugle",
+                "url": "https://example.invalid/door",
+                "url_title": "Open the door camera",
+                "ttl": 600,
+            },
+        },
+    )
+    received = await simulator.wait_for_message("Front door")
+    expect_fields(
+        received,
+        {
+            "token": credentials.app_token,
+            "user": credentials.user_key,
+            "message": "Someone rang the bell.",
+            "devices": ["phone"],
+            "priority": 1,
+            "sound": "bugle",
+            "url": "https://example.invalid/door",
+            "url_title": "Open the door camera",
+            "ttl": 600,
+            "html": False,
+            **UNSET_FIELDS,
+        },
+    )
+    assert len(await simulator.messages_titled("Front door")) == 1
+
+
+async def test_example_scripts_of_the_walkthrough(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    entry_id: str,
+) -> None:
+    """The README's example scripts send what they promise."""
+    await hass_client.call_service("script", "pushover_plus_hello", {})
+    hello = await simulator.wait_for_message("Hello from Home Assistant")
+    expect_fields(
+        hello,
+        {
+            "message": "<b>Pushover Plus</b> works.",
+            "html": True,
+            "sound": "magic",
+            "url_title": "Open Home Assistant",
+        },
+    )
+    # This one waits for the acknowledgement: start it without waiting.
+    script = "script.pushover_plus_emergency"
+    await hass_client.call_service("script", "turn_on", {"entity_id": script})
+    emergency = await simulator.wait_for_message("Water leak (example)")
+    assert emergency["priority"] == 2
+    assert emergency["receipt"]
+    assert emergency["tags"] == ["example"]
+    await hass_client.wait_for_state(script, "on")
+    await simulator.acknowledge(emergency["receipt"], credentials.user_key, "watch")
+    # The script ends when Home Assistant's next poll sees the acknowledgement.
+    await hass_client.wait_for_state(script, "off", timeout=45)
+    last = await hass_client.wait_for_state(f"{SENSOR}last_emergency", "acknowledged")
+    assert last["attributes"]["acknowledged_by_device"] == "watch"
+
+
+async def test_emergency_acknowledged_on_the_phone(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    entry_id: str,
+) -> None:
+    """An acknowledgement is seen by polling: event, then sensors."""
+    async with hass_client.websocket() as websocket:
+        await websocket.subscribe_events("pushover_plus_acknowledged")
+        response = await send(
+            hass_client,
+            entry_id,
+            title="Water leak",
+            message="Water under the sink.",
+            priority="emergency",
+            retry=30,
+            expire=600,
+            tags=["leak"],
+        )
+        receipt = response["receipt"]
+        assert receipt
+        pending = await hass_client.wait_for_state(f"{SENSOR}last_emergency", "pending")
+        assert pending["attributes"]["receipt"] == receipt
+        assert pending["attributes"]["tags"] == ["leak"]
+        await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "1")
+        received = await simulator.wait_for_message("Water leak")
+        expect_fields(
+            received,
+            {"priority": 2, "retry": 30, "expire": 600, "receipt": receipt},
+        )
+
+        await simulator.acknowledge(receipt, credentials.user_key, "phone")
+        # Without an external URL there is no callback: the first poll comes
+        # 5 s after the send.
+        event = await websocket.next_event("pushover_plus_acknowledged", timeout=45)
+
+    expect_fields(
+        event,
+        {
+            "entry_id": entry_id,
+            "receipt": receipt,
+            "state": "acknowledged",
+            "title": "Water leak",
+            "tags": ["leak"],
+            "recipients": [ENTRY_TITLE],
+            "acknowledged_by": ENTRY_TITLE,
+            "acknowledged_by_device": "phone",
+        },
+    )
+    last = await hass_client.wait_for_state(f"{SENSOR}last_emergency", "acknowledged")
+    assert last["attributes"]["acknowledged_by"] == ENTRY_TITLE
+    assert last["attributes"]["acknowledged_by_device"] == "phone"
+    await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
+    state = await simulator.state()
+    assert state["receipts"][receipt]["acknowledged"] == 1
+
+
+async def test_limits_sensors_follow_the_quota(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    entry_id: str,
+) -> None:
+    """Each send's quota headers update the limits sensors at once."""
+    await simulator.set_remaining(4321)
+    await send(hass_client, entry_id, title="Quota", message="Counting.")
+    quota = (await simulator.state())["quota"]
+    assert quota["remaining"] == 4320
+
+    remaining = await hass_client.wait_for_state(f"{SENSOR}messages_remaining", "4320")
+    assert remaining["attributes"]["unit_of_measurement"] == "messages"
+    used = await hass_client.state(f"{SENSOR}messages_used")
+    assert used["state"] == str(quota["limit"] - quota["remaining"])
+    limit = await hass_client.state(f"{SENSOR}monthly_limit")
+    assert limit["state"] == str(quota["limit"])
+    reset = await hass_client.state(f"{SENSOR}quota_reset")
+    assert datetime.fromisoformat(reset["state"]) == datetime.fromtimestamp(
+        quota["reset"], tz=UTC
+    )
+
+
+async def test_no_repair_notice_after_the_sends(
+    hass_client: HomeAssistantClient, entry_id: str
+) -> None:
+    """Nothing above leaves a repair notice of the integration behind."""
+    async with hass_client.websocket() as websocket:
+        issues = (await websocket.command("repairs/list_issues"))["issues"]
+    assert [issue for issue in issues if issue["domain"] == DOMAIN] == []

@@ -1,0 +1,406 @@
+"""Home Assistant's own UI and the simulator's phone page, in Debian's Chromium."""
+
+from collections.abc import AsyncIterator
+import json
+import os
+from pathlib import Path
+import re
+from typing import Final
+from urllib.parse import urlsplit
+
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Route,
+    async_playwright,
+    expect,
+)
+import pytest
+import pytest_asyncio
+
+from .clients import HomeAssistantClient, Json, SimulatorClient, wait_for
+from .conftest import (
+    DOMAIN,
+    ENTRY_TITLE,
+    OWNER,
+    SENSOR,
+    WRONG_TOKEN,
+    Credentials,
+    HomeAssistant,
+)
+from .harness import REPO_DIR
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+CHROMIUM: Final = os.environ.get("PUSHOVER_PLUS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS: Final = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOOPBACK_HOSTS: Final = {"127.0.0.1", "localhost"}
+UI_ENTRY_TITLE: Final = "Second"
+# At most this many pixels between a field and its error.
+MAX_ERROR_GAP: Final = 24
+TRANSLATIONS: Final = json.loads(
+    (
+        REPO_DIR / "custom_components" / "pushover_plus" / "translations" / "en.json"
+    ).read_text(encoding="utf-8")
+)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Launch Debian's Chromium, headless, driven by Playwright."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def _loopback_only(route: Route) -> None:
+    """Let the page reach this machine only (the frontend may ask for brands)."""
+    url = urlsplit(route.request.url)
+    if url.scheme in {"http", "https"} and url.hostname not in LOOPBACK_HOSTS:
+        await route.abort()
+    else:
+        await route.continue_()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """Open a fresh browser profile for one test, kept on this machine."""
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 860}, locale="en-US"
+    )
+    context.set_default_timeout(20_000)
+    await context.route("**/*", _loopback_only)
+    try:
+        yield context
+    finally:
+        await context.close()
+
+
+async def log_in(page: Page, home_assistant: HomeAssistant) -> None:
+    """Log in on Home Assistant's login page as the onboarded owner."""
+    await page.goto(home_assistant.url + "/")
+    await page.get_by_label("Username").fill(OWNER.username)
+    await page.locator("input[type=password]").fill(OWNER.password)
+    await page.get_by_role("button", name="Log in").click()
+    # The frontend keeps the tokens it got ("Keep me logged in" is ticked).
+    await page.wait_for_function("() => localStorage.getItem('hassTokens') !== null")
+    await page.locator("home-assistant-main").wait_for(state="attached")
+
+
+async def _remove_entries(client: HomeAssistantClient, title: str) -> None:
+    for entry in await client.entries(DOMAIN):
+        if entry["title"] == title:
+            await client.request(
+                "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
+            )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def no_ui_entry(hass_client: HomeAssistantClient) -> AsyncIterator[None]:
+    """Remove the entry the UI adds, before and after the test.
+
+    With two entries, actions (and the example scripts) would have to name
+    the entry they mean.
+    """
+    await _remove_entries(hass_client, UI_ENTRY_TITLE)
+    yield
+    await _remove_entries(hass_client, UI_ENTRY_TITLE)
+
+
+async def test_add_integration_in_the_ui(
+    context: BrowserContext,
+    home_assistant: HomeAssistant,
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    screenshots_dir: Path,
+    no_ui_entry: None,
+) -> None:
+    """Settings → Devices & services → Add integration → Pushover Plus."""
+    step = TRANSLATIONS["config"]["step"]["user"]
+    page = await context.new_page()
+    await log_in(page, home_assistant)
+    await page.goto(home_assistant.url + "/config/integrations/dashboard")
+    await page.get_by_role("button", name="Add integration").click()
+    await page.get_by_placeholder("Search for a brand name").fill("Pushover Plus")
+    # The brand in the dialog's list (the dashboard may list the integration
+    # too, as a link).
+    await page.get_by_role("button", name="Pushover Plus", exact=True).click()
+
+    # The flow's dialog slots its content: look for it in the whole page.
+    await page.get_by_text(step["title"]).wait_for()
+    await page.get_by_text(step["description"]).wait_for()
+    for field in ("name", "api_token", "user_key"):
+        await page.get_by_role("textbox", name=step["data"][field]).wait_for()
+        await page.get_by_text(step["data_description"][field]).wait_for()
+    # A help text the frontend cannot format shows this instead.
+    assert await page.get_by_text("Translation error").count() == 0
+    await page.screenshot(path=screenshots_dir / "config-flow.png")
+
+    name = page.get_by_role("textbox", name=step["data"]["name"])
+    token = page.get_by_role("textbox", name=step["data"]["api_token"])
+    user_key = page.get_by_role("textbox", name=step["data"]["user_key"])
+    await name.fill(UI_ENTRY_TITLE)
+    await token.fill(WRONG_TOKEN)
+    await user_key.fill(credentials.user_key)
+    await page.get_by_role("button", name="Submit").click()
+
+    error = page.get_by_text(TRANSLATIONS["config"]["error"]["invalid_api_token"])
+    await error.wait_for()
+    # Home Assistant shows a field's error as an alert attached to the field:
+    # right above the token's field, below the name's field.
+    error_box, name_box, token_box = [
+        await item.bounding_box() for item in (error, name, token)
+    ]
+    assert error_box is not None
+    assert name_box is not None
+    assert token_box is not None
+    assert name_box["y"] + name_box["height"] <= error_box["y"]
+    gap = token_box["y"] - (error_box["y"] + error_box["height"])
+    assert 0 <= gap < MAX_ERROR_GAP, f"the error is {gap} px away from its field"
+    assert await page.get_by_role("alert").count() == 1
+    await page.screenshot(path=screenshots_dir / "config-flow-error.png")
+
+    await token.fill(credentials.other_token)
+    await page.get_by_role("button", name="Submit").click()
+    # The entry is created; Home Assistant offers to name its devices.
+    application = page.get_by_role("textbox", name="Device name").first
+    await application.wait_for()
+    assert await application.input_value() == f"{UI_ENTRY_TITLE} application"
+    await page.screenshot(path=screenshots_dir / "config-flow-done.png")
+    await page.get_by_role("button", name="Skip and finish").click()
+    await page.get_by_text("Name and assign").wait_for(state="hidden")
+    [entry] = [
+        item
+        for item in await hass_client.entries(DOMAIN)
+        if item["title"] == UI_ENTRY_TITLE
+    ]
+    assert entry["state"] == "loaded"
+    # Its quota sensors read the simulator's quota when the entry was set up.
+    quota = (await simulator.state())["quota"]
+    await hass_client.wait_for_state(
+        "sensor.second_application_messages_remaining", str(quota["remaining"])
+    )
+
+
+async def test_device_page_shows_the_quota(
+    context: BrowserContext,
+    home_assistant: HomeAssistant,
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    entry_id: str,
+    screenshots_dir: Path,
+) -> None:
+    """The application's device page lists its sensors with the quota."""
+    await hass_client.call_service(
+        DOMAIN,
+        "send_message",
+        {"config_entry_id": entry_id, "title": "Device page", "message": "Count."},
+    )
+    remaining = (await simulator.state())["quota"]["remaining"]
+    await hass_client.wait_for_state(f"{SENSOR}messages_remaining", str(remaining))
+    async with hass_client.websocket() as websocket:
+        devices = await websocket.command("config/device_registry/list")
+    [device] = [
+        item
+        for item in devices
+        if entry_id in item["config_entries"]
+        and item["name"] == f"{ENTRY_TITLE} application"
+    ]
+    page = await context.new_page()
+    await log_in(page, home_assistant)
+    await page.goto(f"{home_assistant.url}/config/devices/device/{device['id']}")
+    for name, value in (
+        ("Messages remaining", f"{remaining:,} messages"),
+        ("Monthly limit", "10,000 messages"),
+        ("Queued messages", "0 messages"),
+    ):
+        await _expect_row(page, name, value)
+    await page.screenshot(path=screenshots_dir / "device.png")
+
+
+async def test_tour_runs_the_hello_script_from_the_ui(
+    context: BrowserContext,
+    home_assistant: HomeAssistant,
+    simulator: SimulatorClient,
+    entry_id: str,
+) -> None:
+    """The README's tour: Settings → Automations & scenes → Scripts → Run."""
+    title = "Hello from Home Assistant"
+    before = len(await simulator.messages_titled(title))
+    page = await context.new_page()
+    await log_in(page, home_assistant)
+    await page.goto(home_assistant.url + "/config")
+    await page.get_by_text("Automations & scenes").first.click()
+    await page.get_by_role("tab", name="Scripts").click()
+    row = page.get_by_role("row", name="Pushover Plus: say hello")
+    await row.get_by_role("button", name="Overflow menu").click()
+    await page.get_by_role("menuitem", name="Run").click()
+
+    async def arrived() -> bool | None:
+        return True if len(await simulator.messages_titled(title)) > before else None
+
+    await wait_for(arrived, timeout=20, what="the hello script's message")
+
+
+async def _expect_row(page: Page, name: str, value: str) -> None:
+    """Check that an entity row reads `name` followed by its `value`.
+
+    The accessibility tree is what a screen reader reads; it does not depend
+    on how the frontend nests its elements.
+    """
+    number, unit = value.split(" ")
+    pattern = re.compile(
+        rf"{re.escape(name)}\s+{re.escape(number)}\s+{re.escape(unit)}(\s|$)",
+        re.MULTILINE,
+    )
+
+    async def shown() -> bool | None:
+        return (
+            True if pattern.search(await page.locator("body").aria_snapshot()) else None
+        )
+
+    await wait_for(shown, timeout=20, what=f"{name} to show {value}")
+
+
+async def _open_phone(context: BrowserContext, simulator: SimulatorClient) -> Page:
+    """Open the simulator's phone page, or skip when it does not exist."""
+    if not await simulator.has_phone_page():
+        pytest.skip("the simulator has no phone page")
+    page = await context.new_page()
+    await page.goto(simulator.root_url)
+    await page.locator('[data-testid="phone"]').wait_for()
+    return page
+
+
+def _message_card(page: Page, title: str) -> Locator:
+    return page.locator('[data-testid="message"]').filter(
+        has=page.locator('[data-testid="message-title"]', has_text=title)
+    )
+
+
+async def test_phone_page_shows_messages_and_acknowledges(
+    context: BrowserContext,
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    entry_id: str,
+    screenshots_dir: Path,
+) -> None:
+    """A sent message appears live; Acknowledge reaches Home Assistant."""
+    page = await _open_phone(context, simulator)
+    await hass_client.call_service(
+        DOMAIN,
+        "send_message",
+        {
+            "config_entry_id": entry_id,
+            "title": "Washing machine",
+            "message": "The laundry is done.",
+            "sound": "cashregister",
+        },
+    )
+    card = _message_card(page, "Washing machine")
+    await card.wait_for()
+    await expect(card.locator('[data-testid="message-body"]')).to_have_text(
+        "The laundry is done."
+    )
+
+    answer = await hass_client.call_service(
+        DOMAIN,
+        "send_message",
+        {
+            "config_entry_id": entry_id,
+            "title": "Smoke alarm",
+            "message": "Smoke in the hallway.",
+            "priority": "emergency",
+            "retry": 30,
+            "expire": 600,
+        },
+        return_response=True,
+    )
+    receipt = answer["service_response"]["receipt"]
+    alarm = _message_card(page, "Smoke alarm")
+    acknowledge = alarm.locator('[data-testid="ack-button"]')
+    await acknowledge.wait_for()
+    await page.screenshot(path=screenshots_dir / "phone.png")
+    await acknowledge.click()
+
+    async def acknowledged() -> Json | None:
+        state = (await simulator.state())["receipts"][receipt]
+        return state if state["acknowledged"] else None
+
+    on_simulator = await wait_for(acknowledged, timeout=10, what="the acknowledgement")
+    await expect(alarm).to_contain_text(re.compile("acknowledged", re.IGNORECASE))
+    await expect(acknowledge).to_have_count(0)
+    # Home Assistant learns it at its next poll of the receipt.
+    last = await hass_client.wait_for_state(
+        f"{SENSOR}last_emergency", "acknowledged", timeout=45
+    )
+    assert last["attributes"]["receipt"] == receipt
+    assert (
+        last["attributes"]["acknowledged_by_device"]
+        == on_simulator["acknowledged_by_device"]
+    )
+    await page.screenshot(path=screenshots_dir / "phone-acknowledged.png")
+
+
+async def test_phone_page_runs_no_script_from_a_message(
+    context: BrowserContext,
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    entry_id: str,
+    screenshots_dir: Path,
+) -> None:
+    """An HTML message shows its markup but none of its scripts run."""
+    page = await _open_phone(context, simulator)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    title_before = await page.title()
+    await hass_client.call_service(
+        DOMAIN,
+        "send_message",
+        {
+            "config_entry_id": entry_id,
+            "title": "<script>window.__xss = 'title'</script>Markup",
+            "message": (
+                "<b>bold</b> "
+                "<script>window.__xss = 'script'; document.title = 'owned'</script>"
+                '<img src="x" onerror="window.__xss = \'img\'">'
+                "<a href=\"javascript:window.__xss = 'link'\">link</a> "
+                '<font color="red" onmouseover="window.__xss = \'font\'">red</font>'
+            ),
+            "html": True,
+        },
+    )
+    card = _message_card(page, "Markup")
+    await card.wait_for()
+    body = card.locator('[data-testid="message-body"]')
+    await expect(body.locator("b")).to_have_text("bold")
+    await expect(body.locator("script, img, iframe")).to_have_count(0)
+    await body.locator("font").hover()
+    await page.wait_for_timeout(500)
+
+    assert await page.evaluate("() => window.__xss === undefined")
+    assert await page.title() == title_before
+    assert not dialogs
+    for href in await body.locator("a").evaluate_all(
+        "(links) => links.map((link) => link.getAttribute('href'))"
+    ):
+        assert href is None or not href.lower().startswith("javascript")
+    await expect(card.locator('[data-testid="message-title"]')).to_contain_text(
+        "<script>"
+    )
+    await page.screenshot(path=screenshots_dir / "phone-html.png")
