@@ -93,16 +93,6 @@ class SimulatorClient:
             {"receipt": receipt, "user": user, "device": device},
         )
 
-    async def has_phone_page(self) -> bool:
-        """Tell whether the simulator serves its phone page and the page's script."""
-        for path in ("", "_sim/static/phone.js"):
-            async with self._session.get(self.root_url + path) as response:
-                if response.status != HTTP_OK:
-                    return False
-                if not path and 'data-testid="phone"' not in await response.text():
-                    return False
-        return True
-
     async def messages_titled(self, title: str) -> list[Json]:
         """Return the accepted messages with this title."""
         return [item for item in await self.messages() if item["title"] == title]

@@ -278,9 +278,7 @@ async def _expect_row(page: Page, name: str, value: str) -> None:
 
 
 async def _open_phone(context: BrowserContext, simulator: SimulatorClient) -> Page:
-    """Open the simulator's phone page, or skip when it does not exist."""
-    if not await simulator.has_phone_page():
-        pytest.skip("the simulator has no phone page")
+    """Open the simulator's phone page and wait for it to render."""
     page = await context.new_page()
     await page.goto(simulator.root_url)
     await page.locator('[data-testid="phone"]').wait_for()
