@@ -733,26 +733,29 @@ async def test_unload_lets_a_running_save_finish(
     assert_translated(raised.value, "outbox_closed")
 
 
-async def test_concurrent_sends_keep_the_order_of_acceptance(
+async def test_a_third_concurrent_send_waits_its_turn(
     harness: Harness, outbox: Outbox
 ) -> None:
-    """A send that comes while another is in flight waits its turn."""
+    """Two sends may be in flight; a third waits and queues behind a failure."""
     harness.deliver.gate = asyncio.Event()
     harness.deliver.outcomes = [down()]
     first = asyncio.create_task(send(outbox, "one"))
-    await asyncio.sleep(0)
     second = asyncio.create_task(send(outbox, "two"))
     await asyncio.sleep(0)
-    assert len(harness.deliver.calls) == 1
+    third = asyncio.create_task(send(outbox, "three"))
+    await asyncio.sleep(0)
+    assert [item.message.message for item in harness.deliver.calls] == ["one", "two"]
 
     harness.deliver.gate.set()
 
     assert isinstance(await first, Queued)
-    queued = await second
+    assert isinstance(await second, SendResult)
+    queued = await third
     assert isinstance(queued, Queued)
     assert queued.position == 2
     await harness.advance(5)
-    assert harness.deliver.texts == ["one", "two"]
+    # "two" went out beside "one", so it arrived first; "three" kept its turn.
+    assert harness.deliver.texts == ["two", "one", "three"]
 
 
 async def test_concurrent_sends_go_at_once_when_pushover_answers(

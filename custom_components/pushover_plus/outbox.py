@@ -3,7 +3,10 @@
 Like a mail server's queue, the outbox keeps every message it accepted until
 Pushover takes it, or until a stated reason (a warning and a
 `pushover_plus_dropped` event) drops it. Messages leave in the order they were
-accepted: a new message never overtakes a queued one.
+accepted: a new message never overtakes a queued one. While nothing is queued,
+two new messages may be in flight at once (Pushover allows two connections,
+and a burst then runs twice as fast); should the first fail and the second
+succeed, those two arrive in swapped order.
 
 Pushover has no idempotency key, so delivery is at least once: if Home
 Assistant stops between Pushover's answer and the save that follows it, that
@@ -42,6 +45,7 @@ from .api import (
 from .const import (
     DOMAIN,
     EVENT_DROPPED,
+    MAX_CONCURRENT_REQUESTS,
     MAX_QUEUED_AGE,
     MAX_QUEUED_BYTES,
     MAX_QUEUED_MESSAGES,
@@ -132,7 +136,7 @@ class Outbox:
         self._files = _files_dir(hass, entry_id)
         self._items: list[OutboxItem] = []
         self._bytes = 0
-        self._send_lock = asyncio.Lock()
+        self._send_slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self._listeners: list[CALLBACK_TYPE] = []
         self._drain_task: asyncio.Task[None] | None = None
         self._cancel_wait: CALLBACK_TYPE | None = None
@@ -208,7 +212,7 @@ class Outbox:
             accepted_at=dt_util.utcnow(),
         )
         if not self._items and not self._waiting:
-            async with self._send_lock:
+            async with self._send_slots:
                 # Check again: an earlier send may have failed meanwhile.
                 if not self._items and not self._waiting:
                     return await self._async_send_now(item)
