@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.pushover_plus.const import DOMAIN
+from pushover_simulator import PushoverSimulator
 
 
 async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -43,3 +44,17 @@ async def advance(
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
         moved += tick
+
+
+def receipt_reads(simulator: PushoverSimulator) -> list[float]:
+    """Return when each receipts/{receipt}.json read reached the simulator."""
+    return [
+        record.at
+        for record in simulator.requests
+        if record.method == "GET" and record.path.startswith("/1/receipts/")
+    ]
+
+
+def limits_reads(simulator: PushoverSimulator) -> int:
+    """Count the apps/limits.json requests the simulator saw."""
+    return sum(record.path == "/1/apps/limits.json" for record in simulator.requests)

@@ -28,7 +28,7 @@ from custom_components.pushover_plus.const import (
 from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
-from . import send_emergency
+from . import receipt_reads, send_emergency
 
 type WebClient = TestClient[web.Request, web.Application]
 
@@ -67,14 +67,6 @@ def webhook_path(entry: MockConfigEntry) -> str:
     return f"/api/webhook/{webhook_id_of(entry)}"
 
 
-def receipt_reads(simulator: PushoverSimulator) -> int:
-    """Count the receipts/{receipt}.json reads the simulator answered."""
-    return sum(
-        record.method == "GET" and record.path.startswith("/1/receipts/")
-        for record in simulator.requests
-    )
-
-
 def tracker_of(entry: MockConfigEntry) -> ReceiptTracker:
     """Return the loaded entry's receipt tracker."""
     tracker: ReceiptTracker = entry.runtime_data.receipts
@@ -109,7 +101,7 @@ async def test_callback_confirms_and_fires_at_once(
     answered = await simulator.acknowledge(receipt, device="watch")
 
     assert answered.callback_statuses == [200]
-    assert receipt_reads(simulator) == 1
+    assert len(receipt_reads(simulator)) == 1
     assert len(acknowledged) == 1
     assert acknowledged[0].data["acknowledged_by"] == "Pushover"
     assert acknowledged[0].data["acknowledged_by_device"] == "watch"
@@ -137,7 +129,7 @@ async def test_forged_callback_changes_nothing(
     )
 
     assert response.status == 200
-    assert receipt_reads(simulator) == 1
+    assert len(receipt_reads(simulator)) == 1
     assert acknowledged == []
     assert [item.state for item in tracker_of(config_entry).open] == ["pending"]
 
@@ -168,7 +160,7 @@ async def test_unusable_callback_is_ignored(
     response = await webhook_client.post(webhook_path(config_entry), **body)
 
     assert response.status == 200
-    assert receipt_reads(simulator) == 0
+    assert len(receipt_reads(simulator)) == 0
     assert acknowledged == []
     assert len(tracker_of(config_entry).open) == 1
 
@@ -190,7 +182,7 @@ async def test_callback_receipts_are_polled_every_five_minutes(
         if receipt_reads(simulator):
             break
 
-    assert receipt_reads(simulator) == 1
+    assert len(receipt_reads(simulator)) == 1
     polled_at = tracker_of(config_entry).open[0].polled_at
     sent_at = tracker_of(config_entry).open[0].sent_at
     assert polled_at is not None
@@ -213,7 +205,7 @@ async def test_caller_callback_url_is_kept_and_polled(
 
     assert simulator.messages[-1].callback == "https://example.com/mine"
     assert not tracker_of(config_entry).open[0].callback
-    assert receipt_reads(simulator) == 1
+    assert len(receipt_reads(simulator)) == 1
 
 
 async def test_callback_option_off(
@@ -238,7 +230,7 @@ async def test_callback_option_off(
 
     assert simulator.messages[-1].callback is None
     assert not tracker_of(entry).open[0].callback
-    assert receipt_reads(simulator) == 0
+    assert len(receipt_reads(simulator)) == 0
 
 
 async def test_no_external_url_means_polling_only(
@@ -268,7 +260,7 @@ async def test_webhook_is_removed_on_unload(
     )
 
     assert response.status == 200
-    assert receipt_reads(simulator) == 0
+    assert len(receipt_reads(simulator)) == 0
 
 
 async def test_repeated_callbacks_close_once(
@@ -291,7 +283,7 @@ async def test_repeated_callbacks_close_once(
     )
 
     assert [response.status for response in responses] == [200, 200]
-    assert receipt_reads(simulator) == 2
+    assert len(receipt_reads(simulator)) == 2
     assert len(acknowledged) == 1
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
@@ -323,5 +315,5 @@ async def test_no_timer_after_unload_during_a_read(
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     await post
 
-    assert receipt_reads(simulator) == 1
+    assert len(receipt_reads(simulator)) == 1
     assert tracker._unsub_timer is None

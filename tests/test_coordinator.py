@@ -23,7 +23,8 @@ from custom_components.pushover_plus.coordinator import LimitsCoordinator
 from custom_components.pushover_plus.data import create_client
 from pushover_simulator import DEFAULT_MONTHLY_LIMIT, TEST_APP_TOKEN, PushoverSimulator
 
-LIMITS_PATH = "/1/apps/limits.json"
+from . import limits_reads
+
 # Mid-month, far from the quota's reset at the start of May.
 START = datetime(2026, 4, 15, 12, tzinfo=UTC)
 
@@ -38,11 +39,6 @@ async def simulator(
     await simulator.start(host="127.0.0.1", port=0)
     yield simulator
     await simulator.stop()
-
-
-def limits_polls(simulator: PushoverSimulator) -> int:
-    """Count the apps/limits.json requests the simulator saw."""
-    return sum(request.path == LIMITS_PATH for request in simulator.requests)
 
 
 def reset_of(simulator: PushoverSimulator) -> datetime:
@@ -103,13 +99,13 @@ async def test_polls_hourly(
     simulator: PushoverSimulator,
 ) -> None:
     """Nothing is polled within the hour; one poll follows the hour."""
-    polls = limits_polls(simulator)
+    polls = limits_reads(simulator)
 
     await advance(hass, freezer, timedelta(minutes=59))
-    assert limits_polls(simulator) == polls
+    assert limits_reads(simulator) == polls
 
     await advance(hass, freezer, timedelta(minutes=2))
-    assert limits_polls(simulator) == polls + 1
+    assert limits_reads(simulator) == polls + 1
 
 
 async def test_polls_just_after_the_reset(
@@ -121,13 +117,13 @@ async def test_polls_just_after_the_reset(
     """A reset within the hour is followed by a poll a minute later."""
     reset = reset_of(simulator)
     simulator.set_remaining(5)
-    polls = limits_polls(simulator)
+    polls = limits_reads(simulator)
 
     await advance(hass, freezer, timedelta(minutes=10))
-    assert limits_polls(simulator) == polls
+    assert limits_reads(simulator) == polls
 
     await advance(hass, freezer, timedelta(minutes=1))
-    assert limits_polls(simulator) == polls + 1
+    assert limits_reads(simulator) == polls + 1
     limits = entry_near_reset.runtime_data.limits.data
     assert limits.remaining == DEFAULT_MONTHLY_LIMIT
     assert limits.reset > reset
@@ -143,13 +139,13 @@ async def test_reset_from_headers_moves_the_poll(
     loaded_entry.runtime_data.limits.async_set_limits(
         Limits(limit=100, remaining=50, reset=dt_util.utcnow() + timedelta(minutes=10))
     )
-    polls = limits_polls(simulator)
+    polls = limits_reads(simulator)
 
     await advance(hass, freezer, timedelta(minutes=10))
-    assert limits_polls(simulator) == polls
+    assert limits_reads(simulator) == polls
 
     await advance(hass, freezer, timedelta(minutes=1))
-    assert limits_polls(simulator) == polls + 1
+    assert limits_reads(simulator) == polls + 1
 
 
 async def test_set_limits_updates_data_and_listeners(
@@ -172,7 +168,7 @@ async def test_send_updates_data_from_headers(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
     """A send's answer brings the quota, with no limits request."""
-    polls = limits_polls(simulator)
+    polls = limits_reads(simulator)
 
     await send(hass)
 
@@ -181,7 +177,7 @@ async def test_send_updates_data_from_headers(
         remaining=DEFAULT_MONTHLY_LIMIT - 1,
         reset=reset_of(simulator),
     )
-    assert limits_polls(simulator) == polls
+    assert limits_reads(simulator) == polls
 
 
 async def test_quota_exceeded_creates_issue(
@@ -232,11 +228,11 @@ async def test_poll_after_reset_clears_issue(
     """The poll after the reset refills the quota, drops the issue, unblocks."""
     simulator.set_remaining(0)
     await send_refused(hass)
-    polls = limits_polls(simulator)
+    polls = limits_reads(simulator)
 
     await advance(hass, freezer, timedelta(minutes=11))
 
-    assert limits_polls(simulator) == polls + 1
+    assert limits_reads(simulator) == polls + 1
     limits = entry_near_reset.runtime_data.limits
     assert limits.data.remaining == DEFAULT_MONTHLY_LIMIT
     assert issue_of(hass, entry_near_reset) is None
@@ -253,13 +249,13 @@ async def test_send_after_reset_goes_out_before_the_poll(
     """Once the reset time has passed, a send is tried even before the poll."""
     simulator.set_remaining(0)
     await send_refused(hass)
-    polls = limits_polls(simulator)
+    polls = limits_reads(simulator)
     freezer.tick(timedelta(minutes=10, seconds=30))
 
     await send(hass, "New month")
 
     assert [message.message for message in simulator.messages] == ["New month"]
-    assert limits_polls(simulator) == polls
+    assert limits_reads(simulator) == polls
     assert issue_of(hass, entry_near_reset) is None
 
 

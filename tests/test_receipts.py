@@ -29,7 +29,7 @@ from custom_components.pushover_plus.const import (
 from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import PushoverSimulator
 
-from . import advance, send_emergency as send_any_emergency
+from . import advance, receipt_reads, send_emergency as send_any_emergency
 
 STORAGE_KEY = "pushover_plus.receipts.{}"
 LEAK_ALARM = {
@@ -63,15 +63,6 @@ async def run_timers(
         freezer.tick(timedelta(seconds=min(max(due - now, 0.001), end - now)))
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def polls(simulator: PushoverSimulator) -> list[float]:
-    """Return when each receipts/{receipt}.json read reached the simulator."""
-    return [
-        record.at
-        for record in simulator.requests
-        if record.method == "GET" and record.path.startswith("/1/receipts/")
-    ]
 
 
 def sensor(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
@@ -118,9 +109,9 @@ async def test_no_poll_before_five_seconds(
     await send_emergency(hass)
 
     await advance(hass, freezer, 4)
-    assert polls(simulator) == []
+    assert receipt_reads(simulator) == []
     await advance(hass, freezer, 1)
-    assert len(polls(simulator)) == 1
+    assert len(receipt_reads(simulator)) == 1
 
 
 async def test_one_hour_emergency_costs_64_polls(
@@ -139,7 +130,7 @@ async def test_one_hour_emergency_costs_64_polls(
 
     await run_timers(hass, freezer, 3700)
 
-    ages = [at - sent for at in polls(simulator)]
+    ages = [at - sent for at in receipt_reads(simulator)]
     gaps = [later - earlier for earlier, later in pairwise(ages)]
     assert len(ages) == 64
     assert ages[:12] == pytest.approx([5.0 * n for n in range(1, 13)])
@@ -164,7 +155,7 @@ async def test_polls_at_most_five_minutes_apart(
 
     await run_timers(hass, freezer, 3 * 3600 + 60)
 
-    ages = [at - sent for at in polls(simulator)]
+    ages = [at - sent for at in receipt_reads(simulator)]
     gaps = [later - earlier for earlier, later in pairwise(ages)]
     assert max(gaps) == pytest.approx(300)
     assert gaps[-2] == pytest.approx(300)
@@ -201,7 +192,7 @@ async def test_idle_day_makes_0_receipt_requests(
     """With nothing open there is no timer: a simulated day makes 0 receipt calls."""
     await advance(hass, freezer, 24 * 3600, step=600)
 
-    assert polls(simulator) == []
+    assert receipt_reads(simulator) == []
     assert tracker_of(loaded_entry)._unsub_timer is None
 
 
@@ -245,11 +236,11 @@ async def test_polling_stops_once_closed(
     receipt = await send_emergency(hass)
     await simulator.acknowledge(receipt)
     await advance(hass, freezer, 5)
-    assert len(polls(simulator)) == 1
+    assert len(receipt_reads(simulator)) == 1
 
     await advance(hass, freezer, 24 * 3600, step=600)
 
-    assert len(polls(simulator)) == 1
+    assert len(receipt_reads(simulator)) == 1
     assert tracker_of(loaded_entry)._unsub_timer is None
 
 
@@ -282,7 +273,7 @@ async def test_open_receipt_survives_restart(
     await hass.async_block_till_done()
     assert [item.receipt for item in tracker_of(loaded_entry).open] == [receipt]
     await advance(hass, freezer, 5)
-    assert len(polls(simulator)) >= 1
+    assert len(receipt_reads(simulator)) >= 1
     await simulator.acknowledge(receipt)
     await advance(hass, freezer, 10)
 
@@ -441,7 +432,7 @@ async def test_temporary_poll_error_keeps_receipt_pending(
     assert sensor(hass, loaded_entry, "last_emergency").state == "pending"
     await advance(hass, freezer, 5)
 
-    assert len(polls(simulator)) == 2
+    assert len(receipt_reads(simulator)) == 2
     assert len(acknowledged) == 1
 
 

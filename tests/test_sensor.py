@@ -28,7 +28,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.pushover_plus.const import DOMAIN
 from pushover_simulator import DEFAULT_MONTHLY_LIMIT, PushoverSimulator
 
-LIMITS_PATH = "/1/apps/limits.json"
+from . import limits_reads
+
 COORDINATOR_LOGGER = "custom_components.pushover_plus.coordinator"
 
 
@@ -54,11 +55,6 @@ def state_of(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
     state = hass.states.get(registry_entry_of(hass, entry, key).entity_id)
     assert state is not None
     return state
-
-
-def limits_polls(simulator: PushoverSimulator) -> int:
-    """Count the apps/limits.json requests the simulator saw."""
-    return sum(request.path == LIMITS_PATH for request in simulator.requests)
 
 
 async def send(hass: HomeAssistant, **data: object) -> None:
@@ -179,7 +175,7 @@ async def test_send_updates_quota_without_a_poll(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
     """A send's X-Limit-App-* headers move the sensors; no limits request."""
-    polls = limits_polls(simulator)
+    polls = limits_reads(simulator)
 
     await send(hass, message="Hello")
 
@@ -187,7 +183,7 @@ async def test_send_updates_quota_without_a_poll(
         DEFAULT_MONTHLY_LIMIT - 1
     )
     assert state_of(hass, loaded_entry, "messages_used").state == "1"
-    assert limits_polls(simulator) == polls
+    assert limits_reads(simulator) == polls
 
 
 async def test_emergency_sensors_start_empty(
@@ -240,7 +236,7 @@ async def test_failed_polls_make_limits_unavailable_until_recovery(
     await advance(hass, freezer, timedelta(minutes=61))
     await advance(hass, freezer, timedelta(minutes=61))
 
-    assert limits_polls(simulator) == 3
+    assert limits_reads(simulator) == 3
     assert {state_of(hass, loaded_entry, key).state for key in LIMITS_KEYS} == {
         STATE_UNAVAILABLE
     }

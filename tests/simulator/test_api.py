@@ -25,7 +25,8 @@ from pushover_simulator import (
     ReceiptError,
 )
 
-START = datetime(2026, 3, 15, 12, 0, tzinfo=UTC).timestamp()
+from . import START, FakeClock
+
 NEXT_RESET = datetime(2026, 4, 1, 5, 0, tzinfo=UTC).timestamp()  # 00:00 CDT
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 KEY = re.compile(r"[A-Za-z0-9]{30}")
@@ -33,36 +34,6 @@ UNKNOWN_KEY = "Zz0" * 10
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 type Json = dict[str, Any]
-
-
-class FakeClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self, now: float) -> None:
-        """Start at `now`."""
-        self.now = now
-
-    def __call__(self) -> float:
-        """Return the current fake time."""
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """Return a clock fixed in mid-March 2026."""
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def simulator(
-    socket_enabled: None,
-    clock: FakeClock,
-) -> AsyncIterator[PushoverSimulator]:
-    """Run a simulator on a free loopback port for one test."""
-    sim = PushoverSimulator(clock=clock)
-    await sim.start(host="127.0.0.1", port=0)
-    yield sim
-    await sim.stop()
 
 
 @pytest.fixture

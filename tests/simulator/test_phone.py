@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 import json
 import re
@@ -28,40 +27,12 @@ from pushover_simulator.phone import (
 )
 from pushover_simulator.sanitise import escape_text, safe_http_url, sanitise_html
 
-START = datetime(2026, 3, 15, 12, 0, tzinfo=UTC).timestamp()
+from . import START, FakeClock
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EVENT_TIMEOUT = 3.0
 
 type Json = dict[str, Any]
-
-
-class FakeClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self, now: float) -> None:
-        """Start at `now`."""
-        self.now = now
-
-    def __call__(self) -> float:
-        """Return the current fake time."""
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """Return a clock fixed in mid-March 2026."""
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def simulator(
-    socket_enabled: None, clock: FakeClock
-) -> AsyncIterator[PushoverSimulator]:
-    """Run a simulator on a free loopback port for one test."""
-    sim = PushoverSimulator(clock=clock)
-    await sim.start(host="127.0.0.1", port=0)
-    yield sim
-    await sim.stop()
 
 
 @pytest.fixture
