@@ -19,6 +19,7 @@ import aiohttp
 
 from e2e.harness import RunDirectory
 
+from .calls_per_day import api_calls_per_day
 from .measure import SENDERS, Bench
 from .report import chart, goals, table
 from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
@@ -33,6 +34,7 @@ class Options:
     quick: bool
     messages: int
     samples: int
+    rounds: int
     reloads: int
     rtt_ms: float
     output: Path
@@ -46,7 +48,12 @@ def _options() -> Options:
         "--quick", action="store_true", help="small run (< 60 s) that checks it works"
     )
     parser.add_argument("--messages", type=int, help="burst size (500; quick 50)")
-    parser.add_argument("--samples", type=int, help="latency samples (50; quick 10)")
+    parser.add_argument(
+        "--samples", type=int, help="latency samples per round (100; quick 10)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="rounds of latency samples (3; quick 1)"
+    )
     parser.add_argument("--rtt-ms", type=float, default=40.0, help="proxy round trip")
     parser.add_argument("--output", type=Path, help="results JSON file")
     parser.add_argument(
@@ -63,7 +70,8 @@ def _options() -> Options:
     return Options(
         quick=quick,
         messages=arguments.messages or (50 if quick else 500),
-        samples=arguments.samples or (10 if quick else 50),
+        samples=arguments.samples or (10 if quick else 100),
+        rounds=arguments.rounds or (1 if quick else 3),
         reloads=1 if quick else 3,
         rtt_ms=arguments.rtt_ms,
         output=output,
@@ -114,11 +122,13 @@ async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
                 "reload_refused": reloads["refused"],
                 "reload_median_s": sorted(timed)[len(timed) // 2],
             }
-            results["latency"] = {}
+            _say(
+                f"single messages: {options.rounds} rounds of {options.samples} "
+                "per sender, taking turns"
+            )
+            results["latency"] = await bench.latency(options.samples, options.rounds)
             results["burst"] = {}
             for kind in SENDERS:
-                _say(f"{kind}: {options.samples} single messages")
-                results["latency"][kind] = await bench.latency(kind, options.samples)
                 _say(f"{kind}: burst of {options.messages}")
                 results["burst"][kind] = await bench.burst(kind, options.messages)
     except BaseException:
@@ -148,12 +158,15 @@ def main() -> None:
             "parameters": {
                 "messages": options.messages,
                 "latency_samples": options.samples,
+                "latency_rounds": options.rounds,
                 "rtt_ms": options.rtt_ms,
             },
         }
         results |= asyncio.run(_measure(options, run))
-        _say("in-toolchain measurements (import time, API calls/day, memory)")
+        _say("in-toolchain measurements (import time, memory)")
         results["inprocess"] = _inprocess(builtin_site())
+        _say("API calls per simulated day, counted by the simulator")
+        results["api_calls_per_day"] = api_calls_per_day(run.path)
     finally:
         if not options.keep_run:
             run.remove()

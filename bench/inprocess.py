@@ -5,9 +5,6 @@ Run in the toolchain; prints one JSON object:
 - import time of the integration (and of the built-in `pushover`, when its
   library is on the path), after the Home Assistant modules a running instance
   has already loaded, from `python -X importtime` in a fresh interpreter;
-- API calls per simulated day, from the integration's own schedules (the
-  limits poll interval and `TrackedReceipt.next_poll`) stepped through a day
-  of simulated time;
 - memory held by 500 queued outbox items and 500 tracked receipts (tracemalloc).
 """
 
@@ -22,14 +19,9 @@ import tracemalloc
 from typing import Any
 
 from custom_components.pushover_plus.api import Message
-from custom_components.pushover_plus.const import (
-    DEFAULT_EXPIRE,
-    LIMITS_POLL_INTERVAL,
-)
 from custom_components.pushover_plus.outbox import OutboxItem, _to_record
 from custom_components.pushover_plus.receipts import TrackedReceipt
 
-DAY = timedelta(days=1)
 ITEMS = 500
 KEY = "u" * 30
 
@@ -100,59 +92,6 @@ def import_time(modules: list[str]) -> dict[str, Any] | None:
     }
 
 
-def limits_polls_per_day() -> int:
-    """Count the polls of apps/limits.json in a day: the coordinator's interval."""
-    return int(DAY / LIMITS_POLL_INTERVAL)
-
-
-def receipt_polls(*, open_for: timedelta, callback: bool) -> int:
-    """Receipt reads for one emergency open `open_for` (it expires then).
-
-    Steps `TrackedReceipt.next_poll` from the send to the final read just
-    after expiry, which finds the receipt expired and ends the tracking.
-    """
-    sent = datetime(2026, 1, 1, tzinfo=UTC)
-    tracked = TrackedReceipt(
-        receipt="r" * 30,
-        title="bench",
-        tags=[],
-        recipients=["primary"],
-        sent_at=sent,
-        expires_at=sent + open_for,
-        callback=callback,
-    )
-    polls = 0
-    while True:
-        due = tracked.next_poll()
-        if due > sent + DAY:
-            break
-        polls += 1
-        tracked.polled_at = due
-        if due > tracked.expires_at:
-            break
-    return polls
-
-
-def api_calls_per_day() -> dict[str, Any]:
-    """Count API calls in a simulated day: idle, and one emergency open an hour."""
-    limits = limits_polls_per_day()
-    hour = timedelta(seconds=DEFAULT_EXPIRE)
-    polled = receipt_polls(open_for=hour, callback=False)
-    called_back = receipt_polls(open_for=hour, callback=True)
-    return {
-        "method": (
-            "computed by stepping the integration's own schedules through one "
-            "simulated day (LIMITS_POLL_INTERVAL; TrackedReceipt.next_poll); "
-            "not counted in a running process"
-        ),
-        "idle": limits,
-        "emergency_open_1h_polling": limits + 1 + polled,
-        "emergency_open_1h_callback": limits + 1 + called_back,
-        "receipt_reads_polling": polled,
-        "receipt_reads_callback": called_back,
-    }
-
-
 def _message(index: int) -> Message:
     return Message(
         message=f"Benchmark message number {index}: the washing machine is done.",
@@ -212,7 +151,6 @@ def main() -> None:
     results: dict[str, Any] = {
         "import_ours": import_time(OURS),
         "import_builtin": import_time(BUILTIN),
-        "api_calls_per_day": api_calls_per_day(),
         "memory": memory(),
     }
     results["seconds"] = time.perf_counter() - start

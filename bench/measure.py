@@ -8,6 +8,10 @@ simulator behind the same proxy:
 - "bare": an aiohttp client with 2 keep-alive connections, straight to the
   proxy (no Home Assistant in between: the floor the others are held to).
 
+Actions are called over Home Assistant's websocket API, as the frontend and
+the burst do; the latency phase also times "ours_rest", our action called
+over the REST API, whose extra hop and token check are Home Assistant's.
+
 Times are the simulator's receive time (its clock is the wall clock of the
 same machine) minus the wall-clock time just before the call.
 """
@@ -23,11 +27,17 @@ from typing import Any, Final
 
 import aiohttp
 
-from e2e.clients import HomeAssistantError, Json, wait_for
+from e2e.clients import HomeAssistantError, Json, WebSocket, wait_for
 
 from .stack import BUILTIN_NAME, OUR_NAME, Credentials, Stack, cpu_seconds
 
 SENDERS: Final = ("ours", "builtin", "bare")
+# Latency also times our action called over REST, to show that hop's share.
+LATENCY_SENDERS: Final = (*SENDERS, "ours_rest")
+ACTIONS: Final = {
+    "ours": ("pushover_plus", "send_message"),
+    "builtin": ("notify", BUILTIN_NAME.lower()),
+}
 WARM_UP: Final = 3
 TEXT: Final = "Benchmark: the washing machine is done."
 
@@ -77,18 +87,28 @@ class Bench:
         """Return the service data of one benchmark message."""
         return {"message": TEXT, "title": title}
 
-    def sender(self, kind: str) -> Send:
-        """Return a function sending one message titled `title` through `kind`."""
+    def sender(self, kind: str, socket: WebSocket | None = None) -> Send:
+        """Return a function sending one message titled `title` through `kind`.
 
-        async def ours(title: str) -> None:
-            await self.ha.call_service(
-                "pushover_plus", "send_message", self.fields(title)
+        Home Assistant's senders call their action over `socket`, one logged-in
+        websocket as the frontend uses; "ours_rest" calls over REST instead (an
+        HTTP request and a token check each time).
+        """
+
+        async def over_websocket(title: str) -> None:
+            if socket is None:
+                msg = f"{kind} calls its action over the websocket"
+                raise RuntimeError(msg)
+            domain, service = ACTIONS[kind]
+            await socket.command(
+                "call_service",
+                domain=domain,
+                service=service,
+                service_data=self.fields(title),
             )
 
-        async def builtin(title: str) -> None:
-            await self.ha.call_service(
-                "notify", BUILTIN_NAME.lower(), self.fields(title)
-            )
+        async def ours_rest(title: str) -> None:
+            await self.ha.call_service(*ACTIONS["ours"], self.fields(title))
 
         async def bare(title: str) -> None:
             form = {
@@ -104,7 +124,13 @@ class Bench:
                     msg = f"bare send answered {response.status}"
                     raise RuntimeError(msg)
 
-        return {"ours": ours, "builtin": builtin, "bare": bare}[kind]
+        senders: dict[str, Send] = {
+            "ours": over_websocket,
+            "ours_rest": ours_rest,
+            "builtin": over_websocket,
+            "bare": bare,
+        }
+        return senders[kind]
 
     def cpu_pid(self, kind: str) -> int:
         """Return the id of the process that sends for `kind`."""
@@ -132,28 +158,56 @@ class Bench:
             probe, timeout=wait, what=f"{count} messages {prefix!r}", interval=0.1
         )
 
-    async def latency(self, kind: str, samples: int) -> dict[str, Any]:
-        """Send messages one after the other on a warm client; time each."""
-        send = self.sender(kind)
-        for index in range(WARM_UP):
-            await send(f"{kind}-warm-{index}")
+    async def latency(self, samples: int, rounds: int) -> dict[str, Any]:
+        """Time single messages on warm clients, the senders taking turns.
+
+        Each round sends `samples` messages per sender, one after the other and
+        round-robin across the senders, so that the machine's drift (it is
+        shared) falls on all of them alike; rounds show the spread.
+        """
+        async with self.ha.websocket() as socket:
+            return await self._latency(socket, samples, rounds)
+
+    async def _latency(
+        self, socket: WebSocket, samples: int, rounds: int
+    ) -> dict[str, Any]:
+        senders = {kind: self.sender(kind, socket) for kind in LATENCY_SENDERS}
+        for kind, send in senders.items():
+            for index in range(WARM_UP):
+                await send(f"{kind}-warm-{index}")
         started: dict[str, float] = {}
-        call_seconds: list[float] = []
-        for index in range(samples):
-            title = f"{kind}-lat-{index:04d}"
-            started[title] = time.time()
-            await send(title)
-            call_seconds.append(time.time() - started[title])
-        messages = await self.received(f"{kind}-lat-", samples, wait=60)
-        latencies = [item["received_at"] - started[item["title"]] for item in messages]
-        return {
-            "samples": samples,
-            "to_receipt": summary_ms(latencies),
-            "call_returned": summary_ms(call_seconds),
-        }
+        call_seconds: dict[str, list[float]] = {kind: [] for kind in LATENCY_SENDERS}
+        for number in range(rounds):
+            for index in range(samples):
+                for kind, send in senders.items():
+                    title = f"{kind}-lat-{number}-{index:04d}"
+                    started[title] = time.time()
+                    await send(title)
+                    call_seconds[kind].append(time.time() - started[title])
+        results: dict[str, Any] = {}
+        for kind in LATENCY_SENDERS:
+            messages = await self.received(f"{kind}-lat-", samples * rounds, wait=60)
+            by_round: list[list[float]] = [[] for _ in range(rounds)]
+            for item in messages:
+                title = str(item["title"])
+                by_round[int(title.split("-")[2])].append(
+                    item["received_at"] - started[title]
+                )
+            results[kind] = {
+                "samples": samples * rounds,
+                "to_receipt": summary_ms([value for row in by_round for value in row]),
+                "rounds": [summary_ms(row) for row in by_round],
+                "call_returned": summary_ms(call_seconds[kind]),
+            }
+        return results
 
     async def burst(self, kind: str, count: int) -> dict[str, Any]:
-        """Hand `count` messages over at once; measure until the last arrives."""
+        """Hand `count` messages over at once; measure until the last arrives.
+
+        The sender is warmed first, as for the latency, so that connections
+        counted are those the burst itself needed.
+        """
+        await self._warm_up(kind)
         await self.reset_simulator()
         prefix = f"{kind}-burst-"
         titles = [f"{prefix}{index:05d}" for index in range(count)]
@@ -189,17 +243,22 @@ class Bench:
             "cpu_process": "driver (bare client)" if kind == "bare" else "hass",
         }
 
+    async def _warm_up(self, kind: str) -> None:
+        """Send one message through `kind` (HA's senders over REST)."""
+        title = f"{kind}-warm-burst"
+        if kind == "bare":
+            await self.sender(kind)(title)
+            return
+        await self.ha.call_service(*ACTIONS[kind], self.fields(title))
+        await self.received(title, 1, wait=30)
+
     async def _burst_over_websocket(self, kind: str, titles: list[str]) -> int:
         """Send every call over one websocket without waiting; return failures.
 
         This is how fast automations can hand actions over: Home Assistant runs
         each websocket command as its own task, so all calls are in at once.
         """
-        domain, service = (
-            ("pushover_plus", "send_message")
-            if kind == "ours"
-            else ("notify", BUILTIN_NAME.lower())
-        )
+        domain, service = ACTIONS[kind]
         session: aiohttp.ClientSession = self.stack.session  # type: ignore[assignment]
         async with session.ws_connect(
             f"{self.stack.hass.url}/api/websocket", max_msg_size=0

@@ -3,18 +3,47 @@
 from pathlib import Path
 from typing import Any, Final
 
-LABELS: Final = {"ours": "Pushover Plus", "builtin": "built-in", "bare": "bare aiohttp"}
+LABELS: Final = {
+    "ours": "Pushover Plus",
+    "builtin": "built-in",
+    "bare": "bare aiohttp",
+    "ours_rest": "Pushover Plus, action called over REST",
+}
 IDLE_CALLS_GOAL: Final = 25
+FULL_BURST: Final = 500
+VERDICTS: Final = {True: "met", False: "MISSED", None: "not judged: burst too small"}
 
 
-def _goal(name: str, value: float, limit: float, *, at_most: bool) -> dict[str, Any]:
-    met = value <= limit if at_most else value >= limit
-    return {
+def _goal(
+    name: str,
+    value: float,
+    limit: float,
+    *,
+    at_most: bool,
+    rounds: list[float] | None = None,
+    judged: bool = True,
+) -> dict[str, Any]:
+    met = (value <= limit if at_most else value >= limit) if judged else None
+    goal = {
         "goal": name,
         "value": round(value, 3),
         "limit": round(limit, 3),
         "met": met,
     }
+    if rounds is not None:
+        goal["rounds"] = [round(item, 3) for item in rounds]
+    return goal
+
+
+def latency_ratios(results: dict[str, Any], statistic: str) -> list[float]:
+    """Return ours / bare for a latency statistic, one ratio per round."""
+    latency = results["latency"]
+    return [
+        ours[statistic] / bare[statistic]
+        for ours, bare in zip(
+            latency["ours"]["rounds"], latency["bare"]["rounds"], strict=True
+        )
+    ]
 
 
 def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -24,19 +53,16 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     ours, bare, builtin = burst["ours"], burst["bare"], burst["builtin"]
     checks = [
         _goal(
-            "single-message p50 latency / bare p50 <= 1.1",
-            latency["ours"]["to_receipt"]["p50_ms"]
-            / latency["bare"]["to_receipt"]["p50_ms"],
+            f"single-message {statistic[:3]} latency / bare {statistic[:3]} <= 1.1",
+            latency["ours"]["to_receipt"][statistic]
+            / latency["bare"]["to_receipt"][statistic],
             1.1,
             at_most=True,
-        ),
-        _goal(
-            "single-message p95 latency / bare p95 <= 1.1",
-            latency["ours"]["to_receipt"]["p95_ms"]
-            / latency["bare"]["to_receipt"]["p95_ms"],
-            1.1,
-            at_most=True,
-        ),
+            rounds=latency_ratios(results, statistic),
+        )
+        for statistic in ("p50_ms", "p95_ms")
+    ]
+    checks += [
         _goal(
             "burst throughput / bare 2-connection client >= 0.9",
             ours["messages_per_second"] / bare["messages_per_second"],
@@ -54,6 +80,9 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             ours["connections_per_1000"],
             4,
             at_most=True,
+            # The second of the two connections a burst uses is opened in
+            # it: a rate per 1,000 needs a burst of about that size.
+            judged=ours["messages"] >= FULL_BURST,
         ),
         _goal(
             "burst CPU per message / built-in <= 0.5",
@@ -62,10 +91,20 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             at_most=True,
         ),
     ]
-    calls = results.get("inprocess", {}).get("api_calls_per_day")
+    calls = results.get("api_calls_per_day")
     if calls:
+        idle = max(
+            scenario["total"]
+            for name, scenario in calls["scenarios"].items()
+            if name.startswith("idle")
+        )
         checks.append(
-            _goal("idle API calls per day <= 25", calls["idle"], 25, at_most=True)
+            _goal(
+                "idle API calls per day <= 25 (simulator's count)",
+                idle,
+                IDLE_CALLS_GOAL,
+                at_most=True,
+            )
         )
     return checks
 
@@ -92,7 +131,8 @@ def table(results: dict[str, Any]) -> str:
         (
             f"Pushover Plus benchmark, {results['date']}, "
             f"RTT {params['rtt_ms']:.0f} ms, burst {params['messages']}, "
-            f"{params['latency_samples']} latency samples"
+            f"{params['latency_rounds']} x {params['latency_samples']} latency "
+            "samples per sender"
         ),
         "",
     ]
@@ -118,6 +158,15 @@ def table(results: dict[str, Any]) -> str:
         for kind in ("ours", "builtin", "bare")
     ]
     lines += _rows(header, rows)
+    rest = latency.get("ours_rest")
+    if rest:
+        lines += [
+            "",
+            (
+                f"{LABELS['ours_rest']}: p50 {rest['to_receipt']['p50_ms']:.1f} ms, "
+                f"p95 {rest['to_receipt']['p95_ms']:.1f} ms"
+            ),
+        ]
     lines += [
         "",
         (
@@ -135,13 +184,15 @@ def table(results: dict[str, Any]) -> str:
                 f"import {LABELS[kind]}: {imported['wall_ms']:.1f} ms "
                 f"({imported['modules_imported']} new modules)"
             )
-    calls = inprocess.get("api_calls_per_day")
+    calls = results.get("api_calls_per_day")
     if calls:
-        lines.append(
-            f"API calls/day (from the schedules): idle {calls['idle']}, one "
-            f"emergency open 1 h {calls['emergency_open_1h_polling']} "
-            f"(with callback {calls['emergency_open_1h_callback']})"
-        )
+        lines.append("API calls per simulated day (the simulator's count):")
+        lines += [
+            f"  {name.replace('_', ' ')}: {scenario['total']} ("
+            + ", ".join(f"{path} {n}" for path, n in scenario["by_endpoint"].items())
+            + ")"
+            for name, scenario in calls["scenarios"].items()
+        ]
     memory = inprocess.get("memory")
     if memory:
         lines.append(
@@ -151,7 +202,12 @@ def table(results: dict[str, Any]) -> str:
         )
     lines += ["", "goals:"]
     lines += [
-        f"  [{'met' if goal['met'] else 'MISSED'}] {goal['goal']}: {goal['value']}"
+        f"  [{VERDICTS[goal['met']]}] {goal['goal']}: {goal['value']}"
+        + (
+            f" (rounds: {', '.join(str(item) for item in goal['rounds'])})"
+            if "rounds" in goal
+            else ""
+        )
         for goal in results["goals"]
     ]
     return "\n".join(lines) + "\n"

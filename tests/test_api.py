@@ -59,6 +59,28 @@ async def test_send_reports_request_and_limits(
     assert seen == [result.limits]
 
 
+async def test_text_arrives_exactly_as_form_fields(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """Text that needs quoting arrives unchanged, in a urlencoded form body."""
+    text = "Wäsche fertig ✓ 100% & more = a+b?\n<b>x</b> #1 😀"
+    message = Message(
+        message=text,
+        title="ça/va? a&b=c",
+        url="https://example.com/?a=1&b=2 3",
+        url_title="Öffnen",
+    )
+
+    await client.send([TEST_USER_KEY], message)
+
+    received = simulator.messages[-1]
+    assert received.encoding == "form"
+    assert received.message == text
+    assert received.title == "ça/va? a&b=c"
+    assert received.url == "https://example.com/?a=1&b=2 3"
+    assert received.url_title == "Öffnen"
+
+
 async def test_base64_attachment(
     client: PushoverClient, simulator: PushoverSimulator
 ) -> None:

@@ -5,11 +5,8 @@ from datetime import timedelta
 import logging
 from typing import Any
 
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -28,27 +25,7 @@ from custom_components.pushover_plus.const import (
 from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
-from . import receipt_reads, send_emergency
-
-type WebClient = TestClient[web.Request, web.Application]
-
-
-async def load_with_webhook(
-    hass: HomeAssistant,
-    entry: MockConfigEntry,
-    hass_client_no_auth: ClientSessionGenerator,
-) -> WebClient:
-    """Serve Home Assistant on loopback, use it as the external URL, load `entry`.
-
-    The simulator then POSTs its acknowledgement callbacks to the real webhook.
-    """
-    assert await async_setup_component(hass, DOMAIN, {})
-    client = await hass_client_no_auth()
-    hass.config.external_url = f"http://127.0.0.1:{client.port}"
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return client
+from . import WebClient, load_with_webhook, receipt_reads, send_emergency
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The receipts path: emergency messages tracked, polled, closed and cancelled."""
 
+import asyncio
 from datetime import timedelta
 from itertools import pairwise
 import time
@@ -7,11 +8,10 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
-from homeassistant.util.async_ import get_scheduled_timer_handles
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from custom_components.pushover_plus.api import ReceiptStatus
 from custom_components.pushover_plus.const import (
     DOMAIN,
     EVENT_ACKNOWLEDGED,
@@ -29,7 +30,7 @@ from custom_components.pushover_plus.const import (
 from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import PushoverSimulator
 
-from . import advance, receipt_reads, send_emergency as send_any_emergency
+from . import advance, receipt_reads, run_timers, send_emergency as send_any_emergency
 
 STORAGE_KEY = "pushover_plus.receipts.{}"
 LEAK_ALARM = {
@@ -44,25 +45,6 @@ LEAK_ALARM = {
 async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
     """Send the leak alarm these tests follow; return its receipt."""
     return await send_any_emergency(hass, **{**LEAK_ALARM, **data})
-
-
-async def run_timers(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Jump from timer to timer for `seconds`, each exactly when it falls due."""
-    end = hass.loop.time() + seconds
-    while (now := hass.loop.time()) < end:
-        due = min(
-            (
-                handle.when()
-                for handle in get_scheduled_timer_handles(hass.loop)
-                if not handle.cancelled()
-            ),
-            default=end,
-        )
-        freezer.tick(timedelta(seconds=min(max(due - now, 0.001), end - now)))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def sensor(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
@@ -280,6 +262,64 @@ async def test_open_receipt_survives_restart(
     assert [event.data["receipt"] for event in acknowledged] == [receipt]
     assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
     assert sensor(hass, loaded_entry, "last_emergency").state == "acknowledged"
+
+
+def hold_receipt_reads(tracker: ReceiptTracker) -> tuple[asyncio.Event, asyncio.Event]:
+    """Make the tracker's receipt reads wait; return (reading, answer) events."""
+    reading = asyncio.Event()
+    answer = asyncio.Event()
+    real_receipt = tracker._client.receipt
+
+    async def held_receipt(receipt: str) -> ReceiptStatus:
+        reading.set()
+        await answer.wait()
+        return await real_receipt(receipt)
+
+    tracker._client.receipt = held_receipt  # type: ignore[method-assign]
+    return reading, answer
+
+
+@pytest.mark.parametrize("read_by", ["timer", "callback"])
+async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    read_by: str,
+) -> None:
+    """A read answered after a reload changes nothing the new tracker did."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+    await simulator.acknowledge(receipt)
+    old_tracker = tracker_of(loaded_entry)
+    reading, answer = hold_receipt_reads(old_tracker)
+    if read_by == "timer":
+        freezer.tick(timedelta(seconds=5))
+        async_fire_time_changed(hass)
+    else:
+        confirming = hass.async_create_task(old_tracker.async_confirm(receipt))
+    await reading.wait()
+
+    closed_by_new_tracker = asyncio.Event()
+    hass.bus.async_listen_once(
+        EVENT_ACKNOWLEDGED, callback(lambda _event: closed_by_new_tracker.set())
+    )
+    # Waiting for all tasks here would wait for the held read too.
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await closed_by_new_tracker.wait()
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    if read_by == "callback":
+        assert await confirming
+
+    assert [event.data["receipt"] for event in acknowledged] == [receipt]
+    stored = hass_storage[STORAGE_KEY.format(loaded_entry.entry_id)]["data"]
+    assert stored["open"] == []
+    assert stored["last"]["state"] == "acknowledged"
+    assert tracker_of(loaded_entry).open == []
 
 
 async def test_closed_emergency_is_restored(

@@ -225,7 +225,8 @@ class ReceiptTracker:
         if tracked is None:
             return False
         await self._async_poll(tracked)
-        await self._async_changed()
+        if not self._unloaded:
+            await self._async_changed()
         return True
 
     async def async_cancel(self, receipt: str) -> None:
@@ -275,6 +276,10 @@ class ReceiptTracker:
             return
         except PushoverError as err:
             _LOGGER.debug("Receipt %s not read: %s", tracked.receipt, err)
+            return
+        if self._unloaded:
+            # Answered after the entry unloaded: a reloaded tracker owns the
+            # store now and reads this receipt again itself.
             return
         self._apply(tracked, status)
 
@@ -335,6 +340,8 @@ class ReceiptTracker:
         still_open = len(self._data.open)
         for tracked in [item for item in self._data.open if item.next_poll() <= now]:
             await self._async_poll(tracked)
+        if self._unloaded:
+            return
         if len(self._data.open) == still_open:
             # Nothing changed: only the poll times, which need not be stored.
             self._schedule()

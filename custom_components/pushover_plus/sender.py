@@ -106,7 +106,9 @@ class MessageSender:
             await self._async_send_call(
                 [recipient.user_key for recipient in batch],
                 tuple(recipient.name for recipient in batch),
-                replace(message, devices=devices),
+                message
+                if devices == message.devices
+                else replace(message, devices=devices),
             )
             for devices, group in _group_by_devices(message, recipients).items()
             for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False)
