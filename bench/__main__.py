@@ -19,7 +19,7 @@ import aiohttp
 
 from e2e.harness import RunDirectory
 
-from .calls_per_day import api_calls_per_day
+from .counted import api_calls_per_day, memory
 from .measure import SENDERS, Bench
 from .report import chart, goals, table
 from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
@@ -163,10 +163,12 @@ def main() -> None:
             },
         }
         results |= asyncio.run(_measure(options, run))
-        _say("in-toolchain measurements (import time, memory)")
+        _say("import times")
         results["inprocess"] = _inprocess(builtin_site())
         _say("API calls per simulated day, counted by the simulator")
         results["api_calls_per_day"] = api_calls_per_day(run.path)
+        _say("memory held by 500 queued messages and 500 open receipts")
+        results["memory"] = memory(run.path)
     finally:
         if not options.keep_run:
             run.remove()

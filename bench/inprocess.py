@@ -1,29 +1,18 @@
-"""Measurements that need no running Home Assistant: `python -m bench.inprocess`.
+"""Import times, measured without Home Assistant: `python -m bench.inprocess`.
 
-Run in the toolchain; prints one JSON object:
-
-- import time of the integration (and of the built-in `pushover`, when its
-  library is on the path), after the Home Assistant modules a running instance
-  has already loaded, from `python -X importtime` in a fresh interpreter;
-- memory held by 500 queued outbox items and 500 tracked receipts (tracemalloc).
+Run in the toolchain; prints one JSON object with the import time of the
+integration (and of the built-in `pushover`, when its library is on the path),
+after the Home Assistant modules a running instance has already loaded, from
+`python -X importtime` in a fresh interpreter.
 """
 
 import argparse
-from datetime import UTC, datetime, timedelta
 import json
 import re
 import subprocess
 import sys
 import time
-import tracemalloc
 from typing import Any
-
-from custom_components.pushover_plus.api import Message
-from custom_components.pushover_plus.outbox import OutboxItem, _to_record
-from custom_components.pushover_plus.receipts import TrackedReceipt
-
-ITEMS = 500
-KEY = "u" * 30
 
 # What a running Home Assistant has imported before it loads a notify
 # integration with sensors and events from a config entry.
@@ -92,58 +81,6 @@ def import_time(modules: list[str]) -> dict[str, Any] | None:
     }
 
 
-def _message(index: int) -> Message:
-    return Message(
-        message=f"Benchmark message number {index}: the washing machine is done.",
-        title=f"bench {index}",
-        priority=0,
-    )
-
-
-def memory() -> dict[str, Any]:
-    """Bytes held by 500 outbox items and 500 tracked receipts (tracemalloc)."""
-    now = datetime.now(UTC)
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    items = [
-        OutboxItem(
-            id=f"{index:032x}",
-            users=(KEY,),
-            recipients=("primary",),
-            message=_message(index),
-            accepted_at=now,
-        )
-        for index in range(ITEMS)
-    ]
-    outbox_bytes = tracemalloc.get_traced_memory()[0] - before
-    before = tracemalloc.get_traced_memory()[0]
-    receipts = [
-        TrackedReceipt(
-            receipt=f"r{index:029d}",
-            title=f"bench {index}",
-            tags=["leak"],
-            recipients=["primary"],
-            sent_at=now,
-            expires_at=now + timedelta(hours=1),
-            callback=False,
-        )
-        for index in range(ITEMS)
-    ]
-    receipt_bytes = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    stored_outbox = len(json.dumps({"items": [_to_record(item) for item in items]}))
-    stored_receipts = len(json.dumps({"open": [r.to_json() for r in receipts]}))
-    return {
-        "count": ITEMS,
-        "outbox_bytes": outbox_bytes,
-        "outbox_bytes_per_item": outbox_bytes / ITEMS,
-        "outbox_stored_json_bytes": stored_outbox,
-        "receipts_bytes": receipt_bytes,
-        "receipts_bytes_per_item": receipt_bytes / ITEMS,
-        "receipts_stored_json_bytes": stored_receipts,
-    }
-
-
 def main() -> None:
     """Print the measurements as one JSON object."""
     argparse.ArgumentParser(prog="python -m bench.inprocess").parse_args()
@@ -151,7 +88,6 @@ def main() -> None:
     results: dict[str, Any] = {
         "import_ours": import_time(OURS),
         "import_builtin": import_time(BUILTIN),
-        "memory": memory(),
     }
     results["seconds"] = time.perf_counter() - start
     sys.stdout.write(json.dumps(results) + "\n")

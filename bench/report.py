@@ -193,7 +193,7 @@ def table(results: dict[str, Any]) -> str:
             + ")"
             for name, scenario in calls["scenarios"].items()
         ]
-    memory = inprocess.get("memory")
+    memory = results.get("memory")
     if memory:
         lines.append(
             f"memory: {memory['count']} queued messages "

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 import logging
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -29,6 +30,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
+from custom_components.pushover_plus.api import Attachment
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
     CONF_USER_KEY,
@@ -50,6 +52,23 @@ MESSAGES_PATH = "/1/messages.json"
 OUTBOX_STORE = "pushover_plus.outbox.{}"
 # Every request fails until switched off: an outage of any length.
 FOREVER = 1_000_000
+# Every byte value, so that a byte changed on the way shows.
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Keep the outbox's attachment files in a temporary config directory."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
+def picture(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Return a picture that the attachment option may read."""
+    path = tmp_path / "door.png"
+    path.write_bytes(PNG)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    return path
 
 
 def posts(simulator: PushoverSimulator) -> list[RequestRecord]:
@@ -65,6 +84,18 @@ def texts(simulator: PushoverSimulator) -> list[str]:
 def queue_length(entry: MockConfigEntry) -> int:
     """Return how many messages wait in the entry's outbox."""
     return len(entry.runtime_data.sender.outbox)
+
+
+def queued_attachments(entry: MockConfigEntry) -> list[Attachment | None]:
+    """Return the attachments of the queued messages, as held in memory."""
+    outbox = entry.runtime_data.sender.outbox
+    return [item.message.attachment for item in outbox._items]
+
+
+def attachment_files(hass: HomeAssistant, entry: MockConfigEntry) -> list[Path]:
+    """Return the files in which the entry's outbox keeps attachment bytes."""
+    folder = Path(hass.config.path(".storage", f"{DOMAIN}_outbox", entry.entry_id))
+    return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
 async def send_all(hass: HomeAssistant, messages: list[str]) -> list[dict[str, Any]]:
@@ -181,6 +212,51 @@ async def test_restart_mid_outage_loses_nothing(
     assert hass_storage[OUTBOX_STORE.format(loaded_entry.entry_id)]["data"] == {
         "items": []
     }
+
+
+@pytest.mark.parametrize("restart", [False, True])
+async def test_queued_attachment_waits_on_disk_and_arrives_whole(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    picture: Path,
+    restart: bool,
+) -> None:
+    """A queued picture is kept in a file, not in memory, and arrives byte-exact.
+
+    Through a restart too: the new outbox learns the file's size, not its bytes.
+    """
+    simulator.faults.fail_next = FOREVER
+    response = await send(hass, message="Door open", attachment=str(picture))
+    assert response["queued"] is True
+    queued_bytes = loaded_entry.runtime_data.sender.outbox.queued_bytes
+    assert queued_bytes == len(b"Door open") + len(PNG)
+    if restart:
+        assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+        assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+        await hass.async_block_till_done()
+    await advance(hass, freezer, 60)
+
+    stub = Attachment(b"", "image/png", "door.png")
+    assert queued_attachments(loaded_entry) == [stub]
+    assert loaded_entry.runtime_data.sender.outbox.queued_bytes == queued_bytes
+    [file] = attachment_files(hass, loaded_entry)
+    assert file.read_bytes() == PNG
+    assert simulator.messages == []
+
+    simulator.faults.fail_next = 0
+    await advance(hass, freezer, 360, step=5)
+
+    [message] = simulator.messages
+    assert message.attachment == PNG
+    assert (message.attachment_type, message.attachment_filename) == (
+        "image/png",
+        "door.png",
+    )
+    assert queue_length(loaded_entry) == 0
+    assert loaded_entry.runtime_data.sender.outbox.queued_bytes == 0
+    assert attachment_files(hass, loaded_entry) == []
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import json
 import logging
 from pathlib import Path
 import string
+import threading
 from typing import Any
 from unittest.mock import patch
 
@@ -854,6 +855,148 @@ async def test_a_lost_attachment_drops_its_message_on_load(
     assert stored(hass_storage) == []
 
 
+async def test_a_queued_attachment_waits_on_disk_not_in_memory(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """The queue holds an attachment's name and type; its bytes are on disk."""
+    harness.deliver.outcomes = [down()]
+    image = Attachment(PNG, "image/png", "door.png")
+
+    queued = await send(outbox, "one", attachment=image)
+
+    assert isinstance(queued, Queued)
+    file = attachment_dir(hass) / f"{queued.item_id}.bin"
+    assert file.read_bytes() == PNG
+    [item] = outbox._items
+    assert item.message.attachment == Attachment(b"", "image/png", "door.png")
+    assert outbox.queued_bytes == len(b"one") + len(PNG)
+
+    await harness.advance(5)
+
+    [delivered] = harness.deliver.delivered
+    assert delivered.message.attachment == image
+    # What was sent is not kept: the callback gets the queued item.
+    [(sent, _)] = harness.sent
+    assert sent == item
+    assert not file.exists()
+    assert outbox.queued_bytes == 0
+
+
+async def test_a_restart_reads_no_attachment_until_it_is_sent(
+    hass: HomeAssistant, harness: Harness
+) -> None:
+    """After a restart only the files' sizes are read; bytes come at sending."""
+    outbox = await harness.new_outbox()
+    harness.deliver.fallback = down()
+    image = Attachment(PNG, "image/png", "door.png")
+    await send(outbox, "one", attachment=image)
+    await outbox.async_unload()
+    harness.deliver.calls.clear()
+
+    with patch.object(
+        Path, "read_bytes", autospec=True, side_effect=Path.read_bytes
+    ) as read_bytes:
+        restarted = await harness.new_outbox()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        [item] = restarted._items
+        assert item.message.attachment == Attachment(b"", "image/png", "door.png")
+        assert restarted.queued_bytes == len(b"one") + len(PNG)
+        # One read for the drain's one attempt; none for the load.
+        assert len(harness.deliver.calls) == read_bytes.call_count == 1
+
+        harness.deliver.fallback = None
+        await harness.advance(5)
+
+    assert len(harness.deliver.calls) == read_bytes.call_count == 2
+    assert harness.deliver.delivered[0].message.attachment == image
+    assert restarted.queued_bytes == 0
+
+
+async def test_a_lost_attachment_drops_its_message_when_sent(
+    hass: HomeAssistant,
+    harness: Harness,
+    outbox: Outbox,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A file gone while its message waits drops it as on load; the queue goes on."""
+    events = async_capture_events(hass, EVENT_DROPPED)
+    harness.deliver.outcomes = [down()]
+    image = Attachment(PNG, "image/png", "door.png")
+    lost = await send(outbox, "one", attachment=image)
+    await send(outbox, "two", attachment=image)
+    assert isinstance(lost, Queued)
+    (attachment_dir(hass) / f"{lost.item_id}.bin").unlink()
+
+    await harness.advance(5)
+
+    assert harness.deliver.texts == ["two"]
+    assert harness.deliver.delivered[0].message.attachment == image
+    assert [(e.data["item_id"], e.data["reason"]) for e in events] == [
+        (lost.item_id, "attachment_lost")
+    ]
+    assert warnings(caplog)[-1] == (
+        f"Dropped queued message {lost.item_id} to Alice: "
+        "its attachment file is missing"
+    )
+    assert len(outbox) == 0
+    assert outbox.queued_bytes == 0
+    assert stored(hass_storage) == []
+    assert list(attachment_dir(hass).iterdir()) == []
+
+
+async def test_an_unreadable_attachment_is_retried(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """A file that is there but cannot be read keeps its message for a retry."""
+    harness.deliver.outcomes = [down()]
+    image = Attachment(PNG, "image/png", "door.png")
+    await send(outbox, "one", attachment=image)
+
+    with patch.object(Path, "read_bytes", side_effect=PermissionError("denied")):
+        await harness.advance(5)
+    assert len(outbox) == 1
+
+    await harness.advance(12)
+    assert harness.deliver.texts == ["one"]
+    assert harness.deliver.delivered[0].message.attachment == image
+
+
+async def test_the_drain_sends_an_attachment_still_being_written(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """A drain that reaches a message before its file is written sends its bytes."""
+    harness.deliver.outcomes = [down()]
+    await send(outbox, "one")
+    writing = threading.Event()
+    release = threading.Event()
+    write_file = outbox_module._write_file
+
+    def slow_write(path: Path, content: bytes) -> None:
+        writing.set()
+        release.wait(timeout=10)
+        write_file(path, content)
+
+    image = Attachment(PNG, "image/png", "door.png")
+    with patch.object(outbox_module, "_write_file", slow_write):
+        sending = asyncio.create_task(send(outbox, "two", attachment=image))
+        await hass.async_add_executor_job(writing.wait)
+        harness.freezer.tick(timedelta(seconds=5))
+        async_fire_time_changed(hass)
+        for _ in range(100):
+            if len(harness.deliver.delivered) == 2:
+                break
+            await asyncio.sleep(0)
+        release.set()
+        queued = await sending
+
+    assert isinstance(queued, Queued)
+    assert harness.deliver.texts == ["one", "two"]
+    assert harness.deliver.delivered[1].message.attachment == image
+    assert len(outbox) == 0
+    assert outbox.queued_bytes == 0
+
+
 async def test_remove_deletes_the_store_and_files(
     hass: HomeAssistant, harness: Harness, hass_storage: dict[str, Any]
 ) -> None:
@@ -880,13 +1023,13 @@ def test_items_survive_the_round_trip_through_json() -> None:
     )
     record = outbox_module._to_record(item)
 
-    assert outbox_module._from_record(record, None) == item
+    assert outbox_module._from_record(record) == item
+    # The attachment's bytes stay in its file: the item gets its name and type.
     assert outbox_module._from_record(
-        record | {"attachment": {"content_type": "image/png", "filename": "x.png"}},
-        PNG,
+        record | {"attachment": {"content_type": "image/png", "filename": "x.png"}}
     ) == replace(
         item,
-        message=replace(item.message, attachment=Attachment(PNG, "image/png", "x.png")),
+        message=replace(item.message, attachment=Attachment(b"", "image/png", "x.png")),
     )
 
 

@@ -1,8 +1,10 @@
 """The receipts path: emergency messages tracked, polled, closed and cancelled."""
 
 import asyncio
-from datetime import timedelta
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+import json
 import time
 from typing import Any
 
@@ -27,7 +29,11 @@ from custom_components.pushover_plus.const import (
     EVENT_CANCELLED,
     EVENT_EXPIRED,
 )
-from custom_components.pushover_plus.receipts import ReceiptTracker
+from custom_components.pushover_plus.receipts import (
+    EmergencyState,
+    ReceiptTracker,
+    TrackedReceipt,
+)
 from pushover_simulator import PushoverSimulator
 
 from . import advance, receipt_reads, run_timers, send_emergency as send_any_emergency
@@ -537,3 +543,27 @@ async def test_removing_entry_deletes_store(
     await hass.async_block_till_done()
 
     assert STORAGE_KEY.format(loaded_entry.entry_id) not in hass_storage
+
+
+def test_stored_form_keeps_every_field() -> None:
+    """What `to_json` writes, `from_json` reads back whole, field for field."""
+    sent = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    tracked = TrackedReceipt(
+        receipt="r" * 30,
+        title="Leak",
+        tags=["leak"],
+        recipients=["Pushover"],
+        sent_at=sent,
+        expires_at=sent + timedelta(hours=1),
+        callback=True,
+        state=EmergencyState.ACKNOWLEDGED,
+        acknowledged_by="Pushover",
+        acknowledged_by_device="phone",
+        changed_at=sent + timedelta(minutes=3),
+        polled_at=sent + timedelta(minutes=2),
+    )
+
+    stored = tracked.to_json()
+
+    assert set(stored) == {item.name for item in fields(TrackedReceipt)}
+    assert TrackedReceipt.from_json(json.loads(json.dumps(stored))) == tracked

@@ -11,12 +11,15 @@ succeed, those two arrive in swapped order.
 Pushover has no idempotency key, so delivery is at least once: if Home
 Assistant stops between Pushover's answer and the save that follows it, that
 message is sent again after the restart.
+
+A queued message's attachment waits on disk, not in memory: the queue keeps
+only its name, type and size, and reads the bytes back just before sending.
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 import logging
 import os
@@ -96,6 +99,10 @@ class Queued:
 type Deliver = Callable[[OutboxItem], Awaitable[SendResult]]
 
 
+class _AttachmentLostError(Exception):
+    """A queued attachment's file is gone, so its message cannot be sent whole."""
+
+
 class Outbox:
     """Delivers one config entry's messages in order, stored until Pushover has them.
 
@@ -134,8 +141,17 @@ class Outbox:
             atomic_writes=True,
         )
         self._files = _files_dir(hass, entry_id)
+        # Queued items' attachments hold no bytes (b""): those are on disk.
         self._items: list[OutboxItem] = []
+        # Each item's stored form, made once: every change saves the whole
+        # queue, and rebuilding every record for each save was most of the
+        # event loop's time when a long queue grew.
+        self._records: dict[str, dict[str, Any]] = {}
         self._bytes = 0
+        # The size of each queued item's attachment, by item id.
+        self._attachment_sizes: dict[str, int] = {}
+        # Attachments whose file is still being written, by item id.
+        self._unwritten: dict[str, bytes] = {}
         self._send_slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self._listeners: list[CALLBACK_TYPE] = []
         self._drain_task: asyncio.Task[None] | None = None
@@ -180,17 +196,18 @@ class Outbox:
         """Read the stored queue and, if it holds messages, start sending them."""
         stored = await self._store.async_load()
         records: list[dict[str, Any]] = stored["items"] if stored else []
-        contents = await self._hass.async_add_executor_job(
-            _read_attachments, self._files, {record["id"] for record in records}
+        attached = {r["id"] for r in records if r["attachment"] is not None}
+        # Only the files' sizes: their bytes are read when their item is sent.
+        self._attachment_sizes = await self._hass.async_add_executor_job(
+            _file_sizes, self._files, attached
         )
-        lost = []
         for record in records:
-            item = _from_record(record, contents.get(record["id"]))
+            item = _from_record(record)
             self._items.append(item)
-            self._bytes += _size(item.message)
-            if record["attachment"] is not None and item.message.attachment is None:
-                lost.append(item)
-        if lost:
+            self._records[item.id] = record
+            self._bytes += self._size(item)
+        missing = attached - self._attachment_sizes.keys()
+        if lost := [item for item in self._items if item.id in missing]:
             await self._async_drop(lost, "attachment_lost")
         _LOGGER.debug("Outbox of %s holds %d messages", self._entry_id, len(self))
         self._async_start_drain()
@@ -266,6 +283,8 @@ class Outbox:
                     self._failures = 0
                     self._async_set_failing(failing=False)
                     await self._async_drop([item], "rejected", err)
+                case _AttachmentLostError():
+                    await self._async_drop([item], "attachment_lost")
                 case PushoverError() as err:
                     self._async_hold(err)
                 case err:
@@ -282,11 +301,24 @@ class Outbox:
         """Try the head once; return Pushover's answer or the failure."""
         self._delivering = True
         try:
-            return await self._deliver(item)
+            return await self._deliver(await self._async_with_bytes(item))
         except Exception as err:  # noqa: BLE001 - the drain sorts every failure
             return err
         finally:
             self._delivering = False
+
+    async def _async_with_bytes(self, item: OutboxItem) -> OutboxItem:
+        """Return a queued item with its attachment's bytes, read from its file."""
+        if (attachment := item.message.attachment) is None:
+            return item
+        if (content := self._unwritten.get(item.id)) is None:
+            try:
+                content = await self._hass.async_add_executor_job(
+                    self._file(item).read_bytes
+                )
+            except FileNotFoundError as err:
+                raise _AttachmentLostError from err
+        return _with_content(item, attachment, content)
 
     @callback
     def _async_start_drain(self) -> None:
@@ -405,7 +437,9 @@ class Outbox:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="outbox_closed"
             )
-        size = _size(item.message)
+        attachment = item.message.attachment
+        attachment_size = 0 if attachment is None else len(attachment.content)
+        size = _text_size(item.message) + attachment_size
         if (
             len(self._items) >= self._max_messages
             or self._bytes + size > self._max_bytes
@@ -418,23 +452,34 @@ class Outbox:
                     "bytes": str(self._max_bytes),
                 },
             )
+        if attachment is not None:
+            # The drain takes the bytes from here until the file holds them.
+            self._unwritten[item.id] = attachment.content
+            self._attachment_sizes[item.id] = attachment_size
+            item = _with_content(item, attachment, b"")
         # The item takes its place before any await, so later sends stay behind.
         self._items.append(item)
+        self._records[item.id] = _to_record(item)
         self._bytes += size
         position = len(self._items)
         try:
-            if (attachment := item.message.attachment) is not None:
-                await self._hass.async_add_executor_job(
-                    _write_file, self._file(item), attachment.content
-                )
+            if attachment is not None:
+                await self._async_write(item, attachment.content)
             await self._async_save()
         except BaseException:
             # Not stored, so not accepted: the caller hears of it instead.
             if item in self._items:
-                self._items.remove(item)
-                self._bytes -= size
+                self._async_take(item)
             raise
         return Queued(item_id=item.id, position=position)
+
+    async def _async_write(self, item: OutboxItem, content: bytes) -> None:
+        try:
+            await self._hass.async_add_executor_job(
+                _write_file, self._file(item), content
+            )
+        finally:
+            del self._unwritten[item.id]
 
     async def _async_drop_expired(self) -> None:
         now = dt_util.utcnow()
@@ -491,8 +536,7 @@ class Outbox:
 
     async def _async_remove(self, items: Sequence[OutboxItem]) -> None:
         for item in items:
-            self._items.remove(item)
-            self._bytes -= _size(item.message)
+            self._async_take(item)
         # Save before deleting files: a crash in between leaves a stray file
         # (cleaned up on load), never a queued message without its attachment.
         await self._async_save()
@@ -502,9 +546,20 @@ class Outbox:
     async def _async_save(self) -> None:
         # Saved at once, never delayed: a message is accepted only once on disk.
         await self._store.async_save(
-            {"items": [_to_record(item) for item in self._items]}
+            {"items": [self._records[item.id] for item in self._items]}
         )
         self._async_notify()
+
+    @callback
+    def _async_take(self, item: OutboxItem) -> None:
+        """Take an item off the queue and its size off queued_bytes."""
+        self._items.remove(item)
+        del self._records[item.id]
+        self._bytes -= self._size(item)
+        self._attachment_sizes.pop(item.id, None)
+
+    def _size(self, item: OutboxItem) -> int:
+        return _text_size(item.message) + self._attachment_sizes.get(item.id, 0)
 
     def _file(self, item: OutboxItem) -> Path:
         return self._files / f"{item.id}.bin"
@@ -537,17 +592,26 @@ def _backoff(failures: int) -> timedelta:
     return base * (1 + random.uniform(0, RETRY_JITTER))  # noqa: S311 - not crypto
 
 
-def _size(message: Message) -> int:
-    text = sum(len(value.encode()) for value in message.form_fields().values())
-    attachment = message.attachment
-    return text + (len(attachment.content) if attachment else 0)
+def _text_size(message: Message) -> int:
+    return sum(len(value.encode()) for value in message.form_fields().values())
+
+
+def _with_content(
+    item: OutboxItem, attachment: Attachment, content: bytes
+) -> OutboxItem:
+    """Return the item with `content` as its attachment's bytes."""
+    attachment = replace(attachment, content=content)
+    return replace(item, message=replace(item.message, attachment=attachment))
 
 
 def _to_record(item: OutboxItem) -> dict[str, Any]:
+    # Fields left at their defaults are left out: the queue keeps every
+    # record in memory, and `Message` fills them back in on load.
     message = {
-        field.name: getattr(item.message, field.name)
+        field.name: value
         for field in fields(Message)
         if field.name != "attachment"
+        and (value := getattr(item.message, field.name)) != field.default
     }
     attachment = item.message.attachment
     return {
@@ -569,13 +633,10 @@ def _to_record(item: OutboxItem) -> dict[str, Any]:
     }
 
 
-def _from_record(record: dict[str, Any], content: bytes | None) -> OutboxItem:
+def _from_record(record: dict[str, Any]) -> OutboxItem:
     described = record["attachment"]
-    attachment = (
-        None
-        if described is None or content is None
-        else Attachment(content, **described)
-    )
+    # The bytes stay in the attachment's file until the item is sent.
+    attachment = None if described is None else Attachment(b"", **described)
     message: dict[str, Any] = {
         key: tuple(value) if isinstance(value, list) else value
         for key, value in record["message"].items()
@@ -601,18 +662,18 @@ def _write_file(path: Path, content: bytes) -> None:
     partial.replace(path)
 
 
-def _read_attachments(directory: Path, ids: set[str]) -> dict[str, bytes]:
-    """Read the queued items' attachments and delete files no item refers to."""
-    contents: dict[str, bytes] = {}
+def _file_sizes(directory: Path, ids: set[str]) -> dict[str, int]:
+    """Return the sizes of the items' attachment files; delete any other file."""
+    sizes: dict[str, int] = {}
     if not directory.is_dir():
-        return contents
+        return sizes
     for path in directory.iterdir():
         if path.suffix == ".bin" and path.stem in ids:
-            contents[path.stem] = path.read_bytes()
+            sizes[path.stem] = path.stat().st_size
         else:
             # Left by a stop between a save and a file's write or deletion.
             path.unlink()
-    return contents
+    return sizes
 
 
 def _delete_files(paths: Sequence[Path]) -> None:
