@@ -20,7 +20,7 @@ import aiohttp
 from e2e.harness import RunDirectory
 
 from .counted import api_calls_per_day, memory
-from .measure import SENDERS, Bench
+from .measure import Bench
 from .report import chart, goals, table
 from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
 
@@ -35,6 +35,7 @@ class Options:
     messages: int
     samples: int
     rounds: int
+    burst_rounds: int
     reloads: int
     rtt_ms: float
     output: Path
@@ -54,6 +55,9 @@ def _options() -> Options:
     parser.add_argument(
         "--rounds", type=int, help="rounds of latency samples (3; quick 1)"
     )
+    parser.add_argument(
+        "--burst-rounds", type=int, help="bursts per sender (2; quick 1)"
+    )
     parser.add_argument("--rtt-ms", type=float, default=40.0, help="proxy round trip")
     parser.add_argument("--output", type=Path, help="results JSON file")
     parser.add_argument(
@@ -72,6 +76,7 @@ def _options() -> Options:
         messages=arguments.messages or (50 if quick else 500),
         samples=arguments.samples or (10 if quick else 100),
         rounds=arguments.rounds or (1 if quick else 3),
+        burst_rounds=arguments.burst_rounds or (1 if quick else 2),
         reloads=1 if quick else 3,
         rtt_ms=arguments.rtt_ms,
         output=output,
@@ -127,10 +132,13 @@ async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
                 "per sender, taking turns"
             )
             results["latency"] = await bench.latency(options.samples, options.rounds)
-            results["burst"] = {}
-            for kind in SENDERS:
-                _say(f"{kind}: burst of {options.messages}")
-                results["burst"][kind] = await bench.burst(kind, options.messages)
+            _say(
+                f"bursts: {options.burst_rounds} rounds of {options.messages} "
+                "messages per sender, taking turns"
+            )
+            results["burst"] = await bench.bursts(
+                options.messages, options.burst_rounds
+            )
     except BaseException:
         for process in stack.processes:
             log = process.log_tail(30)
@@ -159,6 +167,7 @@ def main() -> None:
                 "messages": options.messages,
                 "latency_samples": options.samples,
                 "latency_rounds": options.rounds,
+                "burst_rounds": options.burst_rounds,
                 "rtt_ms": options.rtt_ms,
             },
         }
