@@ -25,6 +25,10 @@ from .report import chart, goals, table
 from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
 
 DOCS_CHART: Final = Path(__file__).resolve().parent.parent / "docs" / "performance.png"
+# A burst against a simulator that takes this long to answer: requests then
+# overlap there, and its peak in flight shows each sender's real concurrency.
+SLOW_SERVER_MESSAGES: Final = 50
+SLOW_SERVER_DELAY_S: Final = 0.05
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,13 @@ async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
             results["burst"] = await bench.bursts(
                 options.messages, options.burst_rounds
             )
+            _say(
+                f"slow server: a burst of {SLOW_SERVER_MESSAGES} per sender, "
+                f"each answer held {SLOW_SERVER_DELAY_S * 1000:.0f} ms"
+            )
+            results["slow_server"] = await bench.slow_server(
+                SLOW_SERVER_MESSAGES, SLOW_SERVER_DELAY_S
+            )
     except BaseException:
         for process in stack.processes:
             log = process.log_tail(30)
@@ -169,6 +180,8 @@ def main() -> None:
                 "latency_rounds": options.rounds,
                 "burst_rounds": options.burst_rounds,
                 "rtt_ms": options.rtt_ms,
+                "slow_server_messages": SLOW_SERVER_MESSAGES,
+                "slow_server_delay_ms": SLOW_SERVER_DELAY_S * 1000,
             },
         }
         results |= asyncio.run(_measure(options, run))

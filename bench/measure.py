@@ -224,18 +224,36 @@ class Bench:
         runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SENDERS}
         for number in range(rounds):
             for kind in SENDERS:
-                runs[kind].append(await self.burst(kind, count, number))
+                runs[kind].append(await self.burst(kind, count, f"burst-{number}"))
         return {kind: combined(kind_runs) for kind, kind_runs in runs.items()}
 
-    async def burst(self, kind: str, count: int, number: int) -> dict[str, Any]:
+    async def slow_server(self, count: int, delay_s: float) -> dict[str, Any]:
+        """Run a burst per sender while the simulator takes `delay_s` to answer.
+
+        The simulator answers at once, so in a normal burst even requests on
+        two connections rarely meet there; a slow answer makes them overlap,
+        and the peak in flight then shows how many a sender really runs.
+        """
+        results = {}
+        for kind in SENDERS:
+            results[kind] = await self.burst(kind, count, "slow", delay_s)
+        await self.sim.clear_faults()
+        return results
+
+    async def burst(
+        self, kind: str, count: int, label: str, server_delay_s: float = 0.0
+    ) -> dict[str, Any]:
         """Hand `count` messages over at once; measure until the last arrives.
 
         The sender is warmed first, as for the latency, so that connections
-        counted are those the burst itself needed.
+        counted are those the burst itself needed. `server_delay_s` holds
+        every answer of the simulator back that long.
         """
         await self._warm_up(kind)
         await self.reset_simulator()
-        prefix = f"{kind}-burst-{number}-"
+        if server_delay_s:
+            await self.sim.set_faults(delay=server_delay_s)
+        prefix = f"{kind}-{label}-"
         titles = [f"{prefix}{index:05d}" for index in range(count)]
         pid = self.cpu_pid(kind)
         cpu_before = cpu_seconds(pid)
