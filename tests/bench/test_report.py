@@ -1,0 +1,155 @@
+"""The benchmark's verdicts: pooled bursts, ratios from the same run, goals."""
+
+import math
+from typing import Any
+
+import pytest
+
+from bench.measure import combined, percentile
+from bench.report import goals, table
+
+
+def _burst(
+    seconds: float, cpu_seconds: float, *, peak: int = 1, messages: int = 500
+) -> dict[str, Any]:
+    return {
+        "messages": messages,
+        "failed_calls": 0,
+        "seconds": seconds,
+        "messages_per_second": messages / seconds,
+        "cpu_seconds": cpu_seconds,
+        "cpu_ms_per_message": cpu_seconds * 1000 / messages,
+        "connections_opened": 1,
+        "connections_per_1000": 1000 / messages,
+        "max_concurrent_requests": peak,
+        "cpu_process": "hass",
+    }
+
+
+def _latency(p50_ms: float, p95_ms: float) -> dict[str, Any]:
+    summary = {"p50_ms": p50_ms, "p95_ms": p95_ms}
+    return {"to_receipt": summary, "rounds": [summary]}
+
+
+def _results(
+    *,
+    ours_seconds: float = 10.0,
+    ours_cpu: float = 1.0,
+    ours_peak: int = 1,
+    slow_peak: int = 2,
+    messages: int = 500,
+    idle_calls: int = 24,
+) -> dict[str, Any]:
+    burst = {
+        "ours": combined([_burst(ours_seconds, ours_cpu, messages=messages)]),
+        "builtin": combined([_burst(3.0, 3.0, peak=9, messages=messages)]),
+        "bare": combined([_burst(10.0, 0.5, messages=messages)]),
+    }
+    burst["ours"]["max_concurrent_requests"] = ours_peak
+    return {
+        "date": "2026-11-26T23:00:00+00:00",
+        "parameters": {
+            "messages": messages,
+            "latency_samples": 100,
+            "latency_rounds": 1,
+            "burst_rounds": 1,
+            "rtt_ms": 40.0,
+            "slow_server_messages": 50,
+            "slow_server_delay_ms": 50.0,
+        },
+        "latency": {
+            "ours": _latency(23.0, 24.0),
+            "builtin": _latency(110.0, 113.0),
+            "bare": _latency(22.0, 23.0),
+        },
+        "burst": burst,
+        "slow_server": {
+            kind: {"max_concurrent_requests": peak}
+            for kind, peak in (("ours", slow_peak), ("builtin", 38), ("bare", 2))
+        },
+        "setup": {
+            "ours": {"create_flow_s": 0.245, "reload_median_s": 0.1},
+            "builtin": {"create_flow_s": 0.275},
+        },
+        "api_calls_per_day": {
+            "scenarios": {
+                "idle": {"total": idle_calls, "by_endpoint": {}},
+                "emergency_open_1h_polling": {"total": 89, "by_endpoint": {}},
+            }
+        },
+    }
+
+
+def _verdicts(results: dict[str, Any]) -> dict[str, bool | None]:
+    return {goal["goal"]: goal["met"] for goal in goals(results)}
+
+
+def _table(results: dict[str, Any]) -> str:
+    """Print the results as scripts/bench does, goals held first."""
+    results["goals"] = goals(results)
+    return table(results)
+
+
+def test_bursts_pool_over_all_their_messages() -> None:
+    """Rates are total messages over total time; peaks are the highest."""
+    pooled = combined([_burst(10.0, 1.0), _burst(15.0, 2.0, peak=2)])
+
+    assert pooled["messages_per_second"] == pytest.approx(1000 / 25)
+    assert pooled["cpu_ms_per_message"] == pytest.approx(3.0)
+    assert pooled["max_concurrent_requests"] == 2
+    assert pooled["bursts"] == 2
+
+
+def test_percentile_interpolates() -> None:
+    """Percentiles of unsorted values, between two samples interpolated."""
+    assert percentile(list(range(101, 0, -1)), 0.95) == pytest.approx(96.0)
+    assert percentile([20.0, 10.0], 0.5) == pytest.approx(15.0)
+    assert math.isnan(percentile([], 0.5))  # nothing measured
+
+
+def test_goals_met() -> None:
+    """A run within every limit meets every goal."""
+    verdicts = _verdicts(_results())
+
+    assert set(verdicts.values()) == {True}
+    assert len(verdicts) == 7
+
+
+@pytest.mark.parametrize(
+    ("changes", "missed"),
+    [
+        ({"ours_seconds": 12.0}, "burst throughput / bare 2-connection client >= 0.9"),
+        ({"ours_cpu": 1.6}, "burst CPU per message / built-in <= 0.5"),
+        (
+            {"slow_peak": 3},
+            "peak requests in flight <= 2 (bursts, slow server included)",
+        ),
+        (
+            {"ours_peak": 3},
+            "peak requests in flight <= 2 (bursts, slow server included)",
+        ),
+        ({"idle_calls": 26}, "idle API calls per day <= 25 (simulator's count)"),
+    ],
+)
+def test_goal_missed(changes: dict[str, Any], missed: str) -> None:
+    """A figure past its limit misses that goal, and only that one."""
+    verdicts = _verdicts(_results(**changes))
+
+    assert verdicts.pop(missed) is False
+    assert set(verdicts.values()) == {True}
+
+
+def test_small_burst_leaves_connections_unjudged() -> None:
+    """A burst of 50 cannot measure connections per 1,000: not judged."""
+    verdicts = _verdicts(_results(messages=50))
+
+    assert verdicts["burst connections opened per 1,000 messages <= 4"] is None
+    assert "[not judged: burst too small]" in _table(_results(messages=50))
+
+
+def test_table_shows_the_slow_server_and_verdicts() -> None:
+    """The printed table names each sender's peak against the slow server."""
+    printed = _table(_results(ours_cpu=1.6))
+
+    assert "peak in flight: Pushover Plus 2, built-in 38, bare aiohttp 2" in printed
+    assert "[MISSED] burst CPU per message / built-in <= 0.5" in printed
