@@ -73,6 +73,11 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
         for statistic in ("p50_ms", "p95_ms")
     ]
+    # A small burst (--quick) measures neither rate: one full garbage
+    # collection of Home Assistant (about 0.3 s) inside a burst of 50 adds
+    # 6 ms to each message; nor the connections, as the second of the two a
+    # burst uses is opened in it.
+    full_burst = ours["messages"] >= FULL_BURST
     checks += [
         _goal(
             "burst throughput / bare 2-connection client >= 0.9",
@@ -80,6 +85,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             0.9,
             at_most=False,
             rounds=burst_ratios(results, "messages_per_second", "bare"),
+            judged=full_burst,
         ),
         _goal(
             "peak requests in flight <= 2 (bursts, slow server included)",
@@ -95,9 +101,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             ours["connections_per_1000"],
             4,
             at_most=True,
-            # The second of the two connections a burst uses is opened in
-            # it: a rate per 1,000 needs a burst of about that size.
-            judged=ours["messages"] >= FULL_BURST,
+            judged=full_burst,
         ),
         _goal(
             "burst CPU per message / built-in <= 0.5",
@@ -105,6 +109,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             0.5,
             at_most=True,
             rounds=burst_ratios(results, "cpu_ms_per_message", "builtin"),
+            judged=full_burst,
         ),
     ]
     calls = results.get("api_calls_per_day")

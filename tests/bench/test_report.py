@@ -139,11 +139,17 @@ def test_goal_missed(changes: dict[str, Any], missed: str) -> None:
     assert set(verdicts.values()) == {True}
 
 
-def test_small_burst_leaves_connections_unjudged() -> None:
-    """A burst of 50 cannot measure connections per 1,000: not judged."""
-    verdicts = _verdicts(_results(messages=50))
+def test_small_burst_leaves_its_rates_unjudged() -> None:
+    """A burst of 50 (--quick) judges no rate, even a missed one."""
+    verdicts = _verdicts(_results(messages=50, ours_cpu=1.6, ours_seconds=12.0))
 
-    assert verdicts["burst connections opened per 1,000 messages <= 4"] is None
+    unjudged = [goal for goal, met in verdicts.items() if met is None]
+    assert unjudged == [
+        "burst throughput / bare 2-connection client >= 0.9",
+        "burst connections opened per 1,000 messages <= 4",
+        "burst CPU per message / built-in <= 0.5",
+    ]
+    assert set(verdicts.values()) == {True, None}
     assert "[not judged: burst too small]" in _table(_results(messages=50))
 
 
