@@ -234,9 +234,9 @@ class Bench:
         two connections rarely meet there; a slow answer makes them overlap,
         and the peak in flight then shows how many a sender really runs.
         """
-        results = {}
-        for kind in SENDERS:
-            results[kind] = await self.burst(kind, count, "slow", delay_s)
+        results = {
+            kind: await self.burst(kind, count, "slow", delay_s) for kind in SENDERS
+        }
         await self.sim.clear_faults()
         return results
 
