@@ -21,7 +21,7 @@ from e2e.harness import RunDirectory
 
 from .counted import api_calls_per_day, memory
 from .measure import Bench
-from .report import chart, goals, table
+from .report import IDLE_CALLS_GOAL, chart, goals, table
 from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
 
 DOCS_CHART: Final = Path(__file__).resolve().parent.parent / "docs" / "performance.png"
@@ -45,6 +45,7 @@ class Options:
     output: Path
     chart: Path | None
     keep_run: bool
+    api_calls_only: bool
 
 
 def _options() -> Options:
@@ -70,6 +71,11 @@ def _options() -> Options:
     parser.add_argument(
         "--keep-run", action="store_true", help="keep .bench/run-* (logs, config)"
     )
+    parser.add_argument(
+        "--api-calls-only",
+        action="store_true",
+        help="only count the API calls per simulated day (scripts/test-calendar)",
+    )
     arguments = parser.parse_args()
     quick = arguments.quick
     output = arguments.output or BENCH_DIR / (
@@ -86,6 +92,7 @@ def _options() -> Options:
         output=output,
         chart=None if quick or arguments.no_chart else DOCS_CHART,
         keep_run=arguments.keep_run,
+        api_calls_only=arguments.api_calls_only,
     )
 
 
@@ -161,6 +168,25 @@ async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
     return results
 
 
+def _count_api_calls(run: RunDirectory) -> None:
+    """Count the API calls per simulated day alone; fail if the idle goal is missed."""
+    try:
+        calls = api_calls_per_day(run.path)
+    finally:
+        run.remove()
+    idle = max(
+        scenario["total"]
+        for name, scenario in calls["scenarios"].items()
+        if name.startswith("idle")
+    )
+    for name, scenario in calls["scenarios"].items():
+        label = name.replace("_", " ")
+        _say(f"API calls per simulated day, {label}: {scenario['total']}")
+    _say(f"idle API calls per day: {idle} (goal <= {IDLE_CALLS_GOAL})")
+    if idle > IDLE_CALLS_GOAL:
+        sys.exit(1)
+
+
 def main() -> None:
     """Entry point."""
     options = _options()
@@ -170,6 +196,9 @@ def main() -> None:
     path = BENCH_DIR / f"run-{stamp}"
     path.mkdir()
     run = RunDirectory(path)
+    if options.api_calls_only:
+        _count_api_calls(run)
+        return
     try:
         results: dict[str, Any] = {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -245,9 +245,9 @@ async def _stream(
 def phone_view(state: SimulatorState) -> JsonObject:
     """Describe what the page shows: messages newest first, faults, quota, account."""
     now = state.clock()
-    state.quota.roll(now)
     shown = state.messages[::-1][:MAX_SHOWN_MESSAGES]
     return {
+        "now": now,
         "messages": [message_view(message, state, now) for message in shown],
         "total_messages": len(state.messages),
         "faults": state.faults.to_json(),

@@ -1,6 +1,12 @@
-"""The account's monthly message quota and its reset time."""
+"""The account's monthly message quota and its reset time.
 
-from dataclasses import dataclass
+Nothing here is computed once and kept: the month in which the quota was
+counted is compared with the clock's month at every read, so a quota made
+before a test moves time (forwards or backwards) still resets when the
+clock says it should.
+"""
+
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,44 +35,69 @@ def next_reset(now: float) -> int:
     return int(datetime(year, month, 1, tzinfo=zone).timestamp())
 
 
-@dataclass(slots=True)
 class Quota:
     """Messages left this month; one message costs one per recipient user."""
 
-    limit: int
-    remaining: int
-    reset_at: int
+    __slots__ = ("_clock", "_period_end", "_remaining", "limit")
 
-    @classmethod
-    def fresh(cls, limit: int, now: float) -> Quota:
-        """Make a full quota that resets at the start of next month."""
-        return cls(limit, limit, next_reset(now))
+    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
+        """Start full, in the month `clock` reads now."""
+        self.limit = limit
+        self._clock = clock
+        self._remaining = limit
+        self._period_end = next_reset(clock())
 
-    def roll(self, now: float) -> None:
-        """Refill the quota once its reset time has passed."""
-        if now >= self.reset_at:
-            self.remaining = self.limit
-            self.reset_at = next_reset(now)
+    def _follow_clock(self) -> int:
+        """Refill when the clock is in another month than the count; return its end."""
+        period_end = next_reset(self._clock())
+        if period_end != self._period_end:
+            self._period_end = period_end
+            self._remaining = self.limit
+        return period_end
+
+    @property
+    def reset_at(self) -> int:
+        """Unix time of the next reset, as the clock reads now."""
+        return self._follow_clock()
+
+    @property
+    def remaining(self) -> int:
+        """Messages left in the clock's current month."""
+        self._follow_clock()
+        return self._remaining
+
+    @remaining.setter
+    def remaining(self, remaining: int) -> None:
+        self._follow_clock()
+        self._remaining = remaining
+
+    def refill(self) -> None:
+        """Give the current month its whole limit again."""
+        self._follow_clock()
+        self._remaining = self.limit
 
     def charge(self, cost: int) -> bool:
         """Spend `cost` messages if that many are left; tell whether it did."""
-        if cost > self.remaining:
+        self._follow_clock()
+        if cost > self._remaining:
             return False
-        self.remaining -= cost
+        self._remaining -= cost
         return True
 
     def headers(self) -> dict[str, str]:
         """Build the X-Limit-App-* headers every messages.json answer carries."""
+        reset_at = self._follow_clock()
         return {
             "X-Limit-App-Limit": str(self.limit),
-            "X-Limit-App-Remaining": str(self.remaining),
-            "X-Limit-App-Reset": str(self.reset_at),
+            "X-Limit-App-Remaining": str(self._remaining),
+            "X-Limit-App-Reset": str(reset_at),
         }
 
     def to_json(self) -> dict[str, int]:
         """Build the limit, remaining and reset fields of apps/limits.json."""
+        reset_at = self._follow_clock()
         return {
             "limit": self.limit,
-            "remaining": self.remaining,
-            "reset": self.reset_at,
+            "remaining": self._remaining,
+            "reset": reset_at,
         }

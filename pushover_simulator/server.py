@@ -111,7 +111,6 @@ async def _limits(request: web.Request) -> ApiResult:
     if isinstance(authorised, Rejection):
         return authorised
     state = request.app[STATE_KEY]
-    state.quota.roll(state.clock())
     return dict(state.quota.to_json())
 
 

@@ -38,9 +38,8 @@ class SimulatorState:
         """Start with a full quota, no messages and no faults."""
         self.clock = clock
         self.directory = directory or default_directory()
-        self.monthly_limit = monthly_limit
         self.faults = Faults()
-        self.quota = Quota.fresh(monthly_limit, clock())
+        self.quota = Quota(monthly_limit, clock)
         self.messages: list[ReceivedMessage] = []
         self.receipts: dict[str, Receipt] = {}
         self.requests: list[RequestRecord] = []
@@ -66,7 +65,7 @@ class SimulatorState:
     def reset(self) -> None:
         """Forget messages, receipts, requests and counters; refill; clear faults."""
         self.faults.reset()
-        self.quota = Quota.fresh(self.monthly_limit, self.clock())
+        self.quota.refill()
         self.messages.clear()
         self.receipts.clear()
         self.requests.clear()
@@ -92,7 +91,6 @@ class SimulatorState:
 
     def quota_headers(self) -> dict[str, str]:
         """Build the X-Limit-App-* headers, after any monthly reset."""
-        self.quota.roll(self.clock())
         return self.quota.headers()
 
     def submit_message(
@@ -118,7 +116,6 @@ class SimulatorState:
         )
         if isinstance(result, Rejection):
             return result
-        self.quota.roll(self.clock())
         if not self.quota.charge(len(result.recipients)):
             return limit_rejection()
         return self._record(result)
@@ -209,14 +206,12 @@ class SimulatorState:
         if remaining < 0:
             msg = "remaining must not be negative"
             raise ValueError(msg)
-        self.quota.roll(self.clock())
         self.quota.remaining = remaining
         self.changed()
 
     def snapshot(self) -> JsonObject:
         """Describe the whole state for humans and other tools."""
         now = self.clock()
-        self.quota.roll(now)
         return {
             "messages": [message.to_json() for message in self.messages],
             "receipts": {key: r.to_state(now) for key, r in self.receipts.items()},

@@ -46,7 +46,22 @@ toolchain_ready() {
 }
 
 # Variables handed from the caller into the toolchain.
-PASSED_VARIABLES="CI TERM COLUMNS PYTEST_ADDOPTS PUSHOVER_PLUS_API_BASE_URL PUSHOVER_PLUS_SIM_PORT PUSHOVER_PLUS_HA_PORT"
+PASSED_VARIABLES="CI TERM COLUMNS PYTEST_ADDOPTS PUSHOVER_PLUS_API_BASE_URL PUSHOVER_PLUS_SIM_PORT PUSHOVER_PLUS_HA_PORT PUSHOVER_PLUS_CLOCK_START"
+
+# Run inside the toolchain before the command: with PUSHOVER_PLUS_CLOCK_START
+# (Unix seconds) set, libfaketime starts the process's wall clock at that
+# moment, in US Central time, and lets it tick; the monotonic clock that the
+# event loop uses is left alone (scripts/test-calendar).
+# shellcheck disable=SC2016
+CLOCK_PRELUDE='
+if [ -n "${PUSHOVER_PLUS_CLOCK_START:-}" ]; then
+    for lib in /usr/lib/*/faketime/libfaketime.so.1; do
+        [ -f "$lib" ] || { echo "libfaketime is not installed (Debian package faketime)" >&2; exit 1; }
+        export LD_PRELOAD="$lib" FAKETIME="@$PUSHOVER_PLUS_CLOCK_START" FAKETIME_FMT=%s \
+            FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=America/Chicago
+        break
+    done
+fi'
 
 # Runs "$@" with the toolchain's virtual environment first on PATH and the
 # repository as the working directory, and returns its exit status.
@@ -61,6 +76,7 @@ exec_in_toolchain() {
     if [ "$TOOLCHAIN_KIND" = host ]; then
         cd "$REPO_DIR"
         export PATH="$VENV_DIR/bin:$PATH" VIRTUAL_ENV="$VENV_DIR"
+        eval "$CLOCK_PRELUDE"
         exec "$@"
     fi
     local passed=() name
@@ -71,8 +87,8 @@ exec_in_toolchain() {
     done
     exec unshare -m --propagation private /bin/bash -c '
         set -e
-        root=$1 repo=$2 venv=$3 count=$4
-        shift 4
+        root=$1 repo=$2 venv=$3 count=$4 prelude=$5
+        shift 5
         mount --rbind /dev "$root/dev"
         mount --bind /proc "$root/proc"
         mount --bind /sys "$root/sys"
@@ -86,6 +102,7 @@ exec_in_toolchain() {
             SSL_CERT_FILE=/etc/ssl/certs/host-ca.crt PIP_CERT=/etc/ssl/certs/host-ca.crt \
             PIP_DISABLE_PIP_VERSION_CHECK=1 \
             "${env_args[@]}" \
-            /bin/bash -c "cd /src && exec \"\$@\"" toolchain "$@"
-    ' toolchain "$ROOT_DIR" "$REPO_DIR" "$VENV_DIR" "${#passed[@]}" "${passed[@]}" "$@"
+            /bin/bash -c "cd /src && $prelude
+                exec \"\$@\"" toolchain "$@"
+    ' toolchain "$ROOT_DIR" "$REPO_DIR" "$VENV_DIR" "${#passed[@]}" "$CLOCK_PRELUDE" "${passed[@]}" "$@"
 }

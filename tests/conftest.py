@@ -1,10 +1,16 @@
 """Shared fixtures: the Pushover simulator, config entries and secret checks."""
 
 from collections.abc import AsyncIterator, Iterator
+import json
 import logging
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigSubentryFlow, OptionsFlow
 from homeassistant.const import CONF_API_TOKEN, CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowHandler
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -24,6 +30,15 @@ from pushover_simulator import (
 )
 
 HARNESS_STORAGE_LOGGER = "pytest_homeassistant_custom_component.common"
+TRANSLATIONS = json.loads(
+    (
+        Path(__file__).parent.parent
+        / "custom_components"
+        / DOMAIN
+        / "translations"
+        / "en.json"
+    ).read_text(encoding="utf-8")
+)
 SECRETS = (
     TEST_APP_TOKEN,
     TEST_OTHER_APP_TOKEN,
@@ -55,6 +70,42 @@ def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
             text += repr(record.exc_info[1]) + str(record.exc_info[1])
         for secret in SECRETS:
             assert secret not in text, f"a secret reached the log: {record.name}"
+
+
+def _error_texts(flow: FlowHandler[Any, Any, Any]) -> dict[str, str]:
+    """Return the translated form errors of the flow's kind."""
+    if isinstance(flow, ConfigSubentryFlow):
+        _entry_id, subentry_type = flow.handler
+        texts: dict[str, str] = TRANSLATIONS["config_subentries"][subentry_type].get(
+            "error", {}
+        )
+        return texts
+    section = "options" if isinstance(flow, OptionsFlow) else "config"
+    errors: dict[str, str] = TRANSLATIONS[section].get("error", {})
+    return errors
+
+
+@pytest.fixture(autouse=True)
+def form_errors_belong_to_the_form() -> Iterator[None]:
+    """Fail a test whose flow shows an error the user cannot see.
+
+    An error is shown beside its field, so a field the form lacks hides it;
+    "base" shows above the form. Every error needs its translated text.
+    """
+    show_form = FlowHandler.async_show_form
+
+    def checked(self: FlowHandler[Any, Any, Any], **kwargs: Any) -> Any:
+        errors: dict[str, str] = kwargs.get("errors") or {}
+        schema = kwargs.get("data_schema")
+        fields = {str(key) for key in schema.schema} if schema is not None else set()
+        hidden = set(errors) - fields - {"base"}
+        assert not hidden, f"{kwargs.get('step_id')}: errors on missing fields {hidden}"
+        untranslated = set(errors.values()) - set(_error_texts(self))
+        assert not untranslated, f"untranslated form errors {untranslated}"
+        return show_form(self, **kwargs)
+
+    with patch.object(FlowHandler, "async_show_form", checked):
+        yield
 
 
 @pytest.fixture

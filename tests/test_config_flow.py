@@ -692,6 +692,19 @@ async def test_recipient_cannot_connect(
     assert result["errors"] == {"base": "cannot_connect"}
 
 
+async def test_recipient_token_refused_shows_above_the_form(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """The recipient form has no token field: a refused token is a base error."""
+    simulator.faults.reject_token = True
+
+    result = await _add_recipient(hass, loaded_entry, {CONF_NAME: "Partner", **PARTNER})
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_api_token"}
+    assert loaded_entry.subentries == {}
+
+
 async def test_recipient_entry_not_loaded(
     hass: HomeAssistant, entry_with_recipient: MockConfigEntry
 ) -> None:

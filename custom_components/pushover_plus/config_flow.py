@@ -69,13 +69,20 @@ def token_unique_id(token: str) -> str:
 
 
 async def _validate(
-    client: PushoverClient, user_key: str, devices: list[str] | None = None
+    client: PushoverClient,
+    user_key: str,
+    devices: list[str] | None = None,
+    *,
+    token_on_form: bool = True,
 ) -> tuple[dict[str, str], UserInfo | None]:
-    """Check a key (and devices) with Pushover; return form errors or its info."""
+    """Check a key (and devices) with Pushover; return form errors or its info.
+
+    A refused token is shown beside the token field, or above a form without one.
+    """
     try:
         info = await client.validate_user(user_key)
     except PushoverAuthenticationError:
-        return {CONF_API_TOKEN: "invalid_api_token"}, None
+        return {CONF_API_TOKEN if token_on_form else "base": "invalid_api_token"}, None
     except PushoverInvalidRequestError:
         return {CONF_USER_KEY: "invalid_user_key"}, None
     except PushoverError:
@@ -279,7 +286,12 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
             }
             if user_key in taken:
                 return self.async_abort(reason="already_configured")
-            errors, _ = await _validate(entry.runtime_data.client, user_key, devices)
+            errors, _ = await _validate(
+                entry.runtime_data.client,
+                user_key,
+                devices,
+                token_on_form=False,
+            )
             if not errors:
                 data = {CONF_USER_KEY: user_key, CONF_DEVICES: devices}
                 title = user_input[CONF_NAME]

@@ -33,9 +33,12 @@
     return node;
   }
 
+  // "Today" is the simulator's today: its clock may be moved by a test.
+  let simulatorNow = 0;
+
   function formatTime(seconds) {
     const date = new Date(seconds * 1000);
-    const sameDay = date.toDateString() === new Date().toDateString();
+    const sameDay = date.toDateString() === new Date(simulatorNow * 1000).toDateString();
     return sameDay
       ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
       : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
@@ -281,6 +284,7 @@
   }
 
   function render(view) {
+    simulatorNow = view.now;
     renderMessages(view);
     renderFaults(view.faults);
     renderQuota(view);

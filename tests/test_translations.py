@@ -1,0 +1,126 @@
+"""The English translations: every key is used, every step and action exists.
+
+A key that nothing uses is a text that no user can ever see, and usually the
+sign of an error raised under another name. Keys are looked for in the
+integration's own code: as string constants, or as the shape of an f-string
+that builds them (`f"{field}_too_long"`).
+"""
+
+import ast
+from collections.abc import Iterator
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from homeassistant.util.yaml import load_yaml_dict
+
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / "pushover_plus"
+TRANSLATIONS: dict[str, Any] = json.loads(
+    (INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8")
+)
+SERVICES: dict[str, Any] = dict(load_yaml_dict(INTEGRATION / "services.yaml"))
+# Reasons Home Assistant's own helpers abort with (async_update_and_abort).
+IMPLICIT_ABORTS = {"reauth_successful", "reconfigure_successful"}
+
+
+def _code_names() -> tuple[set[str], list[re.Pattern[str]], set[str]]:
+    """Return the string constants, f-string shapes and function names in the code."""
+    constants: set[str] = set()
+    shapes: list[re.Pattern[str]] = []
+    functions: set[str] = set()
+    for path in INTEGRATION.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                constants.add(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                shapes.append(
+                    re.compile(
+                        "".join(
+                            re.escape(str(part.value))
+                            if isinstance(part, ast.Constant)
+                            else ".+"
+                            for part in node.values
+                        )
+                    )
+                )
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                functions.add(node.name)
+    return constants, shapes, functions
+
+
+CONSTANTS, SHAPES, FUNCTIONS = _code_names()
+
+
+def _used(key: str) -> bool:
+    return key in CONSTANTS or any(shape.fullmatch(key) for shape in SHAPES)
+
+
+def _flow_sections() -> Iterator[tuple[str, dict[str, Any]]]:
+    yield "config", TRANSLATIONS["config"]
+    yield "options", TRANSLATIONS["options"]
+    for name, section in TRANSLATIONS["config_subentries"].items():
+        yield f"config_subentries.{name}", section
+
+
+def test_exception_and_issue_keys_are_raised() -> None:
+    """Every exception and repair issue text belongs to an error the code raises."""
+    unused = [
+        f"{section}.{key}"
+        for section in ("exceptions", "issues")
+        for key in TRANSLATIONS[section]
+        if not _used(key)
+    ]
+    assert unused == []
+
+
+def test_flow_errors_and_aborts_are_used() -> None:
+    """Every form error and abort reason is one a flow can give."""
+    unused = [
+        f"{name}.{kind}.{key}"
+        for name, section in _flow_sections()
+        for kind in ("error", "abort")
+        for key in section.get(kind, {})
+        if not _used(key) and key not in IMPLICIT_ABORTS
+    ]
+    assert unused == []
+
+
+def test_flow_steps_exist() -> None:
+    """Every translated step is a step of a flow."""
+    missing = [
+        f"{name}.step.{step}"
+        for name, section in _flow_sections()
+        for step in section.get("step", {})
+        if f"async_step_{step}" not in FUNCTIONS
+    ]
+    assert missing == []
+
+
+def test_entity_device_and_selector_keys_are_used() -> None:
+    """Every entity, device and selector translation key is set in the code."""
+    unused = [
+        f"entity.{platform}.{key}"
+        for platform, keys in TRANSLATIONS["entity"].items()
+        for key in keys
+        if not _used(key)
+    ]
+    unused += [
+        f"{section}.{key}"
+        for section in ("device", "selector")
+        for key in TRANSLATIONS[section]
+        if not _used(key)
+    ]
+    assert unused == []
+
+
+def test_actions_and_their_fields_match_services_yaml() -> None:
+    """The translated actions and fields are exactly those of services.yaml."""
+    translated = {
+        name: set(action.get("fields", {}))
+        for name, action in TRANSLATIONS["services"].items()
+    }
+    declared = {
+        name: set(action.get("fields") or {}) for name, action in SERVICES.items()
+    }
+    assert translated == declared
