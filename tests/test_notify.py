@@ -6,6 +6,7 @@ from typing import Any
 from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -15,6 +16,7 @@ from custom_components.pushover_plus.notify import async_get_service
 from pushover_simulator import TEST_SECOND_USER_KEY, TEST_USER_KEY, PushoverSimulator
 
 from . import snapshot_one_platform
+from .conftest import SNAPSHOT_RECIPIENT_ID
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -191,3 +193,33 @@ async def test_yaml_platform_gets_no_service(hass: HomeAssistant) -> None:
     """The legacy action comes only from a config entry, never from YAML."""
     assert await async_get_service(hass, {}, None) is None
     assert await async_get_service(hass, {}, {"entry_id": "gone"}) is None
+
+
+async def test_removed_recipient_takes_its_device_along(
+    hass: HomeAssistant,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Removing a recipient removes its device and entity; the others stay."""
+    entry_with_alex.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry_with_alex.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.config_entries.async_remove_subentry(
+        entry_with_alex, SNAPSHOT_RECIPIENT_ID
+    )
+    await hass.async_block_till_done()
+
+    devices = dr.async_entries_for_config_entry(
+        device_registry, entry_with_alex.entry_id
+    )
+    assert sorted(device.name or "" for device in devices) == [
+        "Pushover",
+        "Pushover application",
+    ]
+    assert entity_registry.async_get("notify.alex") is None
+    assert hass.states.get("notify.alex") is None
+    assert not hass.services.has_service("notify", "alex")
+    assert hass.services.has_service("notify", "pushover")
