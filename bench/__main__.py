@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
 from pathlib import Path
+import statistics
 import sys
 import time
 from typing import Any, Final
@@ -48,14 +49,25 @@ class Options:
     api_calls_only: bool
 
 
+def _two_or_more(text: str) -> int:
+    """Read a count of samples: percentiles need at least two."""
+    count = int(text)
+    if count < 2:  # noqa: PLR2004 - the fewest that statistics.quantiles takes
+        msg = f"{count}: at least 2 are needed for percentiles"
+        raise argparse.ArgumentTypeError(msg)
+    return count
+
+
 def _options() -> Options:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="small run (< 60 s) that checks it works"
     )
-    parser.add_argument("--messages", type=int, help="burst size (500; quick 50)")
     parser.add_argument(
-        "--samples", type=int, help="latency samples per round (100; quick 10)"
+        "--messages", type=_two_or_more, help="burst size (500; quick 50)"
+    )
+    parser.add_argument(
+        "--samples", type=_two_or_more, help="latency samples per round (100; quick 10)"
     )
     parser.add_argument(
         "--rounds", type=int, help="rounds of latency samples (3; quick 1)"
@@ -132,11 +144,12 @@ async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
             reloads = await bench.reload_times(
                 entries["pushover_plus"]["entry_id"], options.reloads
             )
-            timed = reloads["seconds"] or [float("nan")]
             results["setup"]["ours"] |= {
                 "reload_s": reloads["seconds"],
                 "reload_refused": reloads["refused"],
-                "reload_median_s": sorted(timed)[len(timed) // 2],
+                "reload_median_s": statistics.median(
+                    reloads["seconds"] or [float("nan")]
+                ),
             }
             _say(
                 f"single messages: {options.rounds} rounds of {options.samples} "

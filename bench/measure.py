@@ -44,24 +44,22 @@ TEXT: Final = "Benchmark: the washing machine is done."
 Send = Callable[[str], Awaitable[None]]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Return a percentile by linear interpolation (values need not be sorted)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def summary_ms(values: list[float]) -> dict[str, float]:
-    """Summarise seconds as milliseconds: p50, p95, mean, max."""
+    """Summarise seconds (at least two values) as milliseconds: p50, p95, mean, max.
+
+    The percentiles are `statistics.quantiles` with the "inclusive" method:
+    linear interpolation between the nearest samples, the lowest and highest
+    being the 0th and 100th percentiles (numpy's default, and what the
+    published figures always used). The default "exclusive" method treats
+    the samples as drawn from a wider population and extrapolates beyond the
+    slowest one when a percentile falls past it, as p95 does in a round of 10.
+    """
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
     return {
-        "p50_ms": percentile(values, 0.5) * 1000,
-        "p95_ms": percentile(values, 0.95) * 1000,
-        "mean_ms": statistics.fmean(values) * 1000 if values else float("nan"),
-        "max_ms": max(values) * 1000 if values else float("nan"),
+        "p50_ms": cuts[49] * 1000,
+        "p95_ms": cuts[94] * 1000,
+        "mean_ms": statistics.fmean(values) * 1000,
+        "max_ms": max(values) * 1000,
     }
 
 

@@ -1,24 +1,32 @@
 """Tests of Pushover Plus, and the helpers they share."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util.async_ import get_scheduled_timer_handles
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    snapshot_platform,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pushover_plus.const import DOMAIN
 from pushover_simulator import PushoverSimulator
 
 type WebClient = TestClient[web.Request, web.Application]
+
+# When the tests that snapshot times run: mid-month, far from the quota's reset.
+SNAPSHOT_TIME = datetime(2026, 11, 15, 12, tzinfo=UTC)
 
 
 async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -105,3 +113,31 @@ async def load_with_webhook(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return client
+
+
+async def snapshot_one_platform(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    platform: Platform,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Load `entry` with `platform` alone; snapshot its entities and their devices.
+
+    The entity registry entries and states (`snapshot_platform`), then each
+    device those entities belong to. The entry is unloaded before the
+    platform list is restored, so that it unloads what it loaded.
+    """
+    entity_registry = er.async_get(hass)
+    device_registry = dr.async_get(hass)
+    entry.add_to_hass(hass)
+    with patch(f"custom_components.{DOMAIN}.PLATFORMS", [platform]):
+        try:
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            await hass.async_block_till_done()
+            await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+            for device in dr.async_entries_for_config_entry(
+                device_registry, entry.entry_id
+            ):
+                assert device == snapshot(name=f"{device.name}-device")
+        finally:
+            assert await hass.config_entries.async_unload(entry.entry_id)

@@ -7,18 +7,26 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import ConfigSubentryFlow, OptionsFlow
+from homeassistant.config_entries import (
+    ConfigSubentryDataWithId,
+    ConfigSubentryFlow,
+    OptionsFlow,
+)
 from homeassistant.const import CONF_API_TOKEN, CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowHandler
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
+    CONF_DEVICES,
     CONF_USER_KEY,
     DOMAIN,
     ENV_API_BASE_URL,
+    SUBENTRY_RECIPIENT,
 )
 from pushover_simulator import (
     TEST_APP_TOKEN,
@@ -29,6 +37,9 @@ from pushover_simulator import (
     PushoverSimulator,
 )
 
+# Fixed ids for the entry whose entities are snapshotted (ULID-shaped).
+SNAPSHOT_ENTRY_ID = "01KPUSH0VERP1USENTRY000000"
+SNAPSHOT_RECIPIENT_ID = "01KPUSH0VERP1USRECIP1ENT00"
 HARNESS_STORAGE_LOGGER = "pytest_homeassistant_custom_component.common"
 TRANSLATIONS = json.loads(
     (
@@ -109,6 +120,17 @@ def form_errors_belong_to_the_form() -> Iterator[None]:
 
 
 @pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialise Home Assistant's objects as core's tests do.
+
+    The harness offers the same fixture, but syrupy's own, registered after
+    it, wins: without this one a registry entry is stored as its repr, with
+    its random id and creation time. Snapshots go to tests/snapshots/.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
 async def simulator(socket_enabled: None) -> AsyncIterator[PushoverSimulator]:
     """Run the Pushover simulator on loopback for one test."""
     simulator = PushoverSimulator()
@@ -135,6 +157,35 @@ def config_entry() -> MockConfigEntry:
             CONF_API_TOKEN: TEST_APP_TOKEN,
             CONF_USER_KEY: TEST_USER_KEY,
         },
+        unique_id=token_unique_id(TEST_APP_TOKEN),
+    )
+
+
+@pytest.fixture
+def entry_with_alex() -> MockConfigEntry:
+    """Return the test application's entry with a second recipient, Alex.
+
+    Its ids are fixed: the unique ids of its entities and devices hold them,
+    and the entity snapshots show those.
+    """
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Pushover",
+        entry_id=SNAPSHOT_ENTRY_ID,
+        data={
+            CONF_NAME: "Pushover",
+            CONF_API_TOKEN: TEST_APP_TOKEN,
+            CONF_USER_KEY: TEST_USER_KEY,
+        },
+        subentries_data=[
+            ConfigSubentryDataWithId(
+                subentry_id=SNAPSHOT_RECIPIENT_ID,
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Alex",
+                data={CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: ["laptop"]},
+                unique_id=None,
+            )
+        ],
         unique_id=token_unique_id(TEST_APP_TOKEN),
     )
 

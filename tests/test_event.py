@@ -1,15 +1,18 @@
 """The emergency event entity mirrors the entry's bus events."""
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 import homeassistant.util.dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.pushover_plus.const import DOMAIN, EVENT_ACKNOWLEDGED
 from pushover_simulator import PushoverSimulator
 
-from . import send_emergency as send_any_emergency
+from . import SNAPSHOT_TIME, send_emergency as send_any_emergency, snapshot_one_platform
 
 
 def entity_id_of(hass: HomeAssistant, entry: MockConfigEntry) -> str:
@@ -33,26 +36,25 @@ async def send_emergency(hass: HomeAssistant) -> str:
     return await send_any_emergency(hass, message="Gate open", title="Gate")
 
 
-async def test_event_entity_on_application_device(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
+async def test_entities(
+    hass: HomeAssistant,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    snapshot: SnapshotAssertion,
 ) -> None:
-    """The entity belongs to the application and offers the three event types."""
-    entity = er.async_get(hass).async_get(entity_id_of(hass, loaded_entry))
-    assert entity is not None
-    assert entity.device_id is not None
-    device = dr.async_get(hass).async_get(entity.device_id)
-    assert device is not None
-    assert device.identifiers == {(DOMAIN, loaded_entry.entry_id)}
-
-    state = state_of(hass, loaded_entry)
-    assert state.state == STATE_UNKNOWN
-    assert state.attributes["event_types"] == ["acknowledged", "expired", "cancelled"]
+    """The event entity's registry entry and state, and the application's device."""
+    await snapshot_one_platform(hass, entry_with_alex, Platform.EVENT, snapshot)
 
 
 async def test_acknowledgement_sets_event(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    snapshot: SnapshotAssertion,
 ) -> None:
     """An acknowledgement becomes the entity's event, with the event's data."""
+    freezer.move_to(SNAPSHOT_TIME)
     receipt = await send_emergency(hass)
     await simulator.acknowledge(receipt, device="phone")
 
@@ -60,13 +62,10 @@ async def test_acknowledgement_sets_event(
     await hass.async_block_till_done()
 
     state = state_of(hass, loaded_entry)
-    assert dt_util.parse_datetime(state.state) is not None
-    assert state.attributes["event_type"] == "acknowledged"
+    assert dt_util.parse_datetime(state.state) == SNAPSHOT_TIME
+    # The receipt is the simulator's random id; the rest is the event's data.
     assert state.attributes["receipt"] == receipt
-    assert state.attributes["title"] == "Gate"
-    assert state.attributes["acknowledged_by"] == "Pushover"
-    assert state.attributes["acknowledged_by_device"] == "phone"
-    assert "entry_id" not in state.attributes
+    assert dict(state.attributes) == snapshot(exclude=props("receipt"))
 
 
 async def test_cancellation_sets_event(

@@ -3,27 +3,20 @@
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.const import STATE_UNKNOWN
+from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
 
-from custom_components.pushover_plus.const import (
-    CONF_DEVICES,
-    CONF_USER_KEY,
-    DOMAIN,
-    SUBENTRY_RECIPIENT,
-)
+from custom_components.pushover_plus.const import DOMAIN
 from custom_components.pushover_plus.notify import async_get_service
-from pushover_simulator import (
-    TEST_APP_TOKEN,
-    TEST_SECOND_USER_KEY,
-    TEST_USER_KEY,
-    PushoverSimulator,
-)
+from pushover_simulator import TEST_SECOND_USER_KEY, TEST_USER_KEY, PushoverSimulator
+
+from . import snapshot_one_platform
+from .conftest import SNAPSHOT_RECIPIENT_ID
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
@@ -61,20 +54,14 @@ async def test_action_records_on_entity(
     assert hass.states.get("notify.pushover").state != STATE_UNKNOWN  # type: ignore[union-attr]
 
 
-async def test_entity_and_device(
+async def test_entities(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    device_registry: dr.DeviceRegistry,
-    entity_registry: er.EntityRegistry,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    snapshot: SnapshotAssertion,
 ) -> None:
-    """The primary recipient is a service device with one notify entity."""
-    entity = entity_registry.async_get("notify.pushover")
-    assert entity is not None
-    assert entity.unique_id == f"{loaded_entry.entry_id}_primary_message"
-    device = device_registry.async_get(entity.device_id or "")
-    assert isinstance(device, dr.DeviceEntry)
-    assert device.name == "Pushover"
-    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    """Each recipient's notify entity and device: the primary one and Alex."""
+    await snapshot_one_platform(hass, entry_with_alex, Platform.NOTIFY, snapshot)
 
 
 async def test_legacy_action_accepts_builtin_data(
@@ -164,28 +151,14 @@ async def test_legacy_action_refuses_bad_data(
 
 
 async def test_recipient_subentry_gets_entity_and_legacy_action(
-    hass: HomeAssistant, api_base_url: str, simulator: PushoverSimulator
+    hass: HomeAssistant,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
 ) -> None:
     """Each recipient has its own entity and `notify.<name>` action."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Pushover",
-        data={
-            "name": "Pushover",
-            "api_token": TEST_APP_TOKEN,
-            CONF_USER_KEY: TEST_USER_KEY,
-        },
-        subentries_data=[
-            ConfigSubentryData(
-                subentry_type=SUBENTRY_RECIPIENT,
-                title="Alex",
-                data={CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: ["laptop"]},
-                unique_id=None,
-            )
-        ],
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry_with_alex.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry_with_alex.entry_id)
     await hass.async_block_till_done()
 
     await hass.services.async_call("notify", "alex", {"message": "A"}, blocking=True)
@@ -220,3 +193,33 @@ async def test_yaml_platform_gets_no_service(hass: HomeAssistant) -> None:
     """The legacy action comes only from a config entry, never from YAML."""
     assert await async_get_service(hass, {}, None) is None
     assert await async_get_service(hass, {}, {"entry_id": "gone"}) is None
+
+
+async def test_removed_recipient_takes_its_device_along(
+    hass: HomeAssistant,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Removing a recipient removes its device and entity; the others stay."""
+    entry_with_alex.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry_with_alex.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.config_entries.async_remove_subentry(
+        entry_with_alex, SNAPSHOT_RECIPIENT_ID
+    )
+    await hass.async_block_till_done()
+
+    devices = dr.async_entries_for_config_entry(
+        device_registry, entry_with_alex.entry_id
+    )
+    assert sorted(device.name or "" for device in devices) == [
+        "Pushover",
+        "Pushover application",
+    ]
+    assert entity_registry.async_get("notify.alex") is None
+    assert hass.states.get("notify.alex") is None
+    assert not hass.services.has_service("notify", "alex")
+    assert hass.services.has_service("notify", "pushover")

@@ -1,17 +1,95 @@
-"""The repository as HACS and Home Assistant's brands rules see it."""
+"""The repository as HACS, the brands rules and the quality scale see it."""
 
+import importlib
 import json
 from pathlib import Path
 import re
 import tomllib
+from typing import Any
 
+from homeassistant.util.yaml import load_yaml_dict
 from PIL import Image
+
+from custom_components.pushover_plus import PLATFORMS
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "pushover_plus"
 MANIFEST = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 HACS = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))
+# The rules of Home Assistant's Integration Quality Scale, tier by tier, as
+# hassfest lists them (it checks core integrations' files only).
+QUALITY_SCALE_RULES = {
+    "bronze": (
+        "action-setup",
+        "appropriate-polling",
+        "brands",
+        "common-modules",
+        "config-flow",
+        "config-flow-test-coverage",
+        "dependency-transparency",
+        "docs-actions",
+        "docs-conditions",
+        "docs-high-level-description",
+        "docs-installation-instructions",
+        "docs-removal-instructions",
+        "docs-triggers",
+        "entity-event-setup",
+        "entity-unique-id",
+        "has-entity-name",
+        "runtime-data",
+        "test-before-configure",
+        "test-before-setup",
+        "unique-config-entry",
+    ),
+    "silver": (
+        "action-exceptions",
+        "config-entry-unloading",
+        "docs-configuration-parameters",
+        "docs-installation-parameters",
+        "entity-unavailable",
+        "integration-owner",
+        "log-when-unavailable",
+        "parallel-updates",
+        "reauthentication-flow",
+        "test-coverage",
+    ),
+    "gold": (
+        "devices",
+        "diagnostics",
+        "discovery",
+        "discovery-update-info",
+        "docs-data-update",
+        "docs-examples",
+        "docs-known-limitations",
+        "docs-supported-devices",
+        "docs-supported-functions",
+        "docs-troubleshooting",
+        "docs-use-cases",
+        "dynamic-devices",
+        "entity-category",
+        "entity-device-class",
+        "entity-disabled-by-default",
+        "entity-translations",
+        "exception-translations",
+        "icon-translations",
+        "reconfiguration-flow",
+        "repair-issues",
+        "stale-devices",
+    ),
+    "platinum": ("async-dependency", "inject-websession", "strict-typing"),
+}
+
+
+def quality_scale_statuses() -> dict[str, Any]:
+    """Return each rule of quality_scale.yaml with its status and comment."""
+    rules: dict[str, Any] = load_yaml_dict(str(INTEGRATION / "quality_scale.yaml"))[
+        "rules"
+    ]
+    return {
+        name: value if isinstance(value, dict) else {"status": value}
+        for name, value in rules.items()
+    }
 
 
 def test_license_file_matches_the_declared_license() -> None:
@@ -71,3 +149,32 @@ def test_workflows_run_the_readme_test_command() -> None:
     )
     assert "home-assistant/actions/hassfest" in validate
     assert "hacs/action" in validate
+
+
+def test_quality_scale_names_every_rule_and_says_why_not_done() -> None:
+    """Each rule once, done, todo or exempt; a rule not done gives its reason."""
+    statuses = quality_scale_statuses()
+
+    assert sorted(statuses) == sorted(
+        rule for rules in QUALITY_SCALE_RULES.values() for rule in rules
+    )
+    for name, value in statuses.items():
+        assert value["status"] in {"done", "todo", "exempt"}, name
+        if value["status"] != "done":
+            assert value.get("comment"), f"{name} gives no reason"
+
+
+def test_quality_scale_dependency_rules_follow_the_manifest() -> None:
+    """Without requirements the rules about a dependency's package are exempt."""
+    statuses = quality_scale_statuses()
+    has_requirements = bool(MANIFEST["requirements"])
+
+    for name in ("dependency-transparency", "async-dependency"):
+        assert (statuses[name]["status"] == "exempt") is not has_requirements, name
+
+
+def test_every_platform_sets_parallel_updates() -> None:
+    """The parallel-updates rule: each platform module says how many at once."""
+    for platform in PLATFORMS:
+        module = importlib.import_module(f"custom_components.pushover_plus.{platform}")
+        assert isinstance(module.PARALLEL_UPDATES, int), platform

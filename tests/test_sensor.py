@@ -4,31 +4,21 @@ from datetime import UTC, datetime, timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.sensor import (
-    ATTR_STATE_CLASS,
-    SensorDeviceClass,
-    SensorStateClass,
-)
-from homeassistant.const import (
-    ATTR_DEVICE_CLASS,
-    ATTR_FRIENDLY_NAME,
-    ATTR_UNIT_OF_MEASUREMENT,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-    EntityCategory,
-)
+from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.pushover_plus.const import DOMAIN
 from pushover_simulator import DEFAULT_MONTHLY_LIMIT, PushoverSimulator
 
-from . import limits_reads
+from . import SNAPSHOT_TIME, limits_reads, snapshot_one_platform
 
 COORDINATOR_LOGGER = "custom_components.pushover_plus.coordinator"
 
@@ -64,25 +54,17 @@ async def send(hass: HomeAssistant, **data: object) -> None:
     )
 
 
-async def test_limits_sensors_on_application_device(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
+async def test_entities(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    snapshot: SnapshotAssertion,
 ) -> None:
-    """The four quota sensors belong to the application's service device."""
-    registry_entries = [registry_entry_of(hass, loaded_entry, k) for k in LIMITS_KEYS]
+    """Every sensor's registry entry and state, and the application's device."""
+    freezer.move_to(SNAPSHOT_TIME)
 
-    assert [registry_entry.entity_id for registry_entry in registry_entries] == [
-        "sensor.pushover_application_messages_remaining",
-        "sensor.pushover_application_messages_used",
-        "sensor.pushover_application_monthly_limit",
-        "sensor.pushover_application_quota_reset",
-    ]
-    device_ids = {registry_entry.device_id for registry_entry in registry_entries}
-    assert len(device_ids) == 1
-    device = dr.async_get(hass).async_get(str(device_ids.pop()))
-    assert isinstance(device, dr.DeviceEntry)
-    assert device.name == "Pushover application"
-    assert device.entry_type is dr.DeviceEntryType.SERVICE
-    assert device.identifiers == {(DOMAIN, loaded_entry.entry_id)}
+    await snapshot_one_platform(hass, entry_with_alex, Platform.SENSOR, snapshot)
 
 
 async def test_limits_sensors_show_the_quota(
@@ -101,76 +83,6 @@ async def test_limits_sensors_show_the_quota(
     assert state_of(hass, loaded_entry, "quota_reset").state == reset.isoformat()
 
 
-@pytest.mark.parametrize(
-    ("key", "expected"),
-    [
-        (
-            "messages_remaining",
-            {
-                ATTR_FRIENDLY_NAME: "Pushover application Messages remaining",
-                ATTR_UNIT_OF_MEASUREMENT: "messages",
-                ATTR_STATE_CLASS: SensorStateClass.MEASUREMENT,
-                ATTR_DEVICE_CLASS: None,
-            },
-        ),
-        (
-            "messages_used",
-            {
-                ATTR_FRIENDLY_NAME: "Pushover application Messages used",
-                ATTR_UNIT_OF_MEASUREMENT: "messages",
-                ATTR_STATE_CLASS: SensorStateClass.MEASUREMENT,
-                ATTR_DEVICE_CLASS: None,
-            },
-        ),
-        (
-            "monthly_limit",
-            {
-                ATTR_FRIENDLY_NAME: "Pushover application Monthly limit",
-                ATTR_UNIT_OF_MEASUREMENT: "messages",
-                ATTR_STATE_CLASS: None,
-                ATTR_DEVICE_CLASS: None,
-            },
-        ),
-        (
-            "quota_reset",
-            {
-                ATTR_FRIENDLY_NAME: "Pushover application Quota reset",
-                ATTR_UNIT_OF_MEASUREMENT: None,
-                ATTR_STATE_CLASS: None,
-                ATTR_DEVICE_CLASS: SensorDeviceClass.TIMESTAMP,
-            },
-        ),
-    ],
-)
-async def test_limits_sensor_attributes(
-    hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    key: str,
-    expected: dict[str, str | None],
-) -> None:
-    """Each quota sensor has its translated name, unit and classes."""
-    attributes = state_of(hass, loaded_entry, key).attributes
-
-    assert {name: attributes.get(name) for name in expected} == expected
-
-
-async def test_monthly_limit_is_diagnostic(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    """Only the monthly limit is a diagnostic entity."""
-    categories = {
-        key: registry_entry_of(hass, loaded_entry, key).entity_category
-        for key in LIMITS_KEYS
-    }
-
-    assert categories == {
-        "messages_remaining": None,
-        "messages_used": None,
-        "monthly_limit": EntityCategory.DIAGNOSTIC,
-        "quota_reset": None,
-    }
-
-
 async def test_send_updates_quota_without_a_poll(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
@@ -186,31 +98,22 @@ async def test_send_updates_quota_without_a_poll(
     assert limits_reads(simulator) == polls
 
 
-async def test_emergency_sensors_start_empty(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    """With no emergency sent, the last is unknown and none are open."""
-    last = state_of(hass, loaded_entry, "last_emergency")
-
-    assert last.state == STATE_UNKNOWN
-    assert "receipt" not in last.attributes
-    assert state_of(hass, loaded_entry, "open_emergencies").state == "0"
-
-
 async def test_emergency_send_shows_in_sensors(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    snapshot: SnapshotAssertion,
 ) -> None:
     """An emergency message is pending and open, with its details."""
+    freezer.move_to(SNAPSHOT_TIME)
     await send(hass, message="Smoke", title="Kitchen", priority=2, tags=["fire"])
 
     last = state_of(hass, loaded_entry, "last_emergency")
     assert last.state == "pending"
+    # The receipt is the simulator's random id.
     assert last.attributes["receipt"] == simulator.messages[-1].receipt
-    assert last.attributes["title"] == "Kitchen"
-    assert last.attributes["tags"] == ["fire"]
-    assert last.attributes["recipients"] == ["Pushover"]
-    assert last.attributes["acknowledged_by"] is None
-    assert "state" not in last.attributes
+    assert dict(last.attributes) == snapshot(exclude=props("receipt"))
     assert state_of(hass, loaded_entry, "open_emergencies").state == "1"
 
 

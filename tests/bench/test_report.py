@@ -1,11 +1,10 @@
 """The benchmark's verdicts: pooled bursts, ratios from the same run, goals."""
 
-import math
 from typing import Any
 
 import pytest
 
-from bench.measure import combined, percentile
+from bench.measure import combined, summary_ms
 from bench.report import goals, table
 
 
@@ -100,11 +99,23 @@ def test_bursts_pool_over_all_their_messages() -> None:
     assert pooled["bursts"] == 2
 
 
-def test_percentile_interpolates() -> None:
-    """Percentiles of unsorted values, between two samples interpolated."""
-    assert percentile(list(range(101, 0, -1)), 0.95) == pytest.approx(96.0)
-    assert percentile([20.0, 10.0], 0.5) == pytest.approx(15.0)
-    assert math.isnan(percentile([], 0.5))  # nothing measured
+def test_summary_interpolates_percentiles() -> None:
+    """Percentiles of unsorted seconds, between two samples interpolated, in ms."""
+    summary = summary_ms([value / 1000 for value in range(101, 0, -1)])
+
+    assert summary["p50_ms"] == pytest.approx(51.0)
+    assert summary["p95_ms"] == pytest.approx(96.0)
+    assert summary["mean_ms"] == pytest.approx(51.0)
+    assert summary["max_ms"] == pytest.approx(101.0)
+    assert summary_ms([0.020, 0.010])["p50_ms"] == pytest.approx(15.0)
+
+
+def test_summary_percentiles_stay_within_the_samples() -> None:
+    """In a quick run's round of 10, p95 lies between the two slowest samples."""
+    summary = summary_ms([float(second) for second in range(1, 11)])
+
+    assert summary["p95_ms"] == pytest.approx(9550.0)
+    assert summary["p95_ms"] <= summary["max_ms"]
 
 
 def test_goals_met() -> None:
