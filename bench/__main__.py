@@ -22,6 +22,7 @@ from e2e.harness import RunDirectory
 
 from .counted import api_calls_per_day, memory
 from .measure import Bench
+from .queue import queue_and_deliver
 from .report import IDLE_CALLS_GOAL, chart, goals, table
 from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
 
@@ -30,6 +31,8 @@ DOCS_CHART: Final = Path(__file__).resolve().parent.parent / "docs" / "performan
 # overlap there, and its peak in flight shows each sender's real concurrency.
 SLOW_SERVER_MESSAGES: Final = 50
 SLOW_SERVER_DELAY_S: Final = 0.05
+# Messages queued during an outage, then delivered (a quick run: 50).
+QUEUED_MESSAGES: Final = 1000
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,11 @@ async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
             )
             results["slow_server"] = await bench.slow_server(
                 SLOW_SERVER_MESSAGES, SLOW_SERVER_DELAY_S
+            )
+            queued = 50 if options.quick else QUEUED_MESSAGES
+            _say(f"outbox: {queued} messages queued during an outage, then delivered")
+            results["queue"] = await queue_and_deliver(
+                bench, entries["pushover_plus"]["entry_id"], queued
             )
     except BaseException:
         for process in stack.processes:

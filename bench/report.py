@@ -10,6 +10,9 @@ LABELS: Final = {
     "ours_rest": "Pushover Plus, action called over REST",
 }
 IDLE_CALLS_GOAL: Final = 25
+QUEUE_WRITES_GOAL: Final = 3.0
+QUEUEING_P95_MS_GOAL: Final = 5.0
+QUEUED_MEMORY_GOAL: Final = 1.4 * 1024
 FULL_BURST: Final = 500
 VERDICTS: Final = {True: "met", False: "MISSED", None: "not judged: burst too small"}
 
@@ -112,6 +115,32 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             judged=full_burst,
         ),
     ]
+    queue = results.get("queue")
+    if queue:
+        checks += [
+            _goal(
+                "bytes the outbox writes to queue and deliver / their records <= 3",
+                queue["outbox_bytes_written"] / queue["record_bytes"],
+                QUEUE_WRITES_GOAL,
+                at_most=True,
+            ),
+            _goal(
+                "a send that queues returns within 5 ms, p95 (ms)",
+                queue["queueing_call"]["p95_ms"],
+                QUEUEING_P95_MS_GOAL,
+                at_most=True,
+            ),
+        ]
+    memory = results.get("memory")
+    if memory:
+        checks.append(
+            _goal(
+                "memory per queued message <= 1.4 KiB (0.2.0's figure), bytes",
+                memory["outbox_bytes_per_item"],
+                QUEUED_MEMORY_GOAL,
+                at_most=True,
+            )
+        )
     calls = results.get("api_calls_per_day")
     if calls:
         idle = max(
@@ -226,6 +255,23 @@ def table(results: dict[str, Any]) -> str:
             + ", ".join(f"{path} {n}" for path, n in scenario["by_endpoint"].items())
             + ")"
             for name, scenario in calls["scenarios"].items()
+        ]
+    queue = results.get("queue")
+    if queue:
+        lines += [
+            (
+                f"outbox: {queue['messages']} messages queued during an outage: "
+                f"records {queue['record_bytes'] / 1024:.0f} KiB; the outbox wrote "
+                f"{queue['outbox_bytes_written_queueing'] / 1024:.0f} KiB queueing, "
+                f"{queue['outbox_bytes_written_delivering'] / 1024:.0f} KiB "
+                "delivering; the kernel counted "
+                f"{queue['kernel_write_bytes'] / 1024:.0f} KiB written by hass"
+            ),
+            (
+                "a send that queues returns in "
+                f"p50 {queue['queueing_call']['p50_ms']:.2f} ms, "
+                f"p95 {queue['queueing_call']['p95_ms']:.2f} ms"
+            ),
         ]
     memory = results.get("memory")
     if memory:

@@ -171,7 +171,9 @@ class Stack:
             configuration_yaml().replace(
                 "custom_components.pushover_plus: debug",
                 "custom_components.pushover_plus: warning",
-            ),
+            )
+            # The outbox's count of bytes written is read from its diagnostics.
+            + "diagnostics:\n",
             encoding="utf-8",
         )
         base = repo_in_toolchain

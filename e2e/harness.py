@@ -170,6 +170,15 @@ class ManagedProcess:
             process.wait()
         return code
 
+    def kill(self) -> None:
+        """End the process and its group with SIGKILL, as a power cut would."""
+        process = self._process
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
     def log_text(self) -> str:
         """Return the output so far."""
         try:

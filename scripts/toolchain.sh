@@ -93,7 +93,9 @@ exec_in_toolchain() {
         mount --bind /proc "$root/proc"
         mount --bind /sys "$root/sys"
         mkdir -p "$root/src"
-        mount --bind "$repo" "$root/src"
+        # Recursive: a file system mounted inside the repository (the crash
+        # test puts the outbox on a small tmpfs) is seen inside too.
+        mount --rbind "$repo" "$root/src"
         env_args=("${@:1:$count}")
         shift "$count"
         exec chroot "$root" /usr/bin/env -i \

@@ -64,6 +64,16 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
 
 
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Give every test a configuration directory of its own.
+
+    The outbox keeps each queued message in a real file under `.storage`, so
+    tests must not share one directory.
+    """
+    return hass_tmp_config_dir
+
+
 @pytest.fixture(autouse=True)
 def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Fail a test whose log records or logged exceptions show a token or key."""

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -49,17 +50,10 @@ from pushover_simulator import (
 from . import advance, send
 
 MESSAGES_PATH = "/1/messages.json"
-OUTBOX_STORE = "pushover_plus.outbox.{}"
 # Every request fails until switched off: an outage of any length.
 FOREVER = 1_000_000
 # Every byte value, so that a byte changed on the way shows.
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
-
-
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Keep the outbox's attachment files in a temporary config directory."""
-    return hass_tmp_config_dir
 
 
 @pytest.fixture
@@ -92,10 +86,23 @@ def queued_attachments(entry: MockConfigEntry) -> list[Attachment | None]:
     return [item.message.attachment for item in outbox._items]
 
 
+def spool_files(hass: HomeAssistant, entry: MockConfigEntry, suffix: str) -> list[Path]:
+    """Return the files of the entry's queue that end with `suffix`, in order."""
+    folder = Path(hass.config.path(".storage", f"{DOMAIN}_outbox", entry.entry_id))
+    return sorted(folder.glob(f"*{suffix}")) if folder.is_dir() else []
+
+
 def attachment_files(hass: HomeAssistant, entry: MockConfigEntry) -> list[Path]:
     """Return the files in which the entry's outbox keeps attachment bytes."""
-    folder = Path(hass.config.path(".storage", f"{DOMAIN}_outbox", entry.entry_id))
-    return sorted(folder.iterdir()) if folder.is_dir() else []
+    return spool_files(hass, entry, ".bin")
+
+
+def stored_texts(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    """Return the texts of the messages whose records are on disk, in order."""
+    return [
+        json.loads(path.read_bytes())["message"]["message"]
+        for path in spool_files(hass, entry, ".json")
+    ]
 
 
 async def send_all(hass: HomeAssistant, messages: list[str]) -> list[dict[str, Any]]:
@@ -179,7 +186,6 @@ async def test_restart_mid_outage_loses_nothing(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     simulator: PushoverSimulator,
-    hass_storage: dict[str, Any],
 ) -> None:
     """Messages queued before a restart go first, in order; then newer ones."""
     simulator.faults.fail_next = FOREVER
@@ -188,8 +194,7 @@ async def test_restart_mid_outage_loses_nothing(
     await advance(hass, freezer, 20)
 
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
-    stored = hass_storage[OUTBOX_STORE.format(loaded_entry.entry_id)]["data"]
-    assert [item["message"]["message"] for item in stored["items"]] == before
+    assert stored_texts(hass, loaded_entry) == before
     await advance(hass, freezer, 60)
     # Home Assistant starts again while Pushover is still down.
     assert await hass.config_entries.async_setup(loaded_entry.entry_id)
@@ -209,9 +214,7 @@ async def test_restart_mid_outage_loses_nothing(
 
     assert texts(simulator) == [*before, "after restart"]
     assert queue_length(loaded_entry) == 0
-    assert hass_storage[OUTBOX_STORE.format(loaded_entry.entry_id)]["data"] == {
-        "items": []
-    }
+    assert stored_texts(hass, loaded_entry) == []
 
 
 @pytest.mark.parametrize("restart", [False, True])

@@ -1,9 +1,14 @@
-"""The outbox: order, retries, persistence and every reason to drop a message."""
+"""The outbox's delivery loop: order, retries, acceptance on disk, every drop.
+
+The storage itself (`outbox_store.py`, `spool.py`) and the retry timer
+(`outbox_retry.py`) have test modules of their own.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
+import errno
 import json
 import logging
 from pathlib import Path
@@ -18,11 +23,12 @@ from homeassistant.exceptions import HomeAssistantError
 import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
 
-from custom_components.pushover_plus import outbox as outbox_module
+from custom_components.pushover_plus import outbox_retry
 from custom_components.pushover_plus.api import (
     Attachment,
     Message,
@@ -33,26 +39,21 @@ from custom_components.pushover_plus.api import (
     PushoverTemporaryError,
     SendResult,
 )
-from custom_components.pushover_plus.const import DOMAIN, EVENT_DROPPED, RETRY_MAX
-from custom_components.pushover_plus.outbox import (
-    Outbox,
-    OutboxItem,
-    Queued,
-    async_remove_outbox,
-)
+from custom_components.pushover_plus.const import DOMAIN, EVENT_DROPPED
+from custom_components.pushover_plus.outbox import Outbox, OutboxItem, Queued
+from custom_components.pushover_plus.spool import Spool
 
 ENTRY_ID = "entry1"
 # Not the simulator's keys: the harness's storage mock logs what it writes.
 TEST_USER_KEY = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
 TEST_SECOND_USER_KEY = "uHyT2ZfAHSmY2cWyyK4C7Gk3rAUZfk"
-STORAGE_KEY = f"pushover_plus.outbox.{ENTRY_ID}"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 # async_fire_time_changed fires timers that are due up to half a second later.
 SLACK = 0.5
 LOGGER = "custom_components.pushover_plus.outbox"
 
 EXCEPTIONS: dict[str, dict[str, str]] = json.loads(
-    (Path(outbox_module.__file__).parent / "translations" / "en.json").read_text()
+    (Path(outbox_retry.__file__).parent / "translations" / "en.json").read_text()
 )["exceptions"]
 
 type Outcome = SendResult | Exception
@@ -65,7 +66,7 @@ def down() -> PushoverTemporaryError:
 
 def disk_full() -> OSError:
     """Return the error of a full disk."""
-    return OSError("disk full")
+    return OSError(errno.ENOSPC, "No space left on device")
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Harness:
         """Create and load an outbox, as a (re)loaded entry would."""
         outbox = Outbox(
             self.hass,
-            ENTRY_ID,
+            MockConfigEntry(domain=DOMAIN, entry_id=ENTRY_ID),
             self.deliver,
             on_sent=lambda item, result, _queued: self.sent.append((item, result)),
             on_auth_failed=self._auth_failed,
@@ -132,18 +133,12 @@ class Harness:
         await self.hass.async_block_till_done(wait_background_tasks=True)
 
 
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Keep attachment files in a temporary config directory."""
-    return hass_tmp_config_dir
-
-
 @pytest.fixture(autouse=True)
 def no_keys_in_outbox_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Fail a test in which the outbox logs a user key."""
     yield
     for record in caplog.get_records("call"):
-        if record.name == LOGGER:
+        if record.name.startswith(LOGGER):
             text = record.getMessage()
             assert TEST_USER_KEY not in text
             assert TEST_SECOND_USER_KEY not in text
@@ -152,7 +147,7 @@ def no_keys_in_outbox_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_jitter() -> Iterator[None]:
     """Make the back-off exact; a test may patch its own jitter inside."""
-    with patch(f"{outbox_module.__name__}.random.uniform", return_value=0.0):
+    with patch(f"{outbox_retry.__name__}.random.uniform", return_value=0.0):
         yield
 
 
@@ -182,15 +177,23 @@ async def send(
     )
 
 
-def stored(hass_storage: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the stored items."""
-    items: list[dict[str, Any]] = hass_storage[STORAGE_KEY]["data"]["items"]
-    return items
-
-
-def attachment_dir(hass: HomeAssistant) -> Path:
-    """Return where the outbox keeps attachment bytes."""
+def spool_dir(hass: HomeAssistant) -> Path:
+    """Return where the outbox keeps its queued messages."""
     return Path(hass.config.path(".storage", "pushover_plus_outbox", ENTRY_ID))
+
+
+def stored(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Return the records of the queued messages on disk, in queue order."""
+    return [
+        json.loads(path.read_bytes()) for path in sorted(spool_dir(hass).glob("*.json"))
+    ]
+
+
+def attachment_file(hass: HomeAssistant, queued: SendResult | Queued) -> Path:
+    """Return the file of a queued message's attachment."""
+    assert isinstance(queued, Queued)
+    [path] = spool_dir(hass).glob(f"*-{queued.item_id}.bin")
+    return path
 
 
 def assert_translated(err: HomeAssistantError, key: str) -> None:
@@ -210,12 +213,12 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == LOGGER and record.levelno == logging.WARNING
+        if record.name.startswith(LOGGER) and record.levelno == logging.WARNING
     ]
 
 
 async def test_sends_at_once_when_nothing_waits(
-    hass: HomeAssistant, harness: Harness, outbox: Outbox, hass_storage: dict[str, Any]
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
     """An empty outbox sends straight away and stores nothing."""
     result = await outbox.async_send(
@@ -232,7 +235,8 @@ async def test_sends_at_once_when_nothing_waits(
     assert len(item.id) == 32
     assert item.accepted_at == dt_util.utcnow()
     assert len(outbox) == 0
-    assert STORAGE_KEY not in hass_storage
+    assert stored(hass) == []
+    assert outbox.storage_stats.files_written == 0
 
 
 @pytest.mark.parametrize(
@@ -243,7 +247,7 @@ async def test_sends_at_once_when_nothing_waits(
     ],
 )
 async def test_refusals_of_an_immediate_send_are_raised(
-    harness: Harness, outbox: Outbox, hass_storage: dict[str, Any], error: Exception
+    hass: HomeAssistant, harness: Harness, outbox: Outbox, error: Exception
 ) -> None:
     """A 4xx or 429 goes back to the caller; nothing is stored or retried."""
     harness.deliver.outcomes = [error]
@@ -252,12 +256,12 @@ async def test_refusals_of_an_immediate_send_are_raised(
         await send(outbox)
 
     assert len(outbox) == 0
-    assert STORAGE_KEY not in hass_storage
+    assert stored(hass) == []
     assert await send(outbox) == SendResult("request-1", None, None)
 
 
 async def test_temporary_failure_queues_and_retries_after_five_seconds(
-    hass: HomeAssistant, harness: Harness, outbox: Outbox, hass_storage: dict[str, Any]
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
     """An unreachable Pushover queues the message; the retry waits 5 seconds."""
     harness.deliver.outcomes = [down()]
@@ -267,8 +271,8 @@ async def test_temporary_failure_queues_and_retries_after_five_seconds(
     assert isinstance(queued, Queued)
     assert queued.position == 1
     assert len(outbox) == 1
-    assert [item["id"] for item in stored(hass_storage)] == [queued.item_id]
-    assert hass_storage[STORAGE_KEY]["version"] == 1
+    [record] = stored(hass)
+    assert (record["id"], record["format"]) == (queued.item_id, 1)
 
     await harness.advance(5 - SLACK - 0.1)
     assert len(harness.deliver.calls) == 1
@@ -278,7 +282,7 @@ async def test_temporary_failure_queues_and_retries_after_five_seconds(
     assert harness.deliver.texts == ["Door open"]
     assert [item.id for item, _ in harness.sent] == [queued.item_id]
     assert len(outbox) == 0
-    assert stored(hass_storage) == []
+    assert stored(hass) == []
 
 
 async def test_backoff_doubles_up_to_the_cap(harness: Harness, outbox: Outbox) -> None:
@@ -297,15 +301,12 @@ async def test_backoff_doubles_up_to_the_cap(harness: Harness, outbox: Outbox) -
 async def test_jitter_only_lengthens_the_wait(harness: Harness, outbox: Outbox) -> None:
     """The jitter adds up to 20 % and never shortens a wait."""
     harness.deliver.fallback = down()
-    with patch(f"{outbox_module.__name__}.random.uniform", return_value=0.2):
+    with patch(f"{outbox_retry.__name__}.random.uniform", return_value=0.2):
         await send(outbox)
         await harness.advance(6 - SLACK - 0.1)
         assert len(harness.deliver.calls) == 1
         await harness.advance(0.1)
     assert len(harness.deliver.calls) == 2
-
-    assert outbox_module._backoff(1) >= timedelta(seconds=5)
-    assert outbox_module._backoff(100_000) <= RETRY_MAX * 1.2
 
 
 async def test_queued_messages_keep_their_order(
@@ -380,7 +381,7 @@ async def test_outage_is_logged_once_each_way(
 
 
 async def test_restart_sends_the_stored_queue_first(
-    hass: HomeAssistant, harness: Harness, hass_storage: dict[str, Any]
+    hass: HomeAssistant, harness: Harness
 ) -> None:
     """A new outbox on the same entry sends the stored queue, in order, first."""
     outbox = await harness.new_outbox()
@@ -404,8 +405,9 @@ async def test_restart_sends_the_stored_queue_first(
     first = await outbox.async_send([TEST_USER_KEY], ["Alice"], full)
     await send(outbox, "second")
     assert isinstance(first, Queued)
-    assert (attachment_dir(hass) / f"{first.item_id}.bin").read_bytes() == PNG
-    assert "attachment" not in stored(hass_storage)[0]["message"]
+    picture = attachment_file(hass, first)
+    assert picture.read_bytes() == PNG
+    assert "attachment" not in stored(hass)[0]["message"]
     await outbox.async_unload()
 
     # After the restart, the drain waits on Pushover while a new send comes.
@@ -426,7 +428,7 @@ async def test_restart_sends_the_stored_queue_first(
     assert restored.message == full
     assert restored.users == (TEST_USER_KEY,)
     assert restored.recipients == ("Alice",)
-    assert not (attachment_dir(hass) / f"{first.item_id}.bin").exists()
+    assert not picture.exists()
 
 
 async def test_refused_queued_message_is_dropped_with_an_event(
@@ -609,7 +611,7 @@ async def test_a_full_queue_refuses_by_size(
 
     assert_translated(raised.value, "outbox_full")
     assert len(outbox) == 2
-    assert len(list(attachment_dir(hass).iterdir())) == 2
+    assert len(list(spool_dir(hass).glob("*.bin"))) == 2
 
 
 async def test_listeners_hear_of_changes(harness: Harness, outbox: Outbox) -> None:
@@ -651,7 +653,7 @@ async def test_stuck_since_is_the_head_while_it_cannot_go(
 
 
 async def test_unload_stops_the_timer_and_keeps_the_queue(
-    harness: Harness, outbox: Outbox, hass_storage: dict[str, Any]
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
     """After unload no timer is left and nothing is sent; the store remains."""
     harness.deliver.outcomes = [down()]
@@ -661,11 +663,11 @@ async def test_unload_stops_the_timer_and_keeps_the_queue(
     await harness.advance(60)
 
     assert len(harness.deliver.calls) == 1
-    assert len(stored(hass_storage)) == 1
+    assert len(stored(hass)) == 1
 
 
 async def test_unload_cancels_a_running_drain(
-    hass: HomeAssistant, harness: Harness, hass_storage: dict[str, Any]
+    hass: HomeAssistant, harness: Harness
 ) -> None:
     """An attempt cut short by unload leaves the message stored."""
     harness.deliver.outcomes = [down()]
@@ -679,12 +681,12 @@ async def test_unload_cancels_a_running_drain(
 
     await outbox.async_unload()
 
-    assert len(stored(hass_storage)) == 1
+    assert len(stored(hass)) == 1
     assert harness.deliver.delivered == []
 
 
 async def test_an_unloaded_outbox_stores_nothing(
-    harness: Harness, outbox: Outbox, hass_storage: dict[str, Any]
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
     """A send still in flight at unload fails rather than overwrite the store."""
     harness.deliver.gate = asyncio.Event()
@@ -699,36 +701,36 @@ async def test_an_unloaded_outbox_stores_nothing(
         await sending
     assert_translated(raised.value, "outbox_closed")
     assert isinstance(raised.value.__context__, PushoverTemporaryError)
-    assert STORAGE_KEY not in hass_storage
+    assert stored(hass) == []
 
 
-async def test_unload_lets_a_running_save_finish(
-    hass: HomeAssistant, harness: Harness, outbox: Outbox, hass_storage: dict[str, Any]
+async def test_unload_lets_a_running_removal_finish(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
-    """Unload waits for the drain's save, then the drain stops."""
+    """Unload waits for the drain's file removal, then the drain stops."""
     harness.deliver.outcomes = [down()]
     await send(outbox, "one")
     await send(outbox, "two")
-    original_save = outbox._store.async_save
-    saving = asyncio.Event()
-    release = asyncio.Event()
+    remove = Spool.remove
+    removing = threading.Event()
+    release = threading.Event()
 
-    async def slow_save(data: dict[str, Any]) -> None:
-        saving.set()
-        await release.wait()
-        await original_save(data)
+    def slow_remove(spool: Spool, names: Any) -> None:
+        removing.set()
+        release.wait(timeout=10)
+        remove(spool, names)
 
-    with patch.object(outbox._store, "async_save", slow_save):
+    with patch.object(Spool, "remove", slow_remove):
         harness.freezer.tick(timedelta(seconds=5))
         async_fire_time_changed(hass)
-        await saving.wait()
+        await hass.async_add_executor_job(removing.wait)
         unloading = asyncio.create_task(outbox.async_unload())
         await asyncio.sleep(0)
         release.set()
         await unloading
 
     assert harness.deliver.texts == ["one"]
-    assert [item["message"]["message"] for item in stored(hass_storage)] == ["two"]
+    assert [record["message"]["message"] for record in stored(hass)] == ["two"]
     with pytest.raises(HomeAssistantError) as raised:
         await send(outbox, "three")
     assert_translated(raised.value, "outbox_closed")
@@ -801,28 +803,77 @@ async def test_other_pushover_errors_are_retried(
     assert harness.deliver.texts == ["Door open"]
 
 
-async def test_a_failed_write_does_not_accept_the_message(
-    harness: Harness, outbox: Outbox
+@pytest.mark.parametrize(
+    "error",
+    [disk_full(), OSError(errno.EROFS, "Read-only file system")],
+    ids=["disk_full", "read_only"],
+)
+@pytest.mark.parametrize("with_attachment", [False, True])
+async def test_a_message_that_cannot_be_written_is_not_accepted(
+    hass: HomeAssistant,
+    harness: Harness,
+    outbox: Outbox,
+    error: OSError,
+    with_attachment: bool,
 ) -> None:
-    """When the attachment cannot be stored, the send fails and nothing stays."""
+    """A failed write fails the send with a translated error; the queue is intact."""
     harness.deliver.outcomes = [down()]
     await send(outbox, "one")
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(PNG, "image/png", "door.png") if with_attachment else None
 
     with (
-        patch.object(outbox_module, "_write_file", side_effect=disk_full()),
-        pytest.raises(OSError, match="disk full"),
+        patch("os.write", side_effect=error),
+        pytest.raises(HomeAssistantError) as raised,
     ):
         await send(outbox, "two", attachment=image)
 
+    assert_translated(raised.value, "outbox_write_failed")
+    assert raised.value.translation_placeholders == {"error": error.strerror}
     assert len(outbox) == 1
     assert outbox.queued_bytes == len(b"one")
+    assert [record["message"]["message"] for record in stored(hass)] == ["one"]
+    # Nothing half-written is left behind, the picture included.
+    assert [path.name.endswith(".json") for path in spool_dir(hass).iterdir()] == [True]
+    # The next message, once the disk has room, queues behind the first.
+    third = await send(outbox, "three")
+    assert isinstance(third, Queued)
+    assert third.position == 2
+    await harness.advance(5)
+    assert harness.deliver.texts == ["one", "three"]
+
+
+async def test_a_write_outlives_a_cancelled_caller(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """A caller cancelled during the write: the message is on disk, so it goes."""
+    harness.deliver.outcomes = [down()]
+    await send(outbox, "one")
+    write = Spool.write
+    writing = threading.Event()
+    release = threading.Event()
+
+    def slow_write(spool: Spool, name: str, content: bytes) -> None:
+        writing.set()
+        release.wait(timeout=10)
+        write(spool, name, content)
+
+    with patch.object(Spool, "write", slow_write):
+        sending = asyncio.create_task(send(outbox, "two"))
+        await hass.async_add_executor_job(writing.wait)
+        sending.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        await hass.async_block_till_done()
+
+    assert [record["message"]["message"] for record in stored(hass)] == ["one", "two"]
+    await harness.advance(5)
+    assert harness.deliver.texts == ["one", "two"]
 
 
 async def test_a_lost_attachment_drops_its_message_on_load(
     hass: HomeAssistant,
     harness: Harness,
-    hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A stored item whose attachment file is gone is dropped; others go."""
@@ -835,8 +886,8 @@ async def test_a_lost_attachment_drops_its_message_on_load(
     await outbox.async_unload()
     assert isinstance(lost, Queued)
     assert isinstance(kept, Queued)
-    (attachment_dir(hass) / f"{lost.item_id}.bin").unlink()
-    stray = attachment_dir(hass) / "stray.tmp"
+    attachment_file(hass, lost).unlink()
+    stray = spool_dir(hass) / ".tmp-000000000009-stray.json"
     stray.write_bytes(b"half")
 
     await harness.new_outbox()
@@ -852,7 +903,7 @@ async def test_a_lost_attachment_drops_its_message_on_load(
         "its attachment file is missing"
     ) in warnings(caplog)
     assert not stray.exists()
-    assert stored(hass_storage) == []
+    assert stored(hass) == []
 
 
 async def test_a_queued_attachment_waits_on_disk_not_in_memory(
@@ -864,11 +915,11 @@ async def test_a_queued_attachment_waits_on_disk_not_in_memory(
 
     queued = await send(outbox, "one", attachment=image)
 
-    assert isinstance(queued, Queued)
-    file = attachment_dir(hass) / f"{queued.item_id}.bin"
+    file = attachment_file(hass, queued)
     assert file.read_bytes() == PNG
     [item] = outbox._items
     assert item.message.attachment == Attachment(b"", "image/png", "door.png")
+    assert item.attachment_size == len(PNG)
     assert outbox.queued_bytes == len(b"one") + len(PNG)
 
     await harness.advance(5)
@@ -893,21 +944,22 @@ async def test_a_restart_reads_no_attachment_until_it_is_sent(
     await outbox.async_unload()
     harness.deliver.calls.clear()
 
-    with patch.object(
-        Path, "read_bytes", autospec=True, side_effect=Path.read_bytes
-    ) as read_bytes:
+    with patch.object(Spool, "read", autospec=True, side_effect=Spool.read) as read:
         restarted = await harness.new_outbox()
         await hass.async_block_till_done(wait_background_tasks=True)
         [item] = restarted._items
         assert item.message.attachment == Attachment(b"", "image/png", "door.png")
         assert restarted.queued_bytes == len(b"one") + len(PNG)
-        # One read for the drain's one attempt; none for the load.
-        assert len(harness.deliver.calls) == read_bytes.call_count == 1
+        # The record's read at load; then one for the drain's one attempt.
+        reads = [call.args[1] for call in read.call_args_list]
+        assert [name.endswith(".bin") for name in reads] == [False, True]
+        assert len(harness.deliver.calls) == 1
 
         harness.deliver.fallback = None
         await harness.advance(5)
 
-    assert len(harness.deliver.calls) == read_bytes.call_count == 2
+    assert len(harness.deliver.calls) == 2
+    assert read.call_count == 3
     assert harness.deliver.delivered[0].message.attachment == image
     assert restarted.queued_bytes == 0
 
@@ -916,7 +968,6 @@ async def test_a_lost_attachment_drops_its_message_when_sent(
     hass: HomeAssistant,
     harness: Harness,
     outbox: Outbox,
-    hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A file gone while its message waits drops it as on load; the queue goes on."""
@@ -926,7 +977,7 @@ async def test_a_lost_attachment_drops_its_message_when_sent(
     lost = await send(outbox, "one", attachment=image)
     await send(outbox, "two", attachment=image)
     assert isinstance(lost, Queued)
-    (attachment_dir(hass) / f"{lost.item_id}.bin").unlink()
+    attachment_file(hass, lost).unlink()
 
     await harness.advance(5)
 
@@ -941,8 +992,7 @@ async def test_a_lost_attachment_drops_its_message_when_sent(
     )
     assert len(outbox) == 0
     assert outbox.queued_bytes == 0
-    assert stored(hass_storage) == []
-    assert list(attachment_dir(hass).iterdir()) == []
+    assert list(spool_dir(hass).iterdir()) == []
 
 
 async def test_an_unreadable_attachment_is_retried(
@@ -953,7 +1003,7 @@ async def test_an_unreadable_attachment_is_retried(
     image = Attachment(PNG, "image/png", "door.png")
     await send(outbox, "one", attachment=image)
 
-    with patch.object(Path, "read_bytes", side_effect=PermissionError("denied")):
+    with patch.object(Spool, "read", side_effect=PermissionError("denied")):
         await harness.advance(5)
     assert len(outbox) == 1
 
@@ -962,33 +1012,35 @@ async def test_an_unreadable_attachment_is_retried(
     assert harness.deliver.delivered[0].message.attachment == image
 
 
-async def test_the_drain_sends_an_attachment_still_being_written(
+async def test_the_drain_waits_until_a_message_is_on_disk(
     hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
-    """A drain that reaches a message before its file is written sends its bytes."""
+    """The drain reaching a message still being written sends it once written."""
     harness.deliver.outcomes = [down()]
     await send(outbox, "one")
+    write = Spool.write
     writing = threading.Event()
     release = threading.Event()
-    write_file = outbox_module._write_file
 
-    def slow_write(path: Path, content: bytes) -> None:
-        writing.set()
-        release.wait(timeout=10)
-        write_file(path, content)
+    def slow_write(spool: Spool, name: str, content: bytes) -> None:
+        if name.endswith(".bin"):
+            writing.set()
+            release.wait(timeout=10)
+        write(spool, name, content)
 
     image = Attachment(PNG, "image/png", "door.png")
-    with patch.object(outbox_module, "_write_file", slow_write):
+    with patch.object(Spool, "write", slow_write):
         sending = asyncio.create_task(send(outbox, "two", attachment=image))
         await hass.async_add_executor_job(writing.wait)
         harness.freezer.tick(timedelta(seconds=5))
         async_fire_time_changed(hass)
-        for _ in range(100):
-            if len(harness.deliver.delivered) == 2:
-                break
+        for _ in range(20):
             await asyncio.sleep(0)
+        # "one" went; "two" is not accepted yet, so it is not sent yet.
+        assert harness.deliver.texts == ["one"]
         release.set()
         queued = await sending
+        await hass.async_block_till_done(wait_background_tasks=True)
 
     assert isinstance(queued, Queued)
     assert harness.deliver.texts == ["one", "two"]
@@ -997,74 +1049,71 @@ async def test_the_drain_sends_an_attachment_still_being_written(
     assert outbox.queued_bytes == 0
 
 
-async def test_remove_deletes_the_store_and_files(
-    hass: HomeAssistant, harness: Harness, hass_storage: dict[str, Any]
-) -> None:
-    """Removing the entry's outbox leaves nothing behind."""
-    outbox = await harness.new_outbox()
-    harness.deliver.outcomes = [down()]
-    await send(outbox, attachment=Attachment(PNG, "image/png", "door.png"))
-    await outbox.async_unload()
-
-    await async_remove_outbox(hass, ENTRY_ID)
-
-    assert STORAGE_KEY not in hass_storage
-    assert not attachment_dir(hass).exists()
-
-
-def test_items_survive_the_round_trip_through_json() -> None:
-    """A stored record reads back into the same item (attachment aside)."""
-    item = OutboxItem(
-        id="abc",
-        users=(TEST_USER_KEY,),
-        recipients=("Alice",),
-        message=Message(message="hi", devices=("phone",), tags=("a", "b")),
-        accepted_at=dt_util.utcnow(),
-    )
-    record = outbox_module._to_record(item)
-
-    assert outbox_module._from_record(record) == item
-    # The attachment's bytes stay in its file: the item gets its name and type.
-    assert outbox_module._from_record(
-        record | {"attachment": {"content_type": "image/png", "filename": "x.png"}}
-    ) == replace(
-        item,
-        message=replace(item.message, attachment=Attachment(b"", "image/png", "x.png")),
-    )
-
-
-async def test_a_failed_save_of_a_message_already_sent_removes_nothing_twice(
+async def test_two_failures_together_start_one_timer(
     hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
-    """The drain may send a message while its save fails; the books still add up."""
+    """Two sends in flight that fail together wait once, counted once.
+
+    A second timer would restart the drain early and, with a 429, cost one
+    more request while the quota is used up.
+    """
+    harness.deliver.gate = asyncio.Event()
+    harness.deliver.outcomes = [down(), down()]
+    sends = [asyncio.create_task(send(outbox, text)) for text in ("one", "two")]
+    await asyncio.sleep(0)
+    harness.deliver.gate.set()
+    assert all(isinstance(result, Queued) for result in await asyncio.gather(*sends))
+    harness.deliver.gate = None
+    assert outbox._retry.failures == 1
+
+    await harness.advance(5 - SLACK - 0.1)
+    assert len(harness.deliver.calls) == 2
+    await harness.advance(0.1)
+    assert len(harness.deliver.calls) == 4
+    assert harness.deliver.texts == ["one", "two"]
+
+
+async def test_unload_leaves_nothing_running(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """After unload no timer or task of the outbox is left."""
+    harness.deliver.fallback = down()
+    await send(outbox, "one")
+    await harness.advance(5)
+    waited = outbox._retry.waiting
+
+    await outbox.async_unload()
+
+    assert (waited, outbox._retry.waiting) == (True, False)
+    assert outbox._drain_task is None or outbox._drain_task.done()
+    calls = len(harness.deliver.calls)
+    await harness.advance(3600)
+    assert len(harness.deliver.calls) == calls
+
+
+async def test_a_sent_message_whose_file_cannot_be_deleted_is_not_sent_again(
+    hass: HomeAssistant,
+    harness: Harness,
+    outbox: Outbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A removal that fails is retried later; the message does not go twice."""
     harness.deliver.outcomes = [down()]
     await send(outbox, "one")
-    harness.deliver.gate = asyncio.Event()
-    harness.freezer.tick(timedelta(seconds=5))
-    async_fire_time_changed(hass)
-    await asyncio.sleep(0)
-    original_save = outbox._store.async_save
-    saves = 0
-    emptied = asyncio.Event()
-    outbox.async_add_listener(lambda: None if len(outbox) else emptied.set())
+    await send(outbox, "two")
 
-    async def send_meanwhile_then_fail(data: dict[str, Any]) -> None:
-        nonlocal saves
-        saves += 1
-        if saves > 1:
-            await original_save(data)
-            return
-        assert harness.deliver.gate is not None
-        harness.deliver.gate.set()
-        await emptied.wait()
-        raise disk_full()
-
-    with (
-        patch.object(outbox._store, "async_save", send_meanwhile_then_fail),
-        pytest.raises(OSError, match="disk full"),
+    with patch.object(
+        Spool, "remove", side_effect=OSError(errno.EROFS, "Read-only file system")
     ):
-        await send(outbox, "two")
+        await harness.advance(5)
 
     assert harness.deliver.texts == ["one", "two"]
     assert len(outbox) == 0
-    assert outbox.queued_bytes == 0
+    assert len(stored(hass)) == 2
+    assert "Cannot delete the files of 1 sent messages" in caplog.text
+
+    harness.deliver.outcomes = [down()]
+    await send(outbox, "three")
+    await harness.advance(5)
+    assert harness.deliver.texts == ["one", "two", "three"]
+    assert stored(hass) == []

@@ -6,7 +6,11 @@ from typing import Final
 from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.const import CONF_API_TOKEN, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers import config_validation as cv, discovery
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
@@ -27,8 +31,8 @@ from .data import (
     recipients_of,
 )
 from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
-from .outbox import async_remove_outbox
-from .outbox_repair import OutboxRepair
+from .outbox_repair import OutboxRepair, async_report_unreadable
+from .outbox_store import remove_queue
 from .receipts import ReceiptTracker, async_remove_receipts
 from .sender import MessageSender
 from .services import async_setup_services
@@ -86,15 +90,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         receipts=receipts,
         callback_url=async_setup_callback(hass, entry, receipts),
     )
+    # The queue is read before anything can send: messages queued before a
+    # restart go out before any new one.
+    try:
+        await sender.outbox.async_load()
+    except OSError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="outbox_unreadable",
+            translation_placeholders={
+                "directory": str(sender.outbox.directory),
+                "error": err.strerror or str(err),
+            },
+        ) from err
+    entry.async_on_unload(sender.outbox.async_unload)
+    entry.async_on_unload(
+        async_report_unreadable(
+            hass, entry.entry_id, entry.title, sender.outbox.unreadable
+        )
+    )
+    repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
+    entry.async_on_unload(repair.async_start())
     entry.runtime_data = PushoverRuntimeData(
         client=client, sender=sender, limits=limits, receipts=receipts
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    # Messages queued before a restart go out before any new one.
-    await sender.outbox.async_load()
-    entry.async_on_unload(sender.outbox.async_unload)
-    repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
-    entry.async_on_unload(repair.async_start())
     for recipient in recipients_of(entry):
         await discovery.async_load_platform(
             hass,
@@ -119,7 +139,7 @@ async def _async_reload_on_update(
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
     """Delete what the entry stored: its queued messages and tracked receipts."""
-    await async_remove_outbox(hass, entry.entry_id)
+    await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await async_remove_receipts(hass, entry.entry_id)
 
 

@@ -39,5 +39,8 @@ async def async_get_config_entry_diagnostics(
             "queued_messages": len(runtime.sender.outbox),
             "queued_bytes": runtime.sender.outbox.queued_bytes,
             "stuck_since": runtime.sender.outbox.stuck_since,
+            "files_written": runtime.sender.outbox.storage_stats.files_written,
+            "bytes_written": runtime.sender.outbox.storage_stats.bytes_written,
+            "unreadable_files": len(runtime.sender.outbox.unreadable),
         },
     }

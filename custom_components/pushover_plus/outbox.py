@@ -2,41 +2,37 @@
 
 Like a mail server's queue, the outbox keeps every message it accepted until
 Pushover takes it, or until a stated reason (a warning and a
-`pushover_plus_dropped` event) drops it. Messages leave in the order they were
-accepted: a new message never overtakes a queued one. While nothing is queued,
-two new messages may be in flight at once (Pushover allows two connections,
-and a burst then runs twice as fast); should the first fail and the second
-succeed, those two arrive in swapped order.
+`pushover_plus_dropped` event) drops it. A message is accepted only once its
+file is on disk (`outbox_store.py`); when it cannot be written, the send fails
+with a translated error and nothing already queued is touched.
+
+Messages leave in the order they were accepted: a new message never overtakes
+a queued one. While nothing is queued, two new messages may be in flight at
+once (Pushover allows two connections, and a burst then runs twice as fast);
+should the first fail and the second succeed, those two arrive in swapped
+order. When to try again is `outbox_retry.py`'s business.
 
 Pushover has no idempotency key, so delivery is at least once: if Home
-Assistant stops between Pushover's answer and the save that follows it, that
-message is sent again after the restart.
-
-A queued message's attachment waits on disk, not in memory: the queue keeps
-only its name, type and size, and reads the bytes back just before sending.
+Assistant stops between Pushover's answer and the removal of the message's
+file, that message is sent again after the restart.
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
-import os
 from pathlib import Path
-import random
-import shutil
-from typing import Any, Final, Literal
+from typing import Final, Literal
 import uuid
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
 import homeassistant.util.dt as dt_util
 
 from .api import (
-    Attachment,
     Message,
     PushoverAuthenticationError,
     PushoverError,
@@ -53,17 +49,15 @@ from .const import (
     MAX_QUEUED_BYTES,
     MAX_QUEUED_MESSAGES,
     PRIORITY_EMERGENCY,
-    RETRY_FIRST,
-    RETRY_JITTER,
     RETRY_MAX,
 )
+from .outbox_retry import OutageLog, RetryTimer
+from .outbox_store import AttachmentLostError, OutboxItem, QueueStore
+from .spool import SpoolStats
 
 _LOGGER = logging.getLogger(__name__)
 
-STORAGE_VERSION: Final = 1
-
 type DropReason = Literal["rejected", "ttl_expired", "too_old", "attachment_lost"]
-type _Problem = Literal["unreachable", "quota"]
 
 _DROP_DETAILS: Final[dict[DropReason, str]] = {
     "rejected": "Pushover refused it",
@@ -71,50 +65,35 @@ _DROP_DETAILS: Final[dict[DropReason, str]] = {
     "too_old": "it waited longer than the outbox keeps messages",
     "attachment_lost": "its attachment file is missing",
 }
-_RECOVERED: Final[dict[_Problem, str]] = {
-    "unreachable": "Pushover is reachable again; %d queued messages sent",
-    "quota": "Pushover takes messages again; %d queued messages sent",
-}
 
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One accepted API call: a message and the keys it goes to."""
-
-    id: str
-    users: tuple[str, ...]
-    recipients: tuple[str, ...]
-    message: Message
-    accepted_at: datetime
+__all__ = ["Outbox", "OutboxItem", "Queued"]
 
 
 @dataclass(frozen=True, slots=True)
 class Queued:
-    """The answer to a send that waits in the outbox."""
+    """The answer to a send that waits in the outbox, stored on disk."""
 
     item_id: str
+    # Its place in the queue when accepted; 1 is the next to go.
     position: int
 
 
 type Deliver = Callable[[OutboxItem], Awaitable[SendResult]]
 
 
-class _AttachmentLostError(Exception):
-    """A queued attachment's file is gone, so its message cannot be sent whole."""
-
-
 class Outbox:
     """Delivers one config entry's messages in order, stored until Pushover has them.
 
-    Immediate sends are serialized by a lock; queued ones leave one at a time
-    from a single background task. Both only run while the other cannot, so
-    the order of acceptance is the order of delivery.
+    At most two immediate sends run at once, and only while nothing is
+    queued; queued messages leave one at a time from a single task tied to
+    the entry. The two never run together, so the order of acceptance is the
+    order of delivery.
     """
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry_id: str,
+        entry: ConfigEntry,
         deliver: Deliver,
         *,
         on_sent: Callable[[OutboxItem, SendResult, bool], None],
@@ -125,47 +104,31 @@ class Outbox:
     ) -> None:
         """Bind the outbox to an entry; nothing is read until `async_load`."""
         self._hass = hass
-        self._entry_id = entry_id
+        self._entry = entry
         self._deliver = deliver
         self._on_sent = on_sent
         self._on_auth_failed = on_auth_failed
         self._max_messages = max_messages
         self._max_bytes = max_bytes
         self._max_age = max_age
-        self._store: Store[dict[str, Any]] = Store(
-            hass,
-            STORAGE_VERSION,
-            _storage_key(entry_id),
-            private=True,
-            # fsync before rename: a queue that loses messages is no queue.
-            atomic_writes=True,
-        )
-        self._files = _files_dir(hass, entry_id)
-        # Queued items' attachments hold no bytes (b""): those are on disk.
+        self._store = QueueStore(hass, entry.entry_id)
         self._items: list[OutboxItem] = []
-        # Each item's stored form, made once: every change saves the whole
-        # queue, and rebuilding every record for each save was most of the
-        # event loop's time when a long queue grew.
-        self._records: dict[str, dict[str, Any]] = {}
         self._bytes = 0
-        # The size of each queued item's attachment, by item id.
-        self._attachment_sizes: dict[str, int] = {}
-        # Attachments whose file is still being written, by item id.
-        self._unwritten: dict[str, bytes] = {}
+        # Messages whose files are still being written: not accepted yet.
+        self._writing: dict[str, asyncio.Event] = {}
+        # Delivered messages whose files could not be deleted yet.
+        self._unremoved: list[OutboxItem] = []
         self._send_slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self._listeners: list[CALLBACK_TYPE] = []
         self._drain_task: asyncio.Task[None] | None = None
-        self._cancel_wait: CALLBACK_TYPE | None = None
+        self._retry = RetryTimer(hass, self._async_start_drain)
+        self._outage = OutageLog()
         self._auth_paused = False
         self._closed = False
         self._delivering = False
         # Whether the last attempt left the head undelivered (for stuck_since).
         self._failing = False
-        # Consecutive failures to reach Pushover, for the back-off.
-        self._failures = 0
-        # The problem last warned about, so that an outage is logged once.
-        self._problem: _Problem | None = None
-        self._sent_since_problem = 0
+        self.unreadable: dict[Path, str] = {}
 
     def __len__(self) -> int:
         """Return how many messages are queued."""
@@ -175,6 +138,16 @@ class Outbox:
     def queued_bytes(self) -> int:
         """Return the size of the queued messages: text fields and attachments."""
         return self._bytes
+
+    @property
+    def storage_stats(self) -> SpoolStats:
+        """Return the files and bytes the queue wrote since the entry loaded."""
+        return self._store.stats
+
+    @property
+    def directory(self) -> Path:
+        """Return where the queued messages' files are kept."""
+        return self._store.directory
 
     @property
     def stuck_since(self) -> datetime | None:
@@ -193,23 +166,17 @@ class Outbox:
         return remove_listener
 
     async def async_load(self) -> None:
-        """Read the stored queue and, if it holds messages, start sending them."""
+        """Read the stored queue and, if it holds messages, start sending them.
+
+        Raises OSError when the queue's directory cannot be read at all.
+        """
         stored = await self._store.async_load()
-        records: list[dict[str, Any]] = stored["items"] if stored else []
-        attached = {r["id"] for r in records if r["attachment"] is not None}
-        # Only the files' sizes: their bytes are read when their item is sent.
-        self._attachment_sizes = await self._hass.async_add_executor_job(
-            _file_sizes, self._files, attached
-        )
-        for record in records:
-            item = _from_record(record)
-            self._items.append(item)
-            self._records[item.id] = record
-            self._bytes += self._size(item)
-        missing = attached - self._attachment_sizes.keys()
-        if lost := [item for item in self._items if item.id in missing]:
-            await self._async_drop(lost, "attachment_lost")
-        _LOGGER.debug("Outbox of %s holds %d messages", self._entry_id, len(self))
+        self._items = stored.items
+        self._bytes = sum(_size(item) for item in self._items)
+        self.unreadable = stored.set_aside
+        if stored.lost:
+            await self._async_drop(stored.lost, "attachment_lost")
+        _LOGGER.debug("Outbox of %s holds %d messages", self._entry.entry_id, len(self))
         self._async_start_drain()
 
     async def async_send(
@@ -217,12 +184,14 @@ class Outbox:
     ) -> SendResult | Queued:
         """Send a message now if nothing waits, else queue it behind the others.
 
-        Returns Pushover's answer, or `Queued` once the message is stored.
+        Returns Pushover's answer, or `Queued` once the message is on disk.
         Raises Pushover's refusal (4xx) and quota errors of an immediate send,
-        and `HomeAssistantError` (outbox_full) when the queue has no room.
+        and a translated `HomeAssistantError` when the message cannot be
+        queued (the queue is full or closed, or its file cannot be written).
         """
         item = OutboxItem(
             id=uuid.uuid4().hex,
+            seq=0,
             users=tuple(users),
             recipients=tuple(recipients),
             message=message,
@@ -240,12 +209,10 @@ class Outbox:
     async def async_unload(self) -> None:
         """Stop the timer and the drain; the stored queue stays for next time."""
         self._closed = True
-        if self._cancel_wait is not None:
-            self._cancel_wait()
-            self._cancel_wait = None
+        self._retry.cancel()
         if (task := self._drain_task) is not None:
-            # An attempt is cut short (the message stays queued), but a save
-            # runs to its end: the next outbox must read what this one wrote.
+            # An attempt is cut short (the message stays queued), but a file
+            # operation runs to its end.
             if self._delivering:
                 task.cancel()
             with suppress(asyncio.CancelledError):
@@ -253,13 +220,13 @@ class Outbox:
 
     @property
     def _waiting(self) -> bool:
-        return self._cancel_wait is not None or self._auth_paused
+        return self._retry.waiting or self._auth_paused
 
     async def _async_send_now(self, item: OutboxItem) -> SendResult | Queued:
         try:
             result = await self._deliver(item)
         except (PushoverAuthenticationError, PushoverTemporaryError) as err:
-            # Hold before storing: a send that comes during the save must
+            # Hold before storing: a send that comes during the write must
             # queue behind this message, not be sent ahead of it.
             self._async_hold(err)
             return await self._async_enqueue(item)
@@ -270,32 +237,41 @@ class Outbox:
     async def _async_drain(self) -> None:
         """Send the head of the queue until it is empty or the outbox must wait."""
         while not self._waiting and not self._closed:
+            await self._async_remove_unremoved()
             await self._async_drop_expired()
             if not self._items:
                 break
             item = self._items[0]
-            match await self._async_attempt(item):
-                case SendResult() as result:
-                    await self._async_remove([item])
-                    self._sent_since_problem += 1
-                    self._async_delivered(item, result, queued=True)
-                case PushoverInvalidRequestError() as err:
-                    self._failures = 0
-                    self._async_set_failing(failing=False)
-                    await self._async_drop([item], "rejected", err)
-                case _AttachmentLostError():
-                    await self._async_drop([item], "attachment_lost")
-                case PushoverError() as err:
-                    self._async_hold(err)
-                case err:
-                    # A bug must not stall the queue for good: log it, retry.
-                    _LOGGER.error(
-                        "Unexpected error sending queued message %s",
-                        item.id,
-                        exc_info=err,
-                    )
-                    self._async_retry_later("unexpected error")
+            if (written := self._writing.get(item.id)) is not None:
+                # Not accepted until on disk: its send may still fail, and
+                # then it leaves the queue without being sent.
+                await written.wait()
+                continue
+            await self._async_attempt_head(item)
         self._async_check_recovered()
+
+    async def _async_attempt_head(self, item: OutboxItem) -> None:
+        match await self._async_attempt(item):
+            case SendResult() as result:
+                await self._async_remove([item])
+                self._outage.sent_from_queue()
+                self._async_delivered(item, result, queued=True)
+            case PushoverInvalidRequestError() as err:
+                self._retry.succeeded()
+                self._async_set_failing(failing=False)
+                await self._async_drop([item], "rejected", err)
+            case AttachmentLostError():
+                await self._async_drop([item], "attachment_lost")
+            case PushoverError() as err:
+                self._async_hold(err)
+            case err:
+                # A bug must not stall the queue for good: log it, retry.
+                _LOGGER.error(
+                    "Unexpected error sending queued message %s",
+                    item.id,
+                    exc_info=err,
+                )
+                self._async_retry_later("unexpected error")
 
     async def _async_attempt(self, item: OutboxItem) -> SendResult | Exception:
         """Try the head once; return Pushover's answer or the failure."""
@@ -311,22 +287,19 @@ class Outbox:
         """Return a queued item with its attachment's bytes, read from its file."""
         if (attachment := item.message.attachment) is None:
             return item
-        if (content := self._unwritten.get(item.id)) is None:
-            try:
-                content = await self._hass.async_add_executor_job(
-                    self._file(item).read_bytes
-                )
-            except FileNotFoundError as err:
-                raise _AttachmentLostError from err
-        return _with_content(item, attachment, content)
+        content = await self._store.async_read_attachment(item)
+        attachment = replace(attachment, content=content)
+        return replace(item, message=replace(item.message, attachment=attachment))
 
     @callback
     def _async_start_drain(self) -> None:
         if self._closed or self._waiting or not self._items:
             return
         if self._drain_task is None or self._drain_task.done():
-            self._drain_task = self._hass.async_create_background_task(
-                self._async_drain(), f"{DOMAIN} outbox {self._entry_id}"
+            self._drain_task = self._entry.async_create_background_task(
+                self._hass,
+                self._async_drain(),
+                f"{DOMAIN} outbox {self._entry.entry_id}",
             )
 
     @callback
@@ -341,33 +314,34 @@ class Outbox:
 
     @callback
     def _async_retry_later(self, reason: str) -> None:
-        self._failures += 1
-        delay = _backoff(self._failures)
-        self._async_report(
+        self._async_set_failing(failing=True)
+        if self._closed or (delay := self._retry.after_failure()) is None:
+            # Closing, or another failure's wait already runs: one timer only.
+            return
+        self._outage.report(
             "unreachable",
             "Pushover is unreachable (%s); queued messages wait, next try in %d s",
             reason,
             delay.total_seconds(),
         )
-        self._async_wait(delay)
 
     @callback
     def _async_wait_for_quota(self, err: PushoverQuotaExceededError) -> None:
-        self._failures = 0
+        self._async_set_failing(failing=True)
+        if self._closed:
+            return
         # Asking before the reset only earns another 429.
-        delay = err.reset - dt_util.utcnow() if err.reset else RETRY_MAX
-        delay = max(delay, RETRY_FIRST)
-        self._async_report(
+        until = self._retry.until(err.reset or dt_util.utcnow() + RETRY_MAX)
+        self._outage.report(
             "quota",
             "Pushover's message limit is used up; queued messages wait until %s",
-            (dt_util.utcnow() + delay).isoformat(timespec="seconds"),
+            until.isoformat(timespec="seconds"),
         )
-        self._async_wait(delay)
 
     @callback
     def _async_pause_for_auth(self) -> None:
         # Only a new token helps: the queue waits for the reload after reauth.
-        self._failures = 0
+        self._retry.succeeded()
         self._auth_paused = True
         self._async_set_failing(failing=True)
         _LOGGER.warning(
@@ -377,38 +351,15 @@ class Outbox:
         self._on_auth_failed()
 
     @callback
-    def _async_wait(self, delay: timedelta) -> None:
-        self._async_set_failing(failing=True)
-        if not self._closed:
-            self._cancel_wait = async_call_later(self._hass, delay, self._async_resume)
-
-    @callback
-    def _async_resume(self, _now: datetime) -> None:
-        self._cancel_wait = None
-        self._async_start_drain()
-
-    @callback
-    def _async_report(self, problem: _Problem, msg: str, *args: object) -> None:
-        """Warn once per problem; repeats of the same one go to debug."""
-        if problem == self._problem:
-            _LOGGER.debug(msg, *args)
-            return
-        _LOGGER.warning(msg, *args)
-        self._problem = problem
-        self._sent_since_problem = 0
-
-    @callback
     def _async_check_recovered(self) -> None:
-        if self._problem is None or self._items or self._failing:
-            return
-        _LOGGER.info(_RECOVERED[self._problem], self._sent_since_problem)
-        self._problem = None
+        if not self._items and not self._failing:
+            self._outage.recovered()
 
     @callback
     def _async_delivered(
         self, item: OutboxItem, result: SendResult, *, queued: bool
     ) -> None:
-        self._failures = 0
+        self._retry.succeeded()
         self._async_set_failing(failing=False)
         _LOGGER.debug(
             "Pushover accepted message %s to %s: request %s",
@@ -430,16 +381,24 @@ class Outbox:
             update_callback()
 
     async def _async_enqueue(self, item: OutboxItem) -> Queued:
-        """Store an item at the end of the queue, or refuse it when full."""
+        """Store an item at the end of the queue, or refuse it with the reason."""
         if self._closed:
-            # The entry's next outbox has read the store: writing now would
-            # overwrite its queue. The caller learns the message did not go.
+            # The entry's next outbox has read the queue: it would not see this
+            # message until a restart. The caller learns it did not go.
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="outbox_closed"
             )
         attachment = item.message.attachment
-        attachment_size = 0 if attachment is None else len(attachment.content)
-        size = _text_size(item.message) + attachment_size
+        content = None if attachment is None else attachment.content
+        item = replace(
+            item,
+            seq=self._next_seq(),
+            message=item.message
+            if attachment is None
+            else replace(item.message, attachment=replace(attachment, content=b"")),
+            attachment_size=0 if content is None else len(content),
+        )
+        size = _size(item)
         if (
             len(self._items) >= self._max_messages
             or self._bytes + size > self._max_bytes
@@ -452,39 +411,49 @@ class Outbox:
                     "bytes": str(self._max_bytes),
                 },
             )
-        if attachment is not None:
-            # The drain takes the bytes from here until the file holds them.
-            self._unwritten[item.id] = attachment.content
-            self._attachment_sizes[item.id] = attachment_size
-            item = _with_content(item, attachment, b"")
         # The item takes its place before any await, so later sends stay behind.
         self._items.append(item)
-        self._records[item.id] = _to_record(item)
         self._bytes += size
         position = len(self._items)
+        self._writing[item.id] = asyncio.Event()
+        # The write runs to its end even if the caller is cancelled, and its
+        # outcome alone decides whether the message was accepted.
+        write = self._entry.async_create_task(
+            self._hass,
+            self._store.async_add(item, content),
+            f"{DOMAIN} outbox write {item.id}",
+        )
         try:
-            if attachment is not None:
-                await self._async_write(item, attachment.content)
-            await self._async_save()
-        except BaseException:
-            # Not stored, so not accepted: the caller hears of it instead.
-            if item in self._items:
-                self._async_take(item)
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            write.add_done_callback(lambda done: self._async_written(item, done))
             raise
+        except BaseException as err:
+            self._async_written(item, write)
+            if isinstance(err, OSError):
+                raise _write_failed(err) from err
+            raise
+        self._async_written(item, write)
         return Queued(item_id=item.id, position=position)
 
-    async def _async_write(self, item: OutboxItem, content: bytes) -> None:
-        try:
-            await self._hass.async_add_executor_job(
-                _write_file, self._file(item), content
-            )
-        finally:
-            del self._unwritten[item.id]
+    @callback
+    def _async_written(self, item: OutboxItem, write: asyncio.Task[None]) -> None:
+        """Accept a message once on disk; take it off the queue if it is not."""
+        self._writing.pop(item.id).set()
+        if write.cancelled() or write.exception() is not None:
+            self._async_take(item)
+        self._async_notify()
+
+    def _next_seq(self) -> int:
+        last = self._items[-1].seq if self._items else 0
+        return last + 1
 
     async def _async_drop_expired(self) -> None:
         now = dt_util.utcnow()
         expired: dict[DropReason, list[OutboxItem]] = {}
         for item in self._items:
+            if item.id in self._writing:
+                continue
             if reason := self._expiry(item, now):
                 expired.setdefault(reason, []).append(item)
         for reason, items in expired.items():
@@ -525,7 +494,7 @@ class Outbox:
             self._hass.bus.async_fire(
                 EVENT_DROPPED,
                 {
-                    "entry_id": self._entry_id,
+                    "entry_id": self._entry.entry_id,
                     "item_id": item.id,
                     "recipients": list(item.recipients),
                     "title": item.message.title,
@@ -535,147 +504,49 @@ class Outbox:
             )
 
     async def _async_remove(self, items: Sequence[OutboxItem]) -> None:
+        """Take items off the queue, then delete their files."""
         for item in items:
-            self._async_take(item)
-        # Save before deleting files: a crash in between leaves a stray file
-        # (cleaned up on load), never a queued message without its attachment.
-        await self._async_save()
-        if files := [self._file(item) for item in items if item.message.attachment]:
-            await self._hass.async_add_executor_job(_delete_files, files)
-
-    async def _async_save(self) -> None:
-        # Saved at once, never delayed: a message is accepted only once on disk.
-        await self._store.async_save(
-            {"items": [self._records[item.id] for item in self._items]}
-        )
+            if item in self._items:
+                self._async_take(item)
         self._async_notify()
+        try:
+            await self._store.async_remove(items)
+        except OSError as err:
+            # Already sent or dropped: they must not go again while we run.
+            # If Home Assistant stops before the files go, they are sent
+            # again after the restart (at least once, never lost).
+            self._unremoved.extend(items)
+            _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+                "Cannot delete the files of %d sent messages from %s (%s); "
+                "they are retried, and are sent again if Home Assistant "
+                "restarts before they are gone",
+                len(items),
+                self._store.directory,
+                err,
+            )
+
+    async def _async_remove_unremoved(self) -> None:
+        if not self._unremoved:
+            return
+        items, self._unremoved = self._unremoved, []
+        await self._async_remove(items)
 
     @callback
     def _async_take(self, item: OutboxItem) -> None:
         """Take an item off the queue and its size off queued_bytes."""
         self._items.remove(item)
-        del self._records[item.id]
-        self._bytes -= self._size(item)
-        self._attachment_sizes.pop(item.id, None)
-
-    def _size(self, item: OutboxItem) -> int:
-        return _text_size(item.message) + self._attachment_sizes.get(item.id, 0)
-
-    def _file(self, item: OutboxItem) -> Path:
-        return self._files / f"{item.id}.bin"
+        self._bytes -= _size(item)
 
 
-async def async_remove_outbox(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete an entry's stored queue and attachments, for a removed entry."""
-    await Store[dict[str, Any]](
-        hass, STORAGE_VERSION, _storage_key(entry_id)
-    ).async_remove()
-    await hass.async_add_executor_job(
-        lambda: shutil.rmtree(_files_dir(hass, entry_id), ignore_errors=True)
+def _size(item: OutboxItem) -> int:
+    fields = item.message.form_fields().values()
+    text = sum(len(value.encode(errors="surrogatepass")) for value in fields)
+    return text + item.attachment_size
+
+
+def _write_failed(err: OSError) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="outbox_write_failed",
+        translation_placeholders={"error": err.strerror or str(err)},
     )
-
-
-def _storage_key(entry_id: str) -> str:
-    return f"{DOMAIN}.outbox.{entry_id}"
-
-
-def _files_dir(hass: HomeAssistant, entry_id: str) -> Path:
-    return Path(hass.config.path(".storage", f"{DOMAIN}_outbox", entry_id))
-
-
-def _backoff(failures: int) -> timedelta:
-    """Return the wait after `failures` failures in a row: doubling, capped."""
-    # The exponent is capped too: days of outage must not overflow.
-    base = min(RETRY_FIRST * (1 << min(failures - 1, 16)), RETRY_MAX)
-    # Jitter spreads the retries of many installations after a shared outage;
-    # it only adds, so no retry comes sooner than RETRY_FIRST.
-    return base * (1 + random.uniform(0, RETRY_JITTER))  # noqa: S311 - not crypto
-
-
-def _text_size(message: Message) -> int:
-    return sum(len(value.encode()) for value in message.form_fields().values())
-
-
-def _with_content(
-    item: OutboxItem, attachment: Attachment, content: bytes
-) -> OutboxItem:
-    """Return the item with `content` as its attachment's bytes."""
-    attachment = replace(attachment, content=content)
-    return replace(item, message=replace(item.message, attachment=attachment))
-
-
-def _to_record(item: OutboxItem) -> dict[str, Any]:
-    # Fields left at their defaults are left out: the queue keeps every
-    # record in memory, and `Message` fills them back in on load.
-    message = {
-        field.name: value
-        for field in fields(Message)
-        if field.name != "attachment"
-        and (value := getattr(item.message, field.name)) != field.default
-    }
-    attachment = item.message.attachment
-    return {
-        "id": item.id,
-        "users": list(item.users),
-        "recipients": list(item.recipients),
-        "accepted_at": item.accepted_at.isoformat(),
-        # JSON has no tuples: devices and tags are stored as lists.
-        "message": {
-            key: list(value) if isinstance(value, tuple) else value
-            for key, value in message.items()
-        },
-        "attachment": None
-        if attachment is None
-        else {
-            "content_type": attachment.content_type,
-            "filename": attachment.filename,
-        },
-    }
-
-
-def _from_record(record: dict[str, Any]) -> OutboxItem:
-    described = record["attachment"]
-    # The bytes stay in the attachment's file until the item is sent.
-    attachment = None if described is None else Attachment(b"", **described)
-    message: dict[str, Any] = {
-        key: tuple(value) if isinstance(value, list) else value
-        for key, value in record["message"].items()
-    }
-    return OutboxItem(
-        id=record["id"],
-        users=tuple(record["users"]),
-        recipients=tuple(record["recipients"]),
-        message=Message(**message, attachment=attachment),
-        accepted_at=datetime.fromisoformat(record["accepted_at"]),
-    )
-
-
-def _write_file(path: Path, content: bytes) -> None:
-    """Write a file whole or not at all, readable only by Home Assistant."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(content)
-        file.flush()
-        os.fsync(file.fileno())
-    partial.replace(path)
-
-
-def _file_sizes(directory: Path, ids: set[str]) -> dict[str, int]:
-    """Return the sizes of the items' attachment files; delete any other file."""
-    sizes: dict[str, int] = {}
-    if not directory.is_dir():
-        return sizes
-    for path in directory.iterdir():
-        if path.suffix == ".bin" and path.stem in ids:
-            sizes[path.stem] = path.stat().st_size
-        else:
-            # Left by a stop between a save and a file's write or deletion.
-            path.unlink()
-    return sizes
-
-
-def _delete_files(paths: Sequence[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)

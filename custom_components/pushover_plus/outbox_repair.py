@@ -1,6 +1,11 @@
-"""A repair notice while the outbox has not moved for a quarter of an hour."""
+"""The outbox's repair notices: a stuck queue, and files that cannot be read.
+
+The first appears when the queue has not moved for a quarter of an hour and
+goes when it drains; the second names the queued-message files set aside.
+"""
 
 from datetime import datetime
+from pathlib import Path
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -78,3 +83,40 @@ class OutboxRepair:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+
+@callback
+def async_report_unreadable(
+    hass: HomeAssistant, entry_id: str, title: str, unreadable: dict[Path, str]
+) -> CALLBACK_TYPE:
+    """Name the set-aside files in a notice while there are any; return its remover."""
+    issue_id = f"outbox_unreadable_{entry_id}"
+    if not unreadable:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return lambda: None
+    config_dir = Path(hass.config.config_dir)
+    files = "\n".join(
+        f"- `{_relative(path, config_dir)}`: {reason}"
+        for path, reason in sorted(unreadable.items())
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="outbox_unreadable",
+        translation_placeholders={
+            "name": title,
+            "count": str(len(unreadable)),
+            "files": files,
+        },
+    )
+    return lambda: ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def _relative(path: Path, config_dir: Path) -> str:
+    try:
+        return str(path.relative_to(config_dir))
+    except ValueError:
+        return str(path)

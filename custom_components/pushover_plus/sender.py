@@ -71,7 +71,7 @@ class MessageSender:
         self._callback_url = callback_url
         self.outbox = Outbox(
             hass,
-            entry.entry_id,
+            entry,
             self._deliver,
             on_sent=self._async_on_sent,
             on_auth_failed=lambda: entry.async_start_reauth(hass),

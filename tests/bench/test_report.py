@@ -38,6 +38,8 @@ def _results(
     slow_peak: int = 2,
     messages: int = 500,
     idle_calls: int = 24,
+    queue: dict[str, Any] | None = None,
+    memory: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     burst = {
         "ours": combined([_burst(ours_seconds, ours_cpu, messages=messages)]),
@@ -45,7 +47,9 @@ def _results(
         "bare": combined([_burst(10.0, 0.5, messages=messages)]),
     }
     burst["ours"]["max_concurrent_requests"] = ours_peak
-    return {
+    extra = {"queue": queue} if queue else {}
+    extra |= {"memory": memory} if memory else {}
+    return extra | {
         "date": "2026-11-26T23:00:00+00:00",
         "parameters": {
             "messages": messages,
@@ -170,3 +174,65 @@ def test_table_shows_the_slow_server_and_verdicts() -> None:
 
     assert "peak in flight: Pushover Plus 2, built-in 38, bare aiohttp 2" in printed
     assert "[MISSED] burst CPU per message / built-in <= 0.5" in printed
+
+
+QUEUE = {
+    "messages": 1000,
+    "queued_files": 1000,
+    "record_bytes": 250_000,
+    "outbox_files_written": 1000,
+    "outbox_bytes_written_queueing": 250_000,
+    "outbox_bytes_written_delivering": 0,
+    "outbox_bytes_written": 250_000,
+    "kernel_write_bytes_queueing": 4_200_000,
+    "kernel_write_bytes_delivering": 40_000,
+    "kernel_write_bytes": 4_240_000,
+    "queue_files_written_while_queueing": 1000,
+    "queueing_call": {"p50_ms": 1.0, "p95_ms": 2.0, "mean_ms": 1.1, "max_ms": 9.0},
+}
+MEMORY = {
+    "count": 500,
+    "outbox_bytes": 340_000,
+    "outbox_bytes_per_item": 680.0,
+    "receipts_bytes": 280_000,
+    "receipts_bytes_per_item": 560.0,
+}
+QUEUE_GOALS = (
+    "bytes the outbox writes to queue and deliver / their records <= 3",
+    "a send that queues returns within 5 ms, p95 (ms)",
+    "memory per queued message <= 1.4 KiB (0.2.0's figure), bytes",
+)
+
+
+def test_outbox_goals_are_held_when_measured() -> None:
+    """Disk writes, queueing latency and memory are judged when present."""
+    verdicts = _verdicts(_results(queue=QUEUE, memory=MEMORY))
+
+    assert {goal: verdicts[goal] for goal in QUEUE_GOALS} == dict.fromkeys(
+        QUEUE_GOALS, True
+    )
+    printed = _table(_results(queue=QUEUE, memory=MEMORY))
+    assert "records 244 KiB; the outbox wrote 244 KiB queueing" in printed
+    assert "a send that queues returns in p50 1.00 ms, p95 2.00 ms" in printed
+
+
+@pytest.mark.parametrize(
+    ("queue", "memory", "missed"),
+    [
+        (QUEUE | {"outbox_bytes_written": 750_001}, MEMORY, QUEUE_GOALS[0]),
+        (
+            QUEUE | {"queueing_call": {**QUEUE["queueing_call"], "p95_ms": 5.1}},
+            MEMORY,
+            QUEUE_GOALS[1],
+        ),
+        (QUEUE, MEMORY | {"outbox_bytes_per_item": 1434.0}, QUEUE_GOALS[2]),
+    ],
+)
+def test_outbox_goal_missed(
+    queue: dict[str, Any], memory: dict[str, Any], missed: str
+) -> None:
+    """A figure past its limit misses that goal alone."""
+    verdicts = _verdicts(_results(queue=queue, memory=memory))
+
+    assert verdicts.pop(missed) is False
+    assert set(verdicts.values()) == {True}

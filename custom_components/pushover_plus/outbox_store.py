@@ -1,0 +1,480 @@
+"""The outbox's storage: one file per accepted message, in a spool directory.
+
+A queued message is the file `{seq}-{id}.json` (its record) and, when it has
+an image, `{seq}-{id}.bin` beside it. The sequence number in the name is the
+order of acceptance: the directory listing is the queue. The record format is
+written and read field by field, with a version, so that a change to the
+`Message` dataclass can never silently change what is on disk.
+
+A file that cannot be read (a newer format, a missing or unknown field, a
+damaged byte) is renamed aside, kept for the user and named in a repair issue;
+it never blocks the other messages. The 0.2.0 outbox (one Home Assistant
+store file holding the whole queue) is moved into the spool on first load.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+import json
+import logging
+from pathlib import Path
+import re
+import shutil
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+
+from .api import Attachment, Message
+from .const import DOMAIN
+from .spool import SET_ASIDE_SUFFIX, Spool, SpoolStats
+
+_LOGGER = logging.getLogger(__name__)
+
+RECORD_FORMAT: Final = 1
+_NAME: Final = re.compile(
+    r"(?P<seq>[0-9]{12})-(?P<id>[0-9a-f]{32})\.(?P<kind>json|bin)"
+)
+_MESSAGE_FIELDS: Final = frozenset(
+    {
+        "message",
+        "title",
+        "devices",
+        "html",
+        "monospace",
+        "priority",
+        "retry",
+        "expire",
+        "callback",
+        "tags",
+        "sound",
+        "timestamp",
+        "ttl",
+        "url",
+        "url_title",
+    }
+)
+_RECORD_FIELDS: Final = frozenset(
+    {"format", "id", "accepted_at", "users", "recipients", "message", "attachment"}
+)
+_ATTACHMENT_FIELDS: Final = frozenset({"content_type", "filename", "size"})
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One accepted API call: a message and the keys it goes to.
+
+    While queued, the attachment holds no bytes (`b""`): they wait in their
+    file, `attachment_size` long, until the message is sent.
+    """
+
+    id: str
+    seq: int
+    users: tuple[str, ...]
+    recipients: tuple[str, ...]
+    message: Message
+    accepted_at: datetime
+    attachment_size: int = 0
+
+    @property
+    def record_name(self) -> str:
+        """The name of the record's file."""
+        return f"{self.seq:012d}-{self.id}.json"
+
+    @property
+    def attachment_name(self) -> str:
+        """The name of the attachment's file."""
+        return f"{self.seq:012d}-{self.id}.bin"
+
+
+class RecordError(Exception):
+    """A stored record that this version cannot read."""
+
+
+class AttachmentLostError(Exception):
+    """A queued attachment's file is gone, so its message cannot be sent whole."""
+
+
+@dataclass(slots=True)
+class StoredQueue:
+    """What a load found: the queue, and what it could not use."""
+
+    items: list[OutboxItem] = field(default_factory=list)
+    # Messages whose attachment file is gone.
+    lost: list[OutboxItem] = field(default_factory=list)
+    # Files renamed aside because they cannot be read, with the reason.
+    set_aside: dict[Path, str] = field(default_factory=dict)
+
+
+def encode_record(item: OutboxItem) -> bytes:
+    """Write the record of a queued message, field by field."""
+    message = item.message
+    fields: dict[str, Any] = {"message": message.message}
+    _put(fields, "title", message.title)
+    _put(fields, "devices", list(message.devices) or None)
+    _put(fields, "html", message.html or None)
+    _put(fields, "monospace", message.monospace or None)
+    _put(fields, "priority", message.priority)
+    _put(fields, "retry", message.retry)
+    _put(fields, "expire", message.expire)
+    _put(fields, "callback", message.callback)
+    _put(fields, "tags", list(message.tags) or None)
+    _put(fields, "sound", message.sound)
+    _put(fields, "timestamp", message.timestamp)
+    _put(fields, "ttl", message.ttl)
+    _put(fields, "url", message.url)
+    _put(fields, "url_title", message.url_title)
+    record: dict[str, Any] = {
+        "format": RECORD_FORMAT,
+        "id": item.id,
+        "accepted_at": item.accepted_at.isoformat(),
+        "users": list(item.users),
+        "recipients": list(item.recipients),
+        "message": fields,
+    }
+    if (attachment := message.attachment) is not None:
+        record["attachment"] = {
+            "content_type": attachment.content_type,
+            "filename": attachment.filename,
+            "size": item.attachment_size,
+        }
+    # ASCII escapes keep any text JSON can hold (a lone surrogate included).
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+def _put(fields: dict[str, Any], key: str, value: object) -> None:
+    """Store a field only when set: every queued record is written once."""
+    if value is not None:
+        fields[key] = value
+
+
+def decode_record(name: str, content: bytes) -> OutboxItem:
+    """Read a record back; raise RecordError for anything not written as above."""
+    matched = _NAME.fullmatch(name)
+    if matched is None or matched["kind"] != "json":
+        msg = "not a queued message's file name"
+        raise RecordError(msg)
+    try:
+        record = json.loads(content)
+    except ValueError as err:
+        msg = "not valid JSON"
+        raise RecordError(msg) from err
+    fields = _Fields(record, "record")
+    version = fields.number("format")
+    if version != RECORD_FORMAT:
+        msg = f"record format {version}; this Pushover Plus reads {RECORD_FORMAT}"
+        raise RecordError(msg)
+    fields.only(_RECORD_FIELDS)
+    if fields.text("id") != matched["id"]:
+        msg = "its id is not the one in its file name"
+        raise RecordError(msg)
+    attachment, size = _decode_attachment(
+        fields.raw("attachment") if "attachment" in record else None
+    )
+    return OutboxItem(
+        id=matched["id"],
+        seq=int(matched["seq"]),
+        users=fields.names("users", required=True),
+        recipients=fields.names("recipients"),
+        message=_decode_message(fields.raw("message"), attachment),
+        accepted_at=fields.moment("accepted_at"),
+        attachment_size=size,
+    )
+
+
+def _decode_message(value: object, attachment: Attachment | None) -> Message:
+    fields = _Fields(value, "message")
+    fields.only(_MESSAGE_FIELDS)
+    return Message(
+        message=fields.text("message"),
+        title=fields.optional_text("title"),
+        devices=fields.names("devices"),
+        html=fields.flag("html"),
+        monospace=fields.flag("monospace"),
+        priority=fields.optional_number("priority"),
+        retry=fields.optional_number("retry"),
+        expire=fields.optional_number("expire"),
+        callback=fields.optional_text("callback"),
+        tags=fields.names("tags"),
+        sound=fields.optional_text("sound"),
+        timestamp=fields.optional_number("timestamp"),
+        ttl=fields.optional_number("ttl"),
+        url=fields.optional_text("url"),
+        url_title=fields.optional_text("url_title"),
+        attachment=attachment,
+    )
+
+
+def _decode_attachment(value: object) -> tuple[Attachment | None, int]:
+    if value is None:
+        return None, 0
+    fields = _Fields(value, "attachment")
+    fields.only(_ATTACHMENT_FIELDS)
+    attachment = Attachment(b"", fields.text("content_type"), fields.text("filename"))
+    return attachment, fields.number("size")
+
+
+class _Fields:
+    """Typed reads from one JSON object of a record, failing with RecordError."""
+
+    def __init__(self, value: object, what: str) -> None:
+        if not isinstance(value, dict):
+            msg = f"its {what} is not an object"
+            raise RecordError(msg)
+        self._data: dict[str, Any] = value
+        self._what = what
+
+    def only(self, allowed: frozenset[str]) -> None:
+        if unknown := sorted(set(self._data) - allowed):
+            msg = f"unknown field(s) in its {self._what}: {', '.join(unknown)}"
+            raise RecordError(msg)
+
+    def raw(self, key: str) -> object:
+        if key not in self._data:
+            msg = f"its {self._what} has no {key}"
+            raise RecordError(msg)
+        return self._data[key]
+
+    def _get(self, key: str, check: Callable[[Any], bool], kind: str) -> Any:
+        value = self.raw(key)
+        if not check(value):
+            msg = f"the {key} of its {self._what} is not {kind}"
+            raise RecordError(msg)
+        return value
+
+    def text(self, key: str) -> str:
+        text: str = self._get(key, lambda v: isinstance(v, str), "text")
+        return text
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if key in self._data else None
+
+    def number(self, key: str) -> int:
+        number: int = self._get(key, _is_integer, "a whole number")
+        return number
+
+    def optional_number(self, key: str) -> int | None:
+        return self.number(key) if key in self._data else None
+
+    def flag(self, key: str) -> bool:
+        return key in self._data and bool(self._get(key, lambda v: v is True, "true"))
+
+    def names(self, key: str, *, required: bool = False) -> tuple[str, ...]:
+        if key not in self._data and not required:
+            return ()
+        names: list[str] = self._get(
+            key,
+            lambda v: (
+                isinstance(v, list)
+                and all(isinstance(item, str) for item in v)
+                and (bool(v) or not required)
+            ),
+            "a list of names",
+        )
+        return tuple(names)
+
+    def moment(self, key: str) -> datetime:
+        text = self.text(key)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as err:
+            msg = f"the {key} of its {self._what} is not a date and time"
+            raise RecordError(msg) from err
+        if moment.tzinfo is None:
+            # Always written with its offset: without one, it is not ours.
+            msg = f"the {key} of its {self._what} has no time zone"
+            raise RecordError(msg)
+        return moment
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class QueueStore:
+    """One entry's spool of queued messages, used from the event loop."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Bind the store to an entry's spool directory; nothing is read yet."""
+        self._hass = hass
+        self._spool = Spool(spool_directory(hass, entry_id))
+        self._legacy = _legacy_store_path(hass, entry_id)
+
+    @property
+    def stats(self) -> SpoolStats:
+        """The files and bytes written since the entry was loaded."""
+        return self._spool.stats
+
+    @property
+    def directory(self) -> Path:
+        """Where the queue's files are."""
+        return self._spool.directory
+
+    async def async_load(self) -> StoredQueue:
+        """Read the queue (moving a 0.2.0 outbox in first), oldest first."""
+        return await self._hass.async_add_executor_job(self._load)
+
+    async def async_add(self, item: OutboxItem, attachment: bytes | None) -> None:
+        """Store a message durably (its attachment first); raise OSError if not."""
+        await self._hass.async_add_executor_job(self._add, item, attachment)
+
+    async def async_remove(self, items: Sequence[OutboxItem]) -> None:
+        """Delete sent or dropped messages' files; raise OSError if not."""
+        names = [name for item in items for name in _names_of(item)]
+        await self._hass.async_add_executor_job(self._spool.remove, names)
+
+    async def async_read_attachment(self, item: OutboxItem) -> bytes:
+        """Read a queued message's image; AttachmentLostError if its file is gone."""
+        try:
+            return await self._hass.async_add_executor_job(
+                self._spool.read, item.attachment_name
+            )
+        except FileNotFoundError as err:
+            raise AttachmentLostError from err
+
+    def _add(self, item: OutboxItem, attachment: bytes | None) -> None:
+        if attachment is not None:
+            self._spool.write(item.attachment_name, attachment)
+        try:
+            self._spool.write(item.record_name, encode_record(item))
+        except BaseException:
+            # Not accepted: its image must not stay behind as a stray file.
+            self._spool.remove([item.attachment_name])
+            raise
+
+    def _load(self) -> StoredQueue:
+        found = StoredQueue()
+        if self._legacy.exists():
+            _migrate_legacy_store(self._legacy, self._spool, found)
+        names = self._spool.names()
+        attachments = {name for name in names if name.endswith(".bin")}
+        for name in names:
+            if name.endswith(SET_ASIDE_SUFFIX):
+                found.set_aside.setdefault(
+                    self._spool.directory / name, "set aside at an earlier start"
+                )
+            elif name.endswith(".json"):
+                self._load_record(name, attachments, found)
+        # An image whose record was never written was never accepted.
+        self._spool.remove(attachments)
+        return found
+
+    def _load_record(
+        self, name: str, attachments: set[str], found: StoredQueue
+    ) -> None:
+        try:
+            item = decode_record(name, self._spool.read(name))
+        except (RecordError, OSError) as err:
+            aside = self._spool.set_aside(name)
+            found.set_aside[self._spool.directory / aside] = str(err)
+            _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+                "Queued message file %s cannot be read: %s", name, err
+            )
+            return
+        if item.message.attachment is None:
+            found.items.append(item)
+        elif item.attachment_name in attachments:
+            attachments.discard(item.attachment_name)
+            found.items.append(item)
+        else:
+            found.lost.append(item)
+
+
+def _names_of(item: OutboxItem) -> list[str]:
+    names = [item.record_name]
+    if item.message.attachment is not None:
+        names.append(item.attachment_name)
+    return names
+
+
+def spool_directory(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where an entry's queued messages are kept."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}_outbox", entry_id))
+
+
+def _legacy_store_path(hass: HomeAssistant, entry_id: str) -> Path:
+    return Path(hass.config.path(".storage", f"{DOMAIN}.outbox.{entry_id}"))
+
+
+def remove_queue(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete an entry's queue, files set aside included (blocking)."""
+    shutil.rmtree(spool_directory(hass, entry_id), ignore_errors=True)
+    _legacy_store_path(hass, entry_id).unlink(missing_ok=True)
+
+
+def _migrate_legacy_store(legacy: Path, spool: Spool, found: StoredQueue) -> None:
+    """Move the queue of a 0.2.0 outbox (one store file) into the spool.
+
+    Safe to repeat: a stop half-way leaves the old file, and a message whose
+    record is already in the spool is skipped the second time.
+    """
+    try:
+        records = json.loads(legacy.read_bytes())["data"]["items"]
+        if not isinstance(records, list):
+            msg = "its items are not a list"
+            raise TypeError(msg)  # noqa: TRY301 - one handler for every shape
+    except (ValueError, KeyError, TypeError) as err:
+        aside = legacy.with_name(legacy.name + SET_ASIDE_SUFFIX)
+        legacy.replace(aside)
+        found.set_aside[aside] = f"not a 0.2.0 outbox: {err}"
+        _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+            "The stored outbox %s cannot be read: %s", legacy.name, err
+        )
+        return
+    names = spool.names()
+    moved = {match["id"] for name in names if (match := _NAME.fullmatch(name))}
+    seq = max((int(name[:12]) for name in names if _NAME.fullmatch(name)), default=0)
+    for record in records:
+        seq += 1
+        _migrate_record(record, seq, moved, spool, found)
+    legacy.unlink()
+    _LOGGER.info("Moved %d queued messages into %s", len(records), spool.directory)
+
+
+def _migrate_record(
+    record: object, seq: int, moved: set[str], spool: Spool, found: StoredQueue
+) -> None:
+    try:
+        item = _from_legacy_record(record, seq)
+    except RecordError as err:
+        aside = f"{seq:012d}-legacy.json{SET_ASIDE_SUFFIX}"
+        spool.write(aside, json.dumps(record).encode())
+        found.set_aside[spool.directory / aside] = str(err)
+        return
+    if item.id in moved:
+        return
+    if item.message.attachment is not None:
+        old = spool.directory / f"{item.id}.bin"
+        if old.exists():
+            item = replace(item, attachment_size=old.stat().st_size)
+            old.replace(spool.directory / item.attachment_name)
+    spool.write(item.record_name, encode_record(item))
+
+
+def _from_legacy_record(record: object, seq: int) -> OutboxItem:
+    """Read one item as the 0.2.0 outbox stored it."""
+    fields = _Fields(record, "record")
+    fields.only(
+        frozenset({"id", "users", "recipients", "accepted_at", "message", "attachment"})
+    )
+    item_id = fields.text("id")
+    if not re.fullmatch(r"[0-9a-f]{32}", item_id):
+        msg = "its id is not a queued message's id"
+        raise RecordError(msg)
+    described = fields.raw("attachment")
+    attachment = None
+    if described is not None:
+        attachment_fields = _Fields(described, "attachment")
+        attachment_fields.only(frozenset({"content_type", "filename"}))
+        attachment = Attachment(
+            b"",
+            attachment_fields.text("content_type"),
+            attachment_fields.text("filename"),
+        )
+    return OutboxItem(
+        id=item_id,
+        seq=seq,
+        users=fields.names("users", required=True),
+        recipients=fields.names("recipients"),
+        message=_decode_message(fields.raw("message"), attachment),
+        accepted_at=fields.moment("accepted_at"),
+    )
