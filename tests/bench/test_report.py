@@ -176,7 +176,7 @@ def test_table_shows_the_slow_server_and_verdicts() -> None:
     assert "[MISSED] burst CPU per message / built-in <= 0.5" in printed
 
 
-QUEUE = {
+QUEUE: dict[str, Any] = {
     "messages": 1000,
     "queued_files": 1000,
     "record_bytes": 250_000,
@@ -190,7 +190,7 @@ QUEUE = {
     "queue_files_written_while_queueing": 1000,
     "queueing_call": {"p50_ms": 1.0, "p95_ms": 2.0, "mean_ms": 1.1, "max_ms": 9.0},
 }
-MEMORY = {
+MEMORY: dict[str, Any] = {
     "count": 500,
     "outbox_bytes": 340_000,
     "outbox_bytes_per_item": 680.0,
