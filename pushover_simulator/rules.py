@@ -22,6 +22,12 @@ MIN_PRIORITY: Final = -2
 EMERGENCY_PRIORITY: Final = 2
 RETRY_MIN_SECONDS: Final = 30
 EXPIRE_MAX_SECONDS: Final = 10800
+# Pushover documents no limit for tags; its clients cap the comma-joined list
+# at 200 characters, which this simulator takes as Pushover's rule.
+TAGS_MAX_CHARS: Final = 200
+# Pushover documents a timestamp as Unix time, with no range; the simulator
+# assumes a signed 32-bit one (up to 2038-01-19), so that 10**11 is refused.
+TIMESTAMP_MAX: Final = 2**31 - 1
 
 APP_INVALID: Final = "application token is invalid, see https://pushover.net/api"
 USER_INVALID: Final = (
@@ -76,8 +82,10 @@ class FieldReader:
             )
         return value
 
-    def integer(self, name: str, *, minimum: int | None = None) -> int | None:
-        """Return an integer field (None when absent), at least `minimum`."""
+    def integer(
+        self, name: str, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int | None:
+        """Return an integer field (None when absent), within the bounds given."""
         raw = self.fields.get(name, "").strip()
         if not raw:
             return None
@@ -87,6 +95,9 @@ class FieldReader:
         value = int(raw)
         if minimum is not None and value < minimum:
             self.rejection.add(name, f"{name} must be at least {minimum}")
+            return None
+        if maximum is not None and value > maximum:
+            self.rejection.add(name, f"{name} must be at most {maximum}")
             return None
         return value
 
@@ -157,7 +168,7 @@ def read_emergency(reader: FieldReader) -> Emergency:
     callback = reader.fields.get("callback") or None
     if callback is not None and not _is_http_url(callback):
         reader.rejection.add("callback", "callback must be an http or https URL")
-    tags = split_list(reader.fields.get("tags"))
+    tags = split_list(reader.text("tags", TAGS_MAX_CHARS))
     return Emergency(priority or 0, retry, expire, callback, tags)
 
 
@@ -302,7 +313,7 @@ def parse_message(
         callback=emergency.callback,
         tags=emergency.tags,
         sound=sound,
-        timestamp=reader.integer("timestamp", minimum=0),
+        timestamp=reader.integer("timestamp", minimum=0, maximum=TIMESTAMP_MAX),
         ttl=reader.integer("ttl", minimum=1),
         url=reader.text("url", URL_MAX_CHARS),
         url_title=reader.text("url_title", URL_TITLE_MAX_CHARS),

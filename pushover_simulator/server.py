@@ -153,9 +153,13 @@ async def _cancel(request: web.Request) -> ApiResult:
 
 async def _cancel_by_tag(request: web.Request) -> ApiResult:
     """POST receipts/cancel_by_tag/{tag}.json: cancel open receipts with a tag."""
+    tag = request.match_info["tag"]
+    if "/" in tag:
+        # An encoded slash (%2F) makes more than one path segment of the tag:
+        # Pushover has no route with that path.
+        raise web.HTTPNotFound
     authorised = await _authorised(request)
     if isinstance(authorised, Rejection):
         return authorised
     app, _ = authorised
-    tag = request.match_info["tag"]
     return {"canceled": request.app[STATE_KEY].cancel_by_tag(tag, app)}

@@ -231,3 +231,54 @@ async def test_at_most_two_requests_in_flight(
     assert len(simulator.messages) == 10
     assert simulator.max_concurrent_requests == 2
     assert simulator.connections_opened <= 2
+
+
+@pytest.mark.parametrize("tag", ["../../messages", "a/b", "/"])
+async def test_tag_stays_one_path_segment(
+    client: PushoverClient, simulator: PushoverSimulator, tag: str
+) -> None:
+    """A tag is quoted into its segment: it can never reach another endpoint.
+
+    The simulator, like Pushover, has no route for a tag holding a slash.
+    """
+    with pytest.raises(PushoverInvalidRequestError):
+        await client.cancel_by_tag(tag)
+
+    [record] = simulator.requests
+    assert (record.method, record.path) == (
+        "POST",
+        f"/1/receipts/cancel_by_tag/{tag}.json",
+    )
+    assert simulator.messages == []
+
+
+async def test_tags_that_need_quoting_cancel(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """Spaces, letters beyond ASCII, `%`, `?`, `#` and dots reach Pushover unchanged."""
+    tags = ("water leak", "Wäsche", "100%", "%2F", "leak.json?x=1#y", "..")
+    for tag in tags:
+        emergency = Message(
+            message="Leak", priority=2, retry=30, expire=300, tags=(tag,)
+        )
+        await client.send([TEST_USER_KEY], emergency)
+
+    # Each tag finds its own message: Pushover read the tag that was sent.
+    assert [await client.cancel_by_tag(tag) for tag in tags] == [1] * len(tags)
+    assert [record.path for record in simulator.requests[len(tags) :]] == [
+        f"/1/receipts/cancel_by_tag/{tag}.json" for tag in tags
+    ]
+
+
+@pytest.mark.parametrize("receipt", ["../../messages", "r" * 29, "r" * 31, "ré" * 15])
+async def test_malformed_receipt_never_reaches_a_path(
+    client: PushoverClient, simulator: PushoverSimulator, receipt: str
+) -> None:
+    """Only Pushover's 30 letters and digits are put into a receipt path."""
+    with pytest.raises(PushoverInvalidRequestError) as refused:
+        await client.receipt(receipt)
+    with pytest.raises(PushoverInvalidRequestError):
+        await client.cancel_receipt(receipt)
+
+    assert refused.value.fields == {"receipt": "invalid"}
+    assert simulator.requests == []

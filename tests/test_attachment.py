@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 import importlib
 import importlib.util
+import io
 from pathlib import Path
 import socket
 import sys
@@ -15,17 +16,78 @@ import homeassistant.components
 from homeassistant.components import image
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from PIL import Image
 import pytest
 
 from custom_components.pushover_plus.api import Attachment
-from custom_components.pushover_plus.attachment import async_load_attachment
-from custom_components.pushover_plus.const import MAX_ATTACHMENT_BYTES
+from custom_components.pushover_plus.attachment import (
+    async_load_attachment,
+    image_type,
+)
+from custom_components.pushover_plus.const import (
+    IMAGE_FORMAT_NAMES,
+    MAX_ATTACHMENT_BYTES,
+)
 from custom_components.pushover_plus.message import AttachmentSource
 from tests.test_message import assert_error
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG_START = b"\xff\xd8\xff\xe0"
 LIMIT = "5,242,880 bytes"
 IMAGE_GET_IMAGE = "homeassistant.components.image.async_get_image"
+
+
+def picture(image_format: str) -> bytes:
+    """Return a real picture of 2 by 2 pixels in one of Pillow's formats."""
+    content = io.BytesIO()
+    Image.new("RGB", (2, 2), "red").save(content, image_format)
+    return content.getvalue()
+
+
+def iso_media(major: bytes, *compatible: bytes) -> bytes:
+    """Return the start of an ISO media file: its `ftyp` box and some data."""
+    brands = major + bytes(4) + b"".join(compatible)
+    return (8 + len(brands)).to_bytes(4, "big") + b"ftyp" + brands + bytes(16)
+
+
+def not_image_error(location: str) -> dict[str, str]:
+    """Return the placeholders of the refusal of a non-image."""
+    return {"attachment": location, "formats": IMAGE_FORMAT_NAMES}
+
+
+# Signatures
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(picture("JPEG"), "image/jpeg", id="jpeg"),
+        pytest.param(picture("PNG"), "image/png", id="png"),
+        pytest.param(picture("GIF"), "image/gif", id="gif87a"),
+        pytest.param(b"GIF89a" + bytes(16), "image/gif", id="gif89a"),
+        pytest.param(picture("WEBP"), "image/webp", id="webp"),
+        pytest.param(picture("BMP"), "image/bmp", id="bmp"),
+        pytest.param(picture("AVIF"), "image/avif", id="avif"),
+        pytest.param(iso_media(b"mif1", b"avif"), "image/avif", id="avif-by-brand"),
+        pytest.param(iso_media(b"heic", b"mif1"), "image/heic", id="heic"),
+        pytest.param(iso_media(b"mif1", b"heic"), "image/heic", id="heic-by-brand"),
+        pytest.param(iso_media(b"mif1"), "image/heif", id="heif"),
+        pytest.param(b"", None, id="empty"),
+        pytest.param(b"hello, this is text", None, id="text"),
+        pytest.param(b"BMW parked in the garage", None, id="text-starting-bm"),
+        pytest.param(b"BM" + bytes(20), None, id="bm-without-header"),
+        pytest.param(b"<html><body>Not found</body></html>", None, id="html"),
+        pytest.param(b"RIFF\x24\x00\x00\x00WAVEfmt ", None, id="wave"),
+        pytest.param(iso_media(b"isom", b"mp41"), None, id="mp4-video"),
+        pytest.param(picture("TIFF"), None, id="tiff"),
+        pytest.param(b"%PDF-1.7", None, id="pdf"),
+    ],
+)
+def test_image_type_comes_from_the_signature(
+    content: bytes, expected: str | None
+) -> None:
+    """Each accepted format is known by its own bytes; anything else is not."""
+    assert image_type(content) == expected
 
 
 async def load(hass: HomeAssistant, kind: str, location: str) -> Attachment:
@@ -125,28 +187,77 @@ async def test_missing_file_is_unreadable(
 async def test_path_with_nul_is_unreadable(
     hass: HomeAssistant, allowed_dir: Path
 ) -> None:
-    """A path no file system accepts is refused, not a crash."""
+    """A path no file system accepts is refused, not a crash.
+
+    The error writes the NUL as an escape, so that it can be shown.
+    """
     location = f"{allowed_dir}/door\x00.png"
 
     err = await load_error(hass, "attachment", location)
 
-    assert_error(err, "attachment_unreadable", {"attachment": location})
+    assert_error(
+        err, "attachment_unreadable", {"attachment": f"{allowed_dir}/door\\u0000.png"}
+    )
 
 
+@pytest.mark.parametrize("name", ["notes.txt", "door.jpg", "door"])
 async def test_text_file_is_not_an_image(
-    hass: HomeAssistant, allowed_dir: Path
+    hass: HomeAssistant, allowed_dir: Path, name: str
 ) -> None:
-    """A file whose name says text is refused."""
-    path = allowed_dir / "notes.txt"
+    """Text is refused whatever its file name says."""
+    path = allowed_dir / name
     path.write_text("hello")
 
     err = await load_error(hass, "attachment", str(path))
 
-    assert_error(
-        err,
-        "attachment_not_image",
-        {"attachment": str(path), "content_type": "text/plain"},
+    assert_error(err, "attachment_not_image", not_image_error(str(path)))
+
+
+async def test_file_type_comes_from_its_content(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """A PNG named .jpg goes out as the PNG it is, under its own name."""
+    path = allowed_dir / "door.jpg"
+    path.write_bytes(PNG)
+
+    attachment = await load(hass, "attachment", str(path))
+
+    assert attachment == Attachment(PNG, "image/png", "door.jpg")
+
+
+async def test_file_without_extension_gets_its_types_extension(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """A file name without an extension gets the one of its content's type."""
+    path = allowed_dir / "snapshot"
+    path.write_bytes(picture("WEBP"))
+
+    attachment = await load(hass, "attachment", str(path))
+
+    assert (attachment.content_type, attachment.filename) == (
+        "image/webp",
+        "snapshot.webp",
     )
+
+
+async def test_empty_file_is_refused(hass: HomeAssistant, allowed_dir: Path) -> None:
+    """A file of 0 bytes is no picture, whatever its name."""
+    path = allowed_dir / "door.png"
+    path.touch()
+
+    err = await load_error(hass, "attachment", str(path))
+
+    assert_error(err, "attachment_empty", {"attachment": str(path), "limit": LIMIT})
+
+
+async def test_directory_is_not_a_file(hass: HomeAssistant, allowed_dir: Path) -> None:
+    """Only regular files are attached; a directory named .jpg is refused."""
+    path = allowed_dir / "album.jpg"
+    path.mkdir()
+
+    err = await load_error(hass, "attachment", str(path))
+
+    assert_error(err, "attachment_not_a_file", {"attachment": str(path)})
 
 
 async def test_file_over_limit_is_too_large(
@@ -154,17 +265,17 @@ async def test_file_over_limit_is_too_large(
 ) -> None:
     """A file one byte over 5,242,880 bytes is refused."""
     path = allowed_dir / "big.jpg"
-    path.write_bytes(b"\xff" * (MAX_ATTACHMENT_BYTES + 1))
+    path.write_bytes(JPEG_START.ljust(MAX_ATTACHMENT_BYTES + 1, b"\xff"))
 
     err = await load_error(hass, "attachment", str(path))
 
-    assert_error(err, "attachment_too_large", {"attachment": "big.jpg", "limit": LIMIT})
+    assert_error(err, "attachment_too_large", {"attachment": str(path), "limit": LIMIT})
 
 
 async def test_file_at_limit_loads(hass: HomeAssistant, allowed_dir: Path) -> None:
     """A file of exactly 5,242,880 bytes is sent."""
     path = allowed_dir / "big.jpg"
-    path.write_bytes(b"\xff" * MAX_ATTACHMENT_BYTES)
+    path.write_bytes(JPEG_START.ljust(MAX_ATTACHMENT_BYTES, b"\xff"))
 
     attachment = await load(hass, "attachment", str(path))
 
@@ -181,6 +292,18 @@ async def _png(_request: web.Request) -> web.Response:
 
 async def _text(_request: web.Request) -> web.Response:
     return web.Response(text="hello", content_type="text/plain")
+
+
+async def _error_page_as_jpeg(_request: web.Request) -> web.Response:
+    return web.Response(body=b"<html>Camera offline</html>", content_type="image/jpeg")
+
+
+async def _empty(_request: web.Request) -> web.Response:
+    return web.Response(body=b"", content_type="image/png")
+
+
+async def _png_as_octets(_request: web.Request) -> web.Response:
+    return web.Response(body=PNG, content_type="application/octet-stream")
 
 
 async def _huge(request: web.Request) -> web.StreamResponse:
@@ -208,6 +331,9 @@ async def image_server(
     app = web.Application()
     app.router.add_get("/door.png", _png)
     app.router.add_get("/notes.txt", _text)
+    app.router.add_get("/offline.jpg", _error_page_as_jpeg)
+    app.router.add_get("/empty.png", _empty)
+    app.router.add_get("/snapshot", _png_as_octets)
     app.router.add_get("/huge.jpg", _huge)
     app.router.add_get("/moved.png", _moved)
     runner = web.AppRunner(app)
@@ -227,15 +353,36 @@ async def test_url_png_loads(hass: HomeAssistant, image_server: str) -> None:
     assert attachment == Attachment(PNG, "image/png", "door.png")
 
 
-async def test_url_text_is_not_an_image(hass: HomeAssistant, image_server: str) -> None:
-    """A text/plain answer is refused."""
-    url = f"{image_server}notes.txt"
+@pytest.mark.parametrize("path", ["notes.txt", "offline.jpg"])
+async def test_url_text_is_not_an_image(
+    hass: HomeAssistant, image_server: str, path: str
+) -> None:
+    """Text is refused, also when the server calls it image/jpeg."""
+    url = f"{image_server}{path}"
 
     err = await load_error(hass, "attachment_url", url)
 
-    assert_error(
-        err, "attachment_not_image", {"attachment": url, "content_type": "text/plain"}
-    )
+    assert_error(err, "attachment_not_image", not_image_error(url))
+
+
+async def test_url_empty_download_is_refused(
+    hass: HomeAssistant, image_server: str
+) -> None:
+    """A 200 answer with no body is no picture, whatever its Content-Type."""
+    url = f"{image_server}empty.png"
+
+    err = await load_error(hass, "attachment_url", url)
+
+    assert_error(err, "attachment_empty", {"attachment": url, "limit": LIMIT})
+
+
+async def test_url_type_comes_from_the_content(
+    hass: HomeAssistant, image_server: str
+) -> None:
+    """A PNG served as octets is a PNG, named with its extension."""
+    attachment = await load(hass, "attachment_url", f"{image_server}snapshot")
+
+    assert attachment == Attachment(PNG, "image/png", "snapshot.png")
 
 
 async def test_url_not_found_fails(hass: HomeAssistant, image_server: str) -> None:
@@ -317,19 +464,39 @@ def camera() -> ModuleType:
 async def test_camera_picture_loads(hass: HomeAssistant, camera: ModuleType) -> None:
     """A camera's snapshot is attached under a name with its extension."""
     hass.states.async_set("camera.front", "idle")
-    picture = camera.Image("image/jpeg", b"jpeg")
+    jpeg = picture("JPEG")
+    snapshot = camera.Image("image/jpeg", jpeg)
 
-    with patch.object(camera, "async_get_image", return_value=picture):
+    with patch.object(camera, "async_get_image", return_value=snapshot):
         attachment = await load(hass, "attachment_entity", "camera.front")
 
-    assert attachment == Attachment(b"jpeg", "image/jpeg", "camera_snapshot.jpg")
+    assert attachment == Attachment(jpeg, "image/jpeg", "camera_snapshot.jpg")
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [(b"", "attachment_empty"), (b"no signal", "attachment_not_image")],
+)
+async def test_camera_picture_must_be_an_image(
+    hass: HomeAssistant, camera: ModuleType, content: bytes, key: str
+) -> None:
+    """A camera's empty or non-image snapshot is refused, whatever its type says."""
+    hass.states.async_set("camera.front", "idle")
+    snapshot = camera.Image("image/jpeg", content)
+
+    with patch.object(camera, "async_get_image", return_value=snapshot):
+        err = await load_error(hass, "attachment_entity", "camera.front")
+
+    assert err.translation_key == key
+    assert (err.translation_placeholders or {})["attachment"] == "camera.front"
 
 
 async def test_image_entity_picture_loads(hass: HomeAssistant) -> None:
     """An image entity's picture is attached."""
     hass.states.async_set("image.plan", "2024-01-01T00:00:00+00:00")
 
-    with patch(IMAGE_GET_IMAGE, return_value=image.Image("image/png", PNG)):
+    # The entity says JPEG; its bytes are a PNG, which is what is sent.
+    with patch(IMAGE_GET_IMAGE, return_value=image.Image("image/jpeg", PNG)):
         attachment = await load(hass, "attachment_entity", "image.plan")
 
     assert attachment == Attachment(PNG, "image/png", "image_snapshot.png")

@@ -6,9 +6,12 @@ mistake. Each must fail with a `ServiceValidationError` naming a translated
 reason, before a single request reaches Pushover (the simulator).
 """
 
+import asyncio
 from collections.abc import Mapping
+import contextlib
 from dataclasses import dataclass
 import json
+import os
 from pathlib import Path
 import string
 from typing import Any, Final
@@ -136,6 +139,13 @@ CASES: Final[dict[str, Case]] = {
         "attachment_unreadable", attachment="{allowed}/gone.png"
     ),
     "attachment-number": action("invalid_type", attachment=5),
+    "attachment-text-named-jpg": action(
+        "attachment_not_image", attachment="{allowed}/notes.jpg"
+    ),
+    "attachment-empty": action("attachment_empty", attachment="{allowed}/empty.png"),
+    "attachment-directory": action(
+        "attachment_not_a_file", attachment="{allowed}/album.jpg"
+    ),
     "attachment-url-elsewhere": action(
         "attachment_url_not_allowed", attachment_url="https://example.com/cam.jpg"
     ),
@@ -156,6 +166,54 @@ CASES: Final[dict[str, Case]] = {
         attachment="{allowed}/picture.png",
         attachment_url=ALLOWED_URL + "picture.png",
     ),
+    # Text no message can carry: lone surrogates, NUL and other controls.
+    "message-lone-surrogate": action("text_not_unicode", message="Smoke \ud83d"),
+    "message-nul": action("control_character", message="Door\x00open"),
+    "message-escape-sequence": action("control_character", message="\x1b[2J"),
+    "title-line-break": action("control_character", title="Door\n"),
+    "url-header-injection": action(
+        "control_character", url="https://example.com/\r\nX-Evil: 1"
+    ),
+    "sound-surrogate": action("text_not_unicode", sound="siren\udc00"),
+    # Tags: one item and one path segment each, 200 characters in all.
+    "tags-path-traversal": action("tag_invalid", tags="../../messages"),
+    "tags-comma-in-item": action("tag_invalid", tags=["door,night"]),
+    "tags-slash": action("tag_invalid", tags=["door/night"]),
+    "tags-blank": action("tag_invalid", tags=["door", "  "]),
+    "tags-nul": action("control_character", tags=["door\x00"]),
+    "tag-201": action("tag_too_long", tags=["t" * 201]),
+    "tags-201-joined": action("tags_too_long", tags=["a" * 100, "b" * 100]),
+    # Timestamps: from the epoch to a day after now.
+    "timestamp-minus-1": action("timestamp_out_of_range", timestamp=-1),
+    "timestamp-1e11": action("timestamp_out_of_range", timestamp=10**11),
+    "timestamp-1e300": action("timestamp_out_of_range", timestamp=1e300),
+    "timestamp-milliseconds-text": action(
+        "timestamp_out_of_range", timestamp="1700000000000"
+    ),
+    # An emergency whose first repeat would come after its expiry.
+    "retry-over-expire": action(
+        "retry_longer_than_expire", priority="emergency", retry=600, expire=300
+    ),
+    "retry-over-default-expire": action(
+        "retry_longer_than_expire", priority=2, retry=3601
+    ),
+    # Links.
+    "url-title-without-url": action("url_title_without_url", url_title="Open"),
+    "url-no-scheme": action("url_invalid", url="example.com/camera"),
+    "url-https-no-host": action("url_invalid", url="https:///camera"),
+    "url-javascript": action(
+        "url_scheme_refused", url="javascript:alert(document.cookie)"
+    ),
+    "url-javascript-after-space": action(
+        "url_scheme_refused", url=" JAVASCRIPT:alert(1)"
+    ),
+    "url-data": action("url_scheme_refused", url="data:text/html;base64,PHNjcmlwdD4="),
+    "url-vbscript": action("url_scheme_refused", url="vbscript:msgbox(1)"),
+    # More devices than one message takes, and numbers too long to read.
+    "devices-51": action(
+        "too_many_devices", device=[f"phone{index}" for index in range(51)]
+    ),
+    "ttl-5000-digits": action("invalid_type", ttl="9" * 5000),
     # Keys and recipients.
     "unknown-key": action("unknown_data_key", colour="red"),
     "legacy-data-on-action": action("unknown_data_key", data={"priority": 1}),
@@ -183,6 +241,29 @@ CASES: Final[dict[str, Case]] = {
     ),
     "legacy-attachment-outside": legacy(
         "attachment_not_allowed", data={"attachment": "{outside}/picture.png"}
+    ),
+    "legacy-attachment-text-named-jpg": legacy(
+        "attachment_not_image", data={"attachment": "{allowed}/notes.jpg"}
+    ),
+    "legacy-message-nul": legacy("control_character", message="Door\x00"),
+    "legacy-title-surrogate": legacy("text_not_unicode", title="Door \ud83d"),
+    "legacy-tags-path-traversal": legacy(
+        "tag_invalid", data={"tags": "../../messages"}
+    ),
+    "legacy-url-javascript": legacy(
+        "url_scheme_refused", data={"url": "javascript:alert(1)"}
+    ),
+    "legacy-url-title-without-url": legacy(
+        "url_title_without_url", data={"url_title": "Open"}
+    ),
+    "legacy-timestamp-negative": legacy(
+        "timestamp_out_of_range", data={"timestamp": -1}
+    ),
+    "legacy-retry-over-expire": legacy(
+        "retry_longer_than_expire", data={"priority": 2, "retry": 900, "expire": 600}
+    ),
+    "legacy-target-51-devices": legacy(
+        "too_many_devices", target=[f"phone{index}" for index in range(51)]
     ),
 }
 
@@ -216,6 +297,9 @@ def places(hass: HomeAssistant, tmp_path: Path) -> dict[str, str]:
     outside.mkdir()
     (allowed / "picture.png").write_bytes(PNG)
     (allowed / "notes.txt").write_text("not a picture")
+    (allowed / "notes.jpg").write_text("not a picture either")
+    (allowed / "empty.png").touch()
+    (allowed / "album.jpg").mkdir()
     with (allowed / "big.png").open("wb") as big:
         # One byte over the limit; sparse, so it costs no disk or time.
         big.write(PNG)
@@ -277,5 +361,97 @@ async def test_bad_input_is_refused_before_any_request(
     assert (error.translation_domain, error.translation_key) == (case.domain, case.key)
     if case.domain == DOMAIN:
         assert set(error.translation_placeholders or {}) == placeholders_of(case.key)
+    assert len(simulator.requests) == requests_before
+    assert simulator.messages == []
+
+
+CANCEL_CASES: Final[dict[str, tuple[str, dict[str, str], str]]] = {
+    "tag-path-traversal": ("cancel_by_tag", {"tag": "../../messages"}, "tag_invalid"),
+    "tag-slash": ("cancel_by_tag", {"tag": "door/night"}, "tag_invalid"),
+    "tag-comma": ("cancel_by_tag", {"tag": "door,night"}, "tag_invalid"),
+    "tag-blank": ("cancel_by_tag", {"tag": "   "}, "tag_invalid"),
+    "tag-201": ("cancel_by_tag", {"tag": "t" * 201}, "tag_too_long"),
+    "tag-nul": ("cancel_by_tag", {"tag": "leak\x00"}, "control_character"),
+    "tag-surrogate": ("cancel_by_tag", {"tag": "leak\ud800"}, "text_not_unicode"),
+    "receipt-path-traversal": (
+        "cancel_receipt",
+        {"receipt": "../../messages"},
+        "receipt_invalid",
+    ),
+    "receipt-29": ("cancel_receipt", {"receipt": "r" * 29}, "receipt_invalid"),
+    "receipt-31": ("cancel_receipt", {"receipt": "r" * 31}, "receipt_invalid"),
+    "receipt-slash": (
+        "cancel_receipt",
+        {"receipt": "a" * 14 + "/" + "b" * 15},
+        "receipt_invalid",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("service", "data", "key"),
+    [pytest.param(*case, id=name) for name, case in CANCEL_CASES.items()],
+)
+async def test_bad_cancel_is_refused_before_any_request(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    service: str,
+    data: dict[str, str],
+    key: str,
+) -> None:
+    """A tag or receipt that could not be one path segment never reaches Pushover."""
+    requests_before = len(simulator.requests)
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(DOMAIN, service, data, blocking=True)
+
+    error = refused.value
+    assert (error.translation_domain, error.translation_key) == (DOMAIN, key)
+    assert set(error.translation_placeholders or {}) == placeholders_of(key)
+    assert len(simulator.requests) == requests_before
+
+
+# Only a hang guard: the refusal needs no time at all. A call that waited for
+# the FIFO's writer would wait forever, so the test fails after this instead.
+FIFO_HANG_GUARD_SECONDS = 30
+
+
+def _release_waiting_readers(fifo: Path) -> None:
+    """Open and close the FIFO's writing end, which frees any waiting reader."""
+    # ENXIO: nobody has it open for reading, as it should be.
+    with contextlib.suppress(OSError):
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+async def test_fifo_attachment_is_refused_at_once(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    places: dict[str, str],
+) -> None:
+    """A FIFO named .jpg in an allowed folder is refused without waiting.
+
+    Nothing ever writes to it, so opening it to read in the usual way would
+    wait forever and hold a worker thread; the call returns with the refusal.
+    """
+    fifo = Path(places["allowed"]) / "camera.jpg"
+    os.mkfifo(fifo)
+    requests_before = len(simulator.requests)
+
+    try:
+        async with asyncio.timeout(FIFO_HANG_GUARD_SECONDS):
+            with pytest.raises(ServiceValidationError) as refused:
+                await hass.services.async_call(
+                    DOMAIN,
+                    "send_message",
+                    {"message": "Door open", "attachment": str(fifo)},
+                    blocking=True,
+                )
+    finally:
+        _release_waiting_readers(fifo)
+
+    assert refused.value.translation_key == "attachment_not_a_file"
+    assert refused.value.translation_placeholders == {"attachment": str(fifo)}
     assert len(simulator.requests) == requests_before
     assert simulator.messages == []

@@ -35,6 +35,7 @@ EXCEPTIONS: dict[str, dict[str, str]] = json.loads(EN_JSON.read_text("utf-8"))[
     "exceptions"
 ]
 PRIORITY_NAMES = "lowest, low, normal, high, emergency"
+FIFTY_DEVICES = [f"device_{index}" for index in range(50)]
 NOON_2024_UTC = 1704110400  # 2024-01-01T12:00:00Z
 
 
@@ -104,10 +105,15 @@ def test_text_fields_are_kept() -> None:
         ({"target": ["phone"]}, ("phone",)),
         ({"device": "phone", "target": ["tablet", "phone"]}, ("phone", "tablet")),
         ({"device": ""}, ()),
+        ({"device": FIFTY_DEVICES}, tuple(FIFTY_DEVICES)),
+        ({"device": FIFTY_DEVICES, "target": FIFTY_DEVICES[:5]}, tuple(FIFTY_DEVICES)),
     ],
 )
 def test_devices(data: dict[str, Any], devices: tuple[str, ...]) -> None:
-    """Device names come from `device` and `target`, once each, in order."""
+    """Device names come from `device` and `target`, once each, in order.
+
+    Fifty different names fit in one message; a name given twice counts once.
+    """
     assert build(**data).devices == devices
 
 
@@ -194,13 +200,101 @@ def test_retry_and_expire_are_dropped_below_emergency() -> None:
     assert (message.retry, message.expire) == (None, None)
 
 
+def test_retry_may_equal_expire() -> None:
+    """A retry as long as the expiry is the longest that is accepted."""
+    message = build(priority=2, retry=600, expire=600)
+
+    assert (message.retry, message.expire) == (600, 600)
+
+
+def test_retry_over_expire_below_emergency_is_not_an_error() -> None:
+    """Below emergency, retry and expire are not sent, so they cannot clash."""
+    message = build(priority="high", retry=900, expire=60)
+
+    assert (message.retry, message.expire) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("value", "tags"),
-    [(["door", "night"], ("door", "night")), ("door, night", ("door", "night"))],
+    [
+        (["door", "night"], ("door", "night")),
+        ("door, night", ("door", "night")),
+        ([" door ", "water leak"], ("door", "water leak")),
+        ("door,", ("door",)),
+        (["door", ""], ("door",)),
+        ("", ()),
+        ([], ()),
+        (["a" * 99, "b" * 100], ("a" * 99, "b" * 100)),
+        (
+            ["Wäsche", "100%", "x.json?y#z", ".."],
+            ("Wäsche", "100%", "x.json?y#z", ".."),
+        ),
+    ],
 )
 def test_tags(value: object, tags: tuple[str, ...]) -> None:
-    """Tags are a list or comma-joined text."""
+    """Tags are a list or comma-joined text, without their outer spaces.
+
+    An empty item (a trailing comma) is no tag; 200 characters joined fit.
+    """
     assert build(tags=value).tags == tags
+
+
+def test_message_keeps_tabs_and_line_breaks() -> None:
+    """The message may hold tabs, line feeds and carriage returns."""
+    text = "Line 1\r\nLine 2\tend\n\u200b\u202e"
+
+    assert build_message({"message": text}, SendDefaults()).message.message == text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/door",
+        "HTTP://EXAMPLE.COM",
+        "homeassistant://navigate/lovelace/0",
+        "mailto:someone@example.com",
+        "tel:+4930123456",
+        "https://example.com/?q=a b",
+    ],
+)
+def test_urls_that_open_a_page_or_an_app(url: str) -> None:
+    """Any scheme but the refused ones is kept, for apps' own links too."""
+    message = build(url=url, url_title="Open")
+
+    assert (message.url, message.url_title) == (url, "Open")
+
+
+@pytest.mark.usefixtures("freezer")
+def test_timestamp_range() -> None:
+    """From the Unix epoch to a day after now; the error names both ends."""
+    latest = dt_util.utcnow().replace(microsecond=0) + timedelta(days=1)
+    last_second = int(latest.timestamp())
+    placeholders = {
+        "earliest": "1970-01-01T00:00:00+00:00",
+        "latest": latest.isoformat(),
+    }
+
+    assert build(timestamp=0).timestamp == 0
+    assert build(timestamp=last_second).timestamp == last_second
+    assert build(timestamp=latest).timestamp == last_second
+    for value in (
+        last_second + 1,
+        -1,
+        -0.5,
+        "-1",
+        10**11,
+        1e300,
+        str(10**11),
+        datetime(1, 1, 1, tzinfo=UTC),
+        date(9999, 12, 31),
+    ):
+        with pytest.raises(ServiceValidationError) as caught:
+            build(timestamp=value)
+        assert_error(
+            caught.value,
+            "timestamp_out_of_range",
+            {"value": str(value), **placeholders},
+        )
 
 
 @pytest.mark.parametrize(
@@ -271,6 +365,74 @@ def test_long_message_is_cut_with_ellipsis(caplog: pytest.LogCaptureFixture) -> 
     )
 
 
+# Real sequences that show as one character, from two to ten code points.
+CLUSTERS = {
+    "family (ZWJ sequence)": (
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
+    ),
+    "thumbs up, medium skin tone": "\U0001f44d\U0001f3fd",
+    "woman firefighter, dark skin tone": "\U0001f469\U0001f3ff\u200d\U0001f692",
+    "rainbow flag": "\U0001f3f3\ufe0f\u200d\U0001f308",
+    "flag of Germany": "\U0001f1e9\U0001f1ea",
+    "flag of Scotland (tag sequence)": "\U0001f3f4\U000e0067\U000e0062\U000e0073"
+    "\U000e0063\U000e0074\U000e007f",
+    "keycap one": "1\ufe0f\u20e3",
+    "red heart (variation selector)": "\u2764\ufe0f",
+    "e with two accents": "e\u0301\u0302",
+    "Hangul syllable in jamo": "\u1112\u1161\u11ab",
+    "Hangul syllable with a trailing jamo": "\uac00\u11a8",
+    "Hangul syllable with a second trailing jamo": "\uac01\u11a8",
+    "Devanagari conjunct": "\u0915\u094d\u0937",
+    "Arabic number sign and digits": "\u0600\u0661",
+    "CR LF": "\r\n",
+}
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS.values(), ids=CLUSTERS.keys())
+def test_cut_never_splits_a_cluster(cluster: str) -> None:
+    """Wherever the 1,023rd character falls in a cluster, the cluster goes whole.
+
+    The cluster is placed so that each of its code points in turn is the last
+    one before the ellipsis; the cut then falls just before the cluster.
+    """
+    for inside in range(1, len(cluster)):
+        before = "x" * (1023 - inside)
+        text = before + cluster + "y" * 10
+
+        cut = build_message({"message": text}, SendDefaults()).message.message
+
+        assert cut == before + "…"
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS.values(), ids=CLUSTERS.keys())
+def test_cut_keeps_a_cluster_that_fits(cluster: str) -> None:
+    """A cluster that ends at the 1,023rd character is kept."""
+    before = "x" * (1023 - len(cluster))
+
+    cut = build_message({"message": before + cluster + "yy"}, SendDefaults())
+
+    assert cut.message.message == before + cluster + "…"
+
+
+def test_cut_pairs_flags_from_the_start_of_their_run() -> None:
+    """Regional indicators pair up in order: DE FR, never E F."""
+    flags = "\U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7"  # Germany, France
+    before = "x" * 1020
+
+    cut = build_message({"message": before + flags + "y"}, SendDefaults()).message
+
+    assert cut.message == before + flags[:2] + "…"
+
+
+def test_cut_of_one_endless_cluster_keeps_the_limit() -> None:
+    """A cluster longer than the limit (a letter under 2,000 marks) is cut."""
+    text = "a" + "\u0301" * 2000
+
+    cut = build_message({"message": text}, SendDefaults()).message.message
+
+    assert cut == text[:1023] + "…"
+
+
 def test_message_of_1024_characters_is_kept(caplog: pytest.LogCaptureFixture) -> None:
     """Text at the limit is sent whole, without a warning."""
     text = "x" * 1024
@@ -287,6 +449,18 @@ def _case(
 
 def _type(field: str, expected: str) -> dict[str, str]:
     return {"field": field, "expected": expected}
+
+
+def _at(field: str, position: int, code: str) -> dict[str, str]:
+    return {"field": field, "position": str(position), "code": code}
+
+
+def _tag(tag: str, field: str) -> dict[str, str]:
+    return {"tag": tag, "field": field}
+
+
+def _scheme(scheme: str) -> dict[str, str]:
+    return {"scheme": scheme, "refused": "javascript:, data:, vbscript:"}
 
 
 INVALID_CASES = {
@@ -464,6 +638,189 @@ INVALID_CASES = {
         "invalid_type",
         _type("attachment_entity", "text"),
     ),
+    # Text that cannot be sent: lone surrogates and control characters.
+    "message lone surrogate": _case(
+        {"message": "Smoke \ud83d!"}, "text_not_unicode", _at("message", 7, "D83D")
+    ),
+    "title lone low surrogate": _case(
+        {"title": "\udc00"}, "text_not_unicode", _at("title", 1, "DC00")
+    ),
+    "url_title surrogate": _case(
+        {"url": "https://x.example", "url_title": "Open \udfff"},
+        "text_not_unicode",
+        _at("url_title", 6, "DFFF"),
+    ),
+    "sound surrogate": _case(
+        {"sound": "bug\ud800le"}, "text_not_unicode", _at("sound", 4, "D800")
+    ),
+    "tag surrogate in list": _case(
+        {"tags": ["door", "le\ud800ak"]}, "text_not_unicode", _at("tags", 8, "D800")
+    ),
+    "attachment path surrogate": _case(
+        {"attachment": "/media/\ud800.png"},
+        "text_not_unicode",
+        _at("attachment", 8, "D800"),
+    ),
+    "timestamp surrogate": _case(
+        {"timestamp": "2024\ud800"}, "text_not_unicode", _at("timestamp", 5, "D800")
+    ),
+    "message NUL": _case(
+        {"message": "Door\x00open"}, "control_character", _at("message", 5, "0000")
+    ),
+    "message escape": _case(
+        {"message": "\x1b[31mred"}, "control_character", _at("message", 1, "001B")
+    ),
+    "message DEL": _case(
+        {"message": "a\x7f"}, "control_character", _at("message", 2, "007F")
+    ),
+    "message next line (C1)": _case(
+        {"message": "a\x85b"}, "control_character", _at("message", 2, "0085")
+    ),
+    "message vertical tab": _case(
+        {"message": "a\vb"}, "control_character", _at("message", 2, "000B")
+    ),
+    "title newline": _case(
+        {"title": "Door\n"}, "control_character", _at("title", 5, "000A")
+    ),
+    "title tab": _case(
+        {"title": "Door\topen"}, "control_character", _at("title", 5, "0009")
+    ),
+    "url newline": _case(
+        {"url": "https://x.example/\r\nSet-Cookie: a"},
+        "control_character",
+        _at("url", 19, "000D"),
+    ),
+    "url_title NUL": _case(
+        {"url": "https://x.example", "url_title": "\x00"},
+        "control_character",
+        _at("url_title", 1, "0000"),
+    ),
+    "callback NUL": _case(
+        {"callback_url": "https://x.example/\x00"},
+        "control_character",
+        _at("callback_url", 19, "0000"),
+    ),
+    "device NUL": _case(
+        {"device": ["phone", "tab\x00"]}, "control_character", _at("device", 10, "0000")
+    ),
+    "attachment path NUL": _case(
+        {"attachment": "/media/door\x00.png"},
+        "control_character",
+        _at("attachment", 12, "0000"),
+    ),
+    "unknown key quoted as escapes": _case(
+        {"col\ud800our\x00": "red"},
+        "unknown_data_key",
+        {
+            "keys": "col\\ud800our\\u0000",
+            "allowed": ", ".join(sorted(MESSAGE_KEYS)),
+        },
+    ),
+    # Tags: one item each, one path segment each, 200 characters in all.
+    "tag with comma": _case(
+        {"tags": ["door,night"]}, "tag_invalid", _tag("door,night", "tags")
+    ),
+    "tag with slash": _case({"tags": ["a/b"]}, "tag_invalid", _tag("a/b", "tags")),
+    "tag path traversal": _case(
+        {"tags": "../../messages"}, "tag_invalid", _tag("../../messages", "tags")
+    ),
+    "tag of spaces": _case({"tags": ["door", "  "]}, "tag_invalid", _tag("  ", "tags")),
+    "blank tag in text": _case(
+        {"tags": "door, ,night"}, "tag_invalid", _tag(" ", "tags")
+    ),
+    "tag control character": _case(
+        {"tags": ["do\x07or"]}, "control_character", _at("tags", 3, "0007")
+    ),
+    "tag of 201": _case(
+        {"tags": ["t" * 201]},
+        "tag_too_long",
+        {"field": "tags", "length": "201", "limit": "200"},
+    ),
+    "tags of 201 joined": _case(
+        {"tags": ["a" * 100, "b" * 100]},
+        "tags_too_long",
+        {"length": "201", "limit": "200"},
+    ),
+    # Devices: at most 50 in one message.
+    "51 devices": _case(
+        {"device": [f"d{index}" for index in range(51)]},
+        "too_many_devices",
+        {"count": "51", "limit": "50"},
+    ),
+    "51 devices from device and target": _case(
+        {
+            "device": [f"d{index}" for index in range(26)],
+            "target": [f"t{index}" for index in range(25)],
+        },
+        "too_many_devices",
+        {"count": "51", "limit": "50"},
+    ),
+    # Emergencies: a retry after the expiry would never come.
+    "retry over expire": _case(
+        {"priority": 2, "retry": 601, "expire": 600},
+        "retry_longer_than_expire",
+        {"retry": "601", "expire": "600"},
+    ),
+    "retry over default expire": _case(
+        {"priority": "emergency", "retry": 3601},
+        "retry_longer_than_expire",
+        {"retry": "3601", "expire": "3600"},
+    ),
+    "default retry over expire": _case(
+        {"priority": "emergency", "expire": 59},
+        "retry_longer_than_expire",
+        {"retry": "60", "expire": "59"},
+    ),
+    # Whole numbers Python could not even read.
+    "ttl of 5000 digits": _case(
+        {"ttl": "9" * 5000}, "invalid_type", _type("ttl", "a whole number")
+    ),
+    "retry of 19 digits": _case(
+        {"retry": "1" * 19}, "invalid_type", _type("retry", "a whole number")
+    ),
+    # Links: a url for a url_title, a scheme, no script.
+    "url_title without url": _case({"url_title": "Open"}, "url_title_without_url"),
+    "url without scheme": _case(
+        {"url": "example.com/door"}, "url_invalid", {"url": "example.com/door"}
+    ),
+    "url with only a scheme": _case(
+        {"url": "homeassistant:"}, "url_invalid", {"url": "homeassistant:"}
+    ),
+    "url of digits before a colon": _case(
+        {"url": "192.168.1.5:8123/"}, "url_invalid", {"url": "192.168.1.5:8123/"}
+    ),
+    "https without host": _case(
+        {"url": "https://"}, "url_invalid", {"url": "https://"}
+    ),
+    "http without slashes": _case(
+        {"url": "http:door"}, "url_invalid", {"url": "http:door"}
+    ),
+    "http unparsable": _case(
+        {"url": "http://[bad"}, "url_invalid", {"url": "http://[bad"}
+    ),
+    "javascript url": _case(
+        {"url": "javascript:alert(1)"}, "url_scheme_refused", _scheme("javascript")
+    ),
+    "javascript url in capitals after spaces": _case(
+        {"url": "  JavaScript:alert(1)"}, "url_scheme_refused", _scheme("javascript")
+    ),
+    "data url": _case(
+        {"url": "data:text/html,<script>alert(1)</script>"},
+        "url_scheme_refused",
+        _scheme("data"),
+    ),
+    "vbscript url": _case(
+        {"url": "vbscript:msgbox(1)"}, "url_scheme_refused", _scheme("vbscript")
+    ),
+    # Timestamps that parse but are no time.
+    "timestamp year 1 east of UTC": _case(
+        {"timestamp": "0001-01-01T00:00:00+05:00"},
+        "timestamp_invalid",
+        {"value": "0001-01-01T00:00:00+05:00"},
+    ),
+    "timestamp infinite": _case(
+        {"timestamp": float("inf")}, "timestamp_invalid", {"value": "inf"}
+    ),
 }
 
 
@@ -493,6 +850,29 @@ def test_invalid_data(
         (
             {"url_title": "u" * 101},
             "The url_title has 101 characters; Pushover allows at most 100",
+        ),
+        (
+            {"title": "Door\x00"},
+            (
+                "The title contains the control character U+0000 at character 5. "
+                "Only the message may contain tabs and line breaks; no field may "
+                "contain other control characters"
+            ),
+        ),
+        (
+            {"tags": ["a/b"]},
+            (
+                'The tag "a/b" in tags is not valid: a tag may not be blank or '
+                "contain a comma or a slash"
+            ),
+        ),
+        (
+            {"url": "javascript:alert(1)"},
+            (
+                'The url scheme "javascript:" is refused: links starting with '
+                "javascript:, data:, vbscript: run code or carry content instead "
+                "of opening a page or an app"
+            ),
         ),
     ],
 )

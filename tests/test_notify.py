@@ -7,6 +7,7 @@ from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import homeassistant.util.dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -74,6 +75,7 @@ async def test_legacy_action_accepts_builtin_data(
     picture = tmp_path / "snapshot.png"
     picture.write_bytes(PNG)
     hass.config.allowlist_external_dirs = {str(tmp_path)}
+    an_hour_ago = int(dt_util.utcnow().timestamp()) - 3600
     data: dict[str, Any] = {
         "url": "https://example.com",
         "url_title": "Example",
@@ -81,7 +83,7 @@ async def test_legacy_action_accepts_builtin_data(
         "retry": 30,
         "expire": 300,
         "callback_url": "https://example.com/callback",
-        "timestamp": 1_800_000_000,
+        "timestamp": an_hour_ago,
         "sound": "pianobar",
         "html": 1,
         "ttl": 60,
@@ -102,7 +104,7 @@ async def test_legacy_action_accepts_builtin_data(
     assert (received.url, received.url_title) == ("https://example.com", "Example")
     assert (received.priority, received.retry, received.expire) == (2, 30, 300)
     assert received.callback == "https://example.com/callback"
-    assert received.timestamp == 1_800_000_000
+    assert received.timestamp == an_hour_ago
     assert received.sound == "pianobar"
     assert received.html
     assert received.ttl == 60

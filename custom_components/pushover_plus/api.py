@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import json
 import logging
 from typing import Any, Final, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from .const import MAX_CONCURRENT_REQUESTS, REQUEST_TIMEOUT_SECONDS
+from .const import MAX_CONCURRENT_REQUESTS, RECEIPT_PATTERN, REQUEST_TIMEOUT_SECONDS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ class PushoverClient:
 
     async def receipt(self, receipt: str) -> ReceiptStatus:
         """Read the status of an emergency message."""
-        body = (await self._get(f"receipts/{receipt}.json")).body
+        body = (await self._get(f"receipts/{_receipt_segment(receipt)}.json")).body
         return ReceiptStatus(
             acknowledged=bool(body.get("acknowledged")),
             acknowledged_at=_time(body.get("acknowledged_at")),
@@ -281,7 +281,9 @@ class PushoverClient:
     async def cancel_receipt(self, receipt: str) -> None:
         """Stop the retries of an emergency message."""
         await self._request(
-            "POST", f"receipts/{receipt}/cancel.json", data={"token": self._token}
+            "POST",
+            f"receipts/{_receipt_segment(receipt)}/cancel.json",
+            data={"token": self._token},
         )
 
     async def cancel_by_tag(self, tag: str) -> int:
@@ -289,7 +291,7 @@ class PushoverClient:
         body = (
             await self._request(
                 "POST",
-                f"receipts/cancel_by_tag/{tag}.json",
+                f"receipts/cancel_by_tag/{_segment(tag)}.json",
                 data={"token": self._token},
             )
         ).body
@@ -307,7 +309,8 @@ class PushoverClient:
         params: dict[str, str] | None = None,
     ) -> _Answer:
         # The token is in `data` or `params`, never in `url`: URLs end up in logs.
-        url = self._base_url.joinpath(path)
+        # Values in the path are quoted already (_segment), so it is not again.
+        url = self._base_url.joinpath(path, encoded=True)
         body = _form(data) if isinstance(data, dict) else data
         try:
             async with (
@@ -347,6 +350,23 @@ class PushoverClient:
                 raise PushoverTemporaryError(msg)
             body = {}
         return _Answer(status=response.status, body=body, limits=limits)
+
+
+def _segment(value: str) -> str:
+    """Quote a value as one URL path segment: it can never start another.
+
+    Unquoted, the tag `../../messages` would make the path messages.json.
+    """
+    return quote(value, safe="")
+
+
+def _receipt_segment(receipt: str) -> str:
+    """Quote a receipt, refusing what Pushover could not have issued."""
+    if not RECEIPT_PATTERN.fullmatch(receipt):
+        # What Pushover answers to a receipt it does not know, without asking.
+        msg = "receipt is not 30 letters and digits"
+        raise PushoverInvalidRequestError([msg], {"receipt": "invalid"})
+    return _segment(receipt)
 
 
 def _form(fields: dict[str, str]) -> aiohttp.BytesPayload:

@@ -36,6 +36,20 @@ MAX_KEYS_PER_MESSAGE: Final = 50
 MIN_RETRY: Final = 30
 MAX_EXPIRE: Final = 10800
 MAX_ATTACHMENT_BYTES: Final = 5_242_880
+# Pushover takes one image and names no formats: these are the ones iOS and
+# Android decode themselves (HEIF and AVIF on recent versions), by media type,
+# with the extension of a file name.
+IMAGE_TYPES: Final = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/bmp": ".bmp",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/avif": ".avif",
+}
+IMAGE_FORMAT_NAMES: Final = "JPEG, PNG, GIF, WebP, BMP, HEIC, HEIF, AVIF"
 PRIORITY_MIN: Final = -2
 PRIORITY_MAX: Final = 2
 PRIORITY_EMERGENCY: Final = 2
@@ -48,6 +62,24 @@ PRIORITY_NAMES: Final = {
 }
 KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9]{30}")
 DEVICE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,25}")
+# Pushover's receipts page: a receipt is 30 characters of [A-Za-z0-9].
+RECEIPT_LENGTH: Final = 30
+RECEIPT_PATTERN: Final = re.compile(r"[A-Za-z0-9]{30}")
+# Pushover documents no limit for tags; its clients cap the comma-joined list
+# at 200 characters, and so do we (the simulator enforces it as Pushover's).
+MAX_TAGS_LENGTH: Final = 200
+
+# Our own limits, stricter than Pushover's documented rules.
+# Pushover documents no most devices per message; 50, as many as the user
+# keys one call may carry, is far above any household's device count.
+MAX_DEVICES_PER_MESSAGE: Final = 50
+# A timestamp is the original time of a message that reached Pushover late:
+# not before the Unix epoch, and not more than a day ahead (any time zone
+# mix-up or clock skew stays within it; milliseconds for seconds do not).
+TIMESTAMP_MIN: Final = 0
+TIMESTAMP_MAX_AHEAD: Final = timedelta(days=1)
+# Links that run code or carry content instead of opening a page or an app.
+REFUSED_URL_SCHEMES: Final = ("javascript", "data", "vbscript")
 
 # Good-citizen rules for talking to Pushover.
 MAX_CONCURRENT_REQUESTS: Final = 2

@@ -22,8 +22,10 @@ from .const import (
     DEVICE_NAME_PATTERN,
     DOMAIN,
     MAX_DEVICE_NAME_LENGTH,
+    MAX_DEVICES_PER_MESSAGE,
     MAX_EXPIRE,
     MAX_MESSAGE_LENGTH,
+    MAX_TAGS_LENGTH,
     MAX_TITLE_LENGTH,
     MAX_URL_LENGTH,
     MAX_URL_TITLE_LENGTH,
@@ -32,7 +34,13 @@ from .const import (
     PRIORITY_MAX,
     PRIORITY_MIN,
     PRIORITY_NAMES,
+    RECEIPT_LENGTH,
+    RECEIPT_PATTERN,
+    REFUSED_URL_SCHEMES,
+    TIMESTAMP_MAX_AHEAD,
+    TIMESTAMP_MIN,
 )
+from .graphemes import cut_to_length
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,6 +91,19 @@ MESSAGE_KEYS: Final = DATA_KEYS | {ATTR_MESSAGE, ATTR_TITLE}
 
 ELLIPSIS: Final = "…"
 
+# A lone surrogate cannot be encoded as UTF-8: templates can make one, and
+# the form body would fail to encode half-way through a send.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+# Unicode's control characters (Cc). The message keeps its line breaks and
+# tabs; every other field is one line, where a control character is a mistake.
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_UNPRINTABLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# RFC 3986: a scheme is a letter, then letters, digits, "+", "-" or ".".
+_URL_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):.")
+_WEB_SCHEMES: Final = frozenset({"http", "https"})
+_TAG_SEPARATORS: Final = (",", "/")
+
 
 @dataclass(frozen=True, slots=True)
 class SendDefaults:
@@ -111,19 +132,29 @@ class MessageRequest:
 
 
 def invalid(key: str, **placeholders: object) -> ServiceValidationError:
-    """Return a translated validation error."""
+    """Return a translated validation error.
+
+    Placeholders often quote what the caller sent: control characters and
+    lone surrogates in them are written as escapes, so that the error can be
+    shown, logged and sent to the frontend as JSON.
+    """
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders={
-            name: str(value) for name, value in placeholders.items()
+            name: _printable(str(value)) for name, value in placeholders.items()
         },
     )
+
+
+def _printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 def build_message(data: Mapping[str, Any], defaults: SendDefaults) -> MessageRequest:
     """Validate service data and map it onto Pushover's fields."""
     check_keys(data, MESSAGE_KEYS)
+    _check_text_fields(data)
     html = _boolean(data, ATTR_HTML)
     monospace = _boolean(data, ATTR_MONOSPACE)
     if html and monospace:
@@ -133,6 +164,7 @@ def build_message(data: Mapping[str, Any], defaults: SendDefaults) -> MessageReq
     ttl = _integer(data, ATTR_TTL)
     if ttl is not None and ttl <= 0:
         raise invalid("ttl_not_positive", value=ttl)
+    url, url_title = _link(data)
     message = Message(
         message=_message_text(data.get(ATTR_MESSAGE)),
         title=_limited_text(data, ATTR_TITLE, MAX_TITLE_LENGTH),
@@ -143,12 +175,12 @@ def build_message(data: Mapping[str, Any], defaults: SendDefaults) -> MessageReq
         retry=retry,
         expire=expire,
         callback=_callback_url(data.get(ATTR_CALLBACK_URL)),
-        tags=_names(data, ATTR_TAGS),
+        tags=_tags(data),
         sound=_limited_text(data, ATTR_SOUND, None) or defaults.sound,
         timestamp=_timestamp(data.get(ATTR_TIMESTAMP)),
         ttl=ttl,
-        url=_limited_text(data, ATTR_URL, MAX_URL_LENGTH),
-        url_title=_limited_text(data, ATTR_URL_TITLE, MAX_URL_TITLE_LENGTH),
+        url=url,
+        url_title=url_title,
     )
     return MessageRequest(message=message, attachment=_attachment_source(data))
 
@@ -161,6 +193,38 @@ def check_keys(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
             keys=", ".join(unknown),
             allowed=", ".join(sorted(allowed)),
         )
+
+
+def check_text(text: str, field: str, *, lines: bool = False) -> None:
+    """Refuse a lone surrogate or a control character in a text field.
+
+    With `lines`, tabs, line feeds and carriage returns are allowed.
+    """
+    if surrogate := _SURROGATE.search(text):
+        raise invalid(
+            "text_not_unicode",
+            field=field,
+            position=surrogate.start() + 1,
+            code=f"{ord(surrogate[0]):04X}",
+        )
+    if control := (_CONTROL_BUT_LINES if lines else _CONTROL).search(text):
+        raise invalid(
+            "control_character",
+            field=field,
+            position=control.start() + 1,
+            code=f"{ord(control[0]):04X}",
+        )
+
+
+def _check_text_fields(data: Mapping[str, Any]) -> None:
+    """Check every text before any other rule, whose error may quote it."""
+    for key, value in data.items():
+        text = value
+        if isinstance(value, list | tuple):
+            # Positions then count in the comma-joined form Pushover gets.
+            text = ",".join(item for item in value if isinstance(item, str))
+        if isinstance(text, str):
+            check_text(text, key, lines=key == ATTR_MESSAGE)
 
 
 def _message_text(value: Any) -> str:
@@ -176,7 +240,7 @@ def _message_text(value: Any) -> str:
         len(value),
         MAX_MESSAGE_LENGTH,
     )
-    return value[: MAX_MESSAGE_LENGTH - len(ELLIPSIS)] + ELLIPSIS
+    return cut_to_length(value, MAX_MESSAGE_LENGTH, ELLIPSIS)
 
 
 def _limited_text(data: Mapping[str, Any], key: str, limit: int | None) -> str | None:
@@ -212,7 +276,52 @@ def _devices(data: Mapping[str, Any]) -> tuple[str, ...]:
             raise invalid(
                 "device_name_invalid", device=name, limit=MAX_DEVICE_NAME_LENGTH
             )
-    return tuple(dict.fromkeys(devices))
+    unique = tuple(dict.fromkeys(devices))
+    if len(unique) > MAX_DEVICES_PER_MESSAGE:
+        raise invalid(
+            "too_many_devices", count=len(unique), limit=MAX_DEVICES_PER_MESSAGE
+        )
+    return unique
+
+
+def _tags(data: Mapping[str, Any]) -> tuple[str, ...]:
+    value = data.get(ATTR_TAGS)
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(
+        isinstance(item, str) for item in items
+    ):
+        raise invalid("invalid_type", field=ATTR_TAGS, expected="a list of names")
+    # An empty item is what a trailing comma leaves: no tag, not a blank one.
+    tags = tuple(check_tag(item, ATTR_TAGS) for item in items if item)
+    if (length := len(",".join(tags))) > MAX_TAGS_LENGTH:
+        raise invalid("tags_too_long", length=length, limit=MAX_TAGS_LENGTH)
+    return tags
+
+
+def check_tag(value: str, field: str) -> str:
+    """Return a tag without its outer spaces, or refuse it.
+
+    A tag is one item of a comma-joined list and, to cancel by it, one segment
+    of a URL path: it can hold neither a comma nor a slash.
+    """
+    check_text(value, field)
+    tag = value.strip()
+    if not tag or any(separator in tag for separator in _TAG_SEPARATORS):
+        raise invalid("tag_invalid", tag=value, field=field)
+    if len(tag) > MAX_TAGS_LENGTH:
+        raise invalid(
+            "tag_too_long", field=field, length=len(tag), limit=MAX_TAGS_LENGTH
+        )
+    return tag
+
+
+def check_receipt(value: str) -> str:
+    """Refuse what is not a receipt before it can reach a URL path."""
+    if not RECEIPT_PATTERN.fullmatch(value):
+        raise invalid("receipt_invalid", receipt=value, length=RECEIPT_LENGTH)
+    return value
 
 
 def _boolean(data: Mapping[str, Any], key: str) -> bool:
@@ -238,7 +347,9 @@ _BOOLEAN_TEXT: Final = {
 }
 
 
-_WHOLE_NUMBER: Final = re.compile(r"-?[0-9]+")
+# Up to 18 digits always fit the 64 bits an API integer may have; Python
+# would refuse to read one of over 4,300 digits, so such text never reaches int().
+_WHOLE_NUMBER: Final = re.compile(r"-?[0-9]{1,18}")
 
 
 def _integer(data: Mapping[str, Any], key: str) -> int | None:
@@ -280,10 +391,44 @@ def _emergency_timing(
         raise invalid("expire_out_of_range", value=expire, limit=MAX_EXPIRE)
     if priority != PRIORITY_EMERGENCY:
         return None, None
-    return (
-        defaults.retry if retry is None else retry,
-        defaults.expire if expire is None else expire,
-    )
+    retry = defaults.retry if retry is None else retry
+    expire = defaults.expire if expire is None else expire
+    if retry > expire:
+        # The first repeat would come after the expiry: one delivery, no alarm.
+        raise invalid("retry_longer_than_expire", retry=retry, expire=expire)
+    return retry, expire
+
+
+def _link(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Return the supplementary URL and its title."""
+    url = _limited_text(data, ATTR_URL, MAX_URL_LENGTH)
+    url_title = _limited_text(data, ATTR_URL_TITLE, MAX_URL_TITLE_LENGTH)
+    if url is None:
+        if url_title is not None:
+            raise invalid("url_title_without_url")
+        return None, None
+    # Phones ignore spaces before the scheme, so " javascript:" is one too.
+    scheme = _URL_SCHEME.match(url.strip())
+    if scheme is None:
+        raise invalid("url_invalid", url=url)
+    if (name := scheme[1].lower()) in REFUSED_URL_SCHEMES:
+        raise invalid(
+            "url_scheme_refused",
+            scheme=name,
+            refused=", ".join(f"{refused}:" for refused in REFUSED_URL_SCHEMES),
+        )
+    # Any other scheme may open an app (homeassistant://navigate/...), as
+    # Pushover's supplementary URLs allow; a web link needs a host.
+    if name in _WEB_SCHEMES and not _has_host(url):
+        raise invalid("url_invalid", url=url)
+    return url, url_title
+
+
+def _has_host(url: str) -> bool:
+    try:
+        return bool(URL(url.strip()).host)
+    except ValueError:  # yarl cannot parse it, as http://[bad
+        return False
 
 
 def _callback_url(value: Any) -> str | None:
@@ -295,7 +440,7 @@ def _callback_url(value: Any) -> str | None:
         url = URL(value)
     except ValueError:
         raise invalid("callback_url_invalid", url=value) from None
-    if url.scheme not in {"http", "https"} or not url.host:
+    if url.scheme not in _WEB_SCHEMES or not url.host:
         raise invalid("callback_url_invalid", url=value)
     return value
 
@@ -303,14 +448,31 @@ def _callback_url(value: Any) -> str | None:
 def _timestamp(value: Any) -> int | None:
     if value is None or value == "":
         return None
-    parsed = _TIMESTAMP_PARSERS.get(type(value), _unparsable)(value)
+    parsed = _parse_timestamp(value)
     if parsed is None:
         raise invalid("timestamp_invalid", value=value)
+    latest = dt_util.utcnow().replace(microsecond=0) + TIMESTAMP_MAX_AHEAD
+    if not TIMESTAMP_MIN <= parsed <= latest.timestamp():
+        raise invalid(
+            "timestamp_out_of_range",
+            value=value,
+            earliest=dt_util.utc_from_timestamp(TIMESTAMP_MIN).isoformat(),
+            latest=latest.isoformat(),
+        )
     return parsed
 
 
+def _parse_timestamp(value: Any) -> int | None:
+    """Read Unix time, a date-time, a date or text; None for anything else."""
+    parser = next(
+        (parser for kind, parser in _TIMESTAMP_PARSERS if isinstance(value, kind)),
+        _unparsable,
+    )
+    return parser(value)
+
+
 def _timestamp_from_text(value: str) -> int | None:
-    if re.fullmatch(r"[0-9]+", value.strip()):
+    if _WHOLE_NUMBER.fullmatch(value.strip()):
         return int(value)
     try:
         parsed = dt_util.parse_datetime(value)
@@ -322,14 +484,18 @@ def _timestamp_from_text(value: str) -> int | None:
 
 
 def _timestamp_from_float(value: float) -> int | None:
-    return int(value) if math.isfinite(value) else None
+    # Down, not towards zero: -0.5 is before the epoch.
+    return math.floor(value) if math.isfinite(value) else None
 
 
-def _timestamp_from_datetime(value: datetime) -> int:
-    return int(dt_util.as_utc(value).timestamp())
+def _timestamp_from_datetime(value: datetime) -> int | None:
+    try:
+        return int(dt_util.as_utc(value).timestamp())
+    except OverflowError:  # year 1 east of UTC, or year 9999 west of it
+        return None
 
 
-def _timestamp_from_date(value: date) -> int:
+def _timestamp_from_date(value: date) -> int | None:
     return _timestamp_from_datetime(dt_util.start_of_local_day(value))
 
 
@@ -337,13 +503,15 @@ def _unparsable(_value: Any) -> None:
     return None
 
 
-_TIMESTAMP_PARSERS: Final[dict[type, Callable[[Any], int | None]]] = {
-    int: int,
-    float: _timestamp_from_float,
-    str: _timestamp_from_text,
-    datetime: _timestamp_from_datetime,
-    date: _timestamp_from_date,
-}
+# A datetime is a date, and a bool an int: the first type that fits wins.
+_TIMESTAMP_PARSERS: Final[tuple[tuple[type, Callable[[Any], int | None]], ...]] = (
+    (bool, _unparsable),
+    (int, int),
+    (float, _timestamp_from_float),
+    (str, _timestamp_from_text),
+    (datetime, _timestamp_from_datetime),
+    (date, _timestamp_from_date),
+)
 
 
 def _attachment_source(data: Mapping[str, Any]) -> AttachmentSource | None:

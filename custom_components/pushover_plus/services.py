@@ -16,7 +16,7 @@ import probatio
 
 from .const import DOMAIN
 from .data import PushoverConfigEntry, Recipient, recipients_of, send_defaults_of
-from .message import ATTR_MESSAGE, build_message, invalid
+from .message import ATTR_MESSAGE, build_message, check_receipt, check_tag, invalid
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_CANCEL_RECEIPT: Final = "cancel_receipt"
@@ -35,16 +35,28 @@ SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
     },
     extra=probatio.ALLOW_EXTRA,
 )
+
+
+def _receipt(value: Any) -> str:
+    return check_receipt(cv.string(value))
+
+
+def _tag(value: Any) -> str:
+    return check_tag(cv.string(value), ATTR_TAG)
+
+
+# The receipt and the tag become part of a URL path: they are checked where
+# they enter, with the same translated errors as the send action's.
 CANCEL_RECEIPT_SCHEMA: Final = probatio.Schema(
     {
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-        probatio.Required(ATTR_RECEIPT): cv.string,
+        probatio.Required(ATTR_RECEIPT): _receipt,
     }
 )
 CANCEL_BY_TAG_SCHEMA: Final = probatio.Schema(
     {
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-        probatio.Required(ATTR_TAG): cv.string,
+        probatio.Required(ATTR_TAG): _tag,
     }
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 import pytest
+from yarl import URL
 
 from pushover_simulator import (
     ATTACHMENT_MAX_BYTES,
@@ -286,6 +287,10 @@ LONG_DEVICE = "d" * 26
         ({"ttl": "soon"}, "ttl", "must be an integer"),
         ({"ttl": "1_000"}, "ttl", "must be an integer"),
         ({"timestamp": "yesterday"}, "timestamp", "must be an integer"),
+        ({"timestamp": "-1"}, "timestamp", "must be at least 0"),
+        ({"timestamp": str(2**31)}, "timestamp", "must be at most 2147483647"),
+        ({"tags": "t" * 201}, "tags", "maximum is 200 characters"),
+        ({"tags": ",".join(["leak"] * 41)}, "tags", "maximum is 200"),
         ({"sound": "trumpet"}, "sound", "not a valid sound"),
         ({"callback": "ftp://example.com/ack"}, "callback", "http or https URL"),
         ({"callback": "not a url"}, "callback", "http or https URL"),
@@ -338,6 +343,17 @@ async def test_unreadable_bodies_are_rejected(
     answer = await call(session, simulator, "messages.json", data=raw, headers=headers)
     assert_rejected(answer, None, error)
     assert "X-Limit-App-Limit" in answer.headers
+
+
+async def test_tags_and_timestamp_at_their_limits_are_accepted(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """200 characters of tags and the last 32-bit Unix time are fine."""
+    tags = "a" * 99 + "," + "b" * 100
+    answer = await send(session, simulator, tags=tags, timestamp=str(2**31 - 1))
+    assert answer.status == 200, answer.body
+    [message] = simulator.messages
+    assert (message.tags, message.timestamp) == (["a" * 99, "b" * 100], 2**31 - 1)
 
 
 async def test_lengths_count_code_points_not_bytes(
@@ -567,6 +583,20 @@ async def test_cancel_and_cancel_by_tag(
         session, simulator, f"receipts/{UNKNOWN_KEY}/cancel.json", data=data
     )
     assert missing.status == 404
+
+
+@pytest.mark.parametrize("token", [TEST_APP_TOKEN, "x"])
+async def test_cancel_by_tag_of_several_path_segments_is_not_found(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, token: str
+) -> None:
+    """An encoded slash makes a tag two segments: no route has that path."""
+    await send_emergency(session, simulator, tags="a/b")
+    url = simulator.base_url + "receipts/cancel_by_tag/a%2Fb.json"
+    async with session.post(URL(url, encoded=True), data={"token": token}) as raw:
+        assert raw.status == 404
+        body = await raw.json()
+    assert (body["status"], body["errors"]) == (0, ["not found"])
+    assert not next(iter(simulator.receipts.values())).cancelled
 
 
 @pytest.mark.parametrize(
