@@ -14,7 +14,7 @@ QUEUE_WRITES_GOAL: Final = 3.0
 QUEUEING_P95_MS_GOAL: Final = 5.0
 QUEUED_MEMORY_GOAL: Final = 1.4 * 1024
 FULL_BURST: Final = 500
-VERDICTS: Final = {True: "met", False: "MISSED", None: "not judged: burst too small"}
+VERDICTS: Final = {True: "met", False: "MISSED", None: "not judged: run too small"}
 
 
 def _goal(
@@ -124,11 +124,14 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
                 QUEUE_WRITES_GOAL,
                 at_most=True,
             ),
+            # A quick run's 50 samples make a p95 of the third slowest: one
+            # stall of the shared machine decides it, so it is not judged.
             _goal(
                 "a send that queues returns within 5 ms, p95 (ms)",
                 queue["queueing_call"]["p95_ms"],
                 QUEUEING_P95_MS_GOAL,
                 at_most=True,
+                judged=queue["messages"] >= FULL_BURST,
             ),
         ]
     memory = results.get("memory")

@@ -1117,3 +1117,36 @@ async def test_a_sent_message_whose_file_cannot_be_deleted_is_not_sent_again(
     await harness.advance(5)
     assert harness.deliver.texts == ["one", "two", "three"]
     assert stored(hass) == []
+
+
+async def test_a_bug_in_the_store_does_not_accept_the_message(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """An unexpected error while writing reaches the caller; nothing is queued."""
+    harness.deliver.outcomes = [down()]
+    await send(outbox, "one")
+
+    with (
+        patch.object(outbox._store, "async_add", side_effect=RuntimeError("bug")),
+        pytest.raises(RuntimeError, match="bug"),
+    ):
+        await send(outbox, "two")
+
+    assert len(outbox) == 1
+    assert [record["message"]["message"] for record in stored(hass)] == ["one"]
+
+
+async def test_a_late_answer_after_unload_starts_no_wait(
+    hass: HomeAssistant,
+    harness: Harness,
+    outbox: Outbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 429 or 5xx that lands after unload leaves no timer and says nothing."""
+    await outbox.async_unload()
+
+    outbox._async_hold(PushoverQuotaExceededError(dt_util.utcnow()))
+    outbox._async_hold(down())
+
+    assert not outbox._retry.waiting
+    assert warnings(caplog) == []

@@ -138,3 +138,19 @@ def test_the_outage_log_speaks_once_each_way(caplog: pytest.LogCaptureFixture) -
         (logging.DEBUG, "down (again)"),
         (logging.INFO, "Pushover is reachable again; 2 queued messages sent"),
     ]
+
+
+async def test_a_closed_timer_starts_nothing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """After close, neither a failure nor a quota wait starts a timer."""
+    resumes = Resumes()
+    timer = RetryTimer(hass, resumes)
+    timer.after_failure()
+
+    timer.close()
+
+    assert timer.after_failure() is None
+    assert timer.until(dt_util.utcnow() + timedelta(hours=1)) is None
+    await advance(hass, freezer, 7200)
+    assert resumes.count == 0

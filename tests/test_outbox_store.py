@@ -327,3 +327,30 @@ async def test_remove_queue_deletes_everything(hass: HomeAssistant) -> None:
 
     assert not spool_dir(hass).exists()
     assert not legacy.exists()
+
+
+async def test_a_0_2_0_record_without_its_picture_is_lost(hass: HomeAssistant) -> None:
+    """An old message whose picture file is gone moves over, to be dropped."""
+    copy_fixture(hass)
+    (spool_dir(hass) / "abb46e4e369d4a5cb1a009e8ea40ba51.bin").unlink()
+
+    found = await QueueStore(hass, ENTRY_ID).async_load()
+
+    assert len(found.items) == 2
+    [lost] = found.lost
+    assert lost.message.message == "Third: smoke"
+
+
+async def test_a_0_2_0_record_with_a_strange_id_is_set_aside(
+    hass: HomeAssistant,
+) -> None:
+    """An id that is not 32 hex digits could not name a file: set aside."""
+    legacy = copy_fixture(hass)
+    stored = json.loads(legacy.read_bytes())
+    stored["data"]["items"][0]["id"] = "../../escape"
+    legacy.write_text(json.dumps(stored))
+
+    found = await QueueStore(hass, ENTRY_ID).async_load()
+
+    assert len(found.items) == 2
+    assert list(found.set_aside.values()) == ["its id is not a queued message's id"]

@@ -209,7 +209,7 @@ class Outbox:
     async def async_unload(self) -> None:
         """Stop the timer and the drain; the stored queue stays for next time."""
         self._closed = True
-        self._retry.cancel()
+        self._retry.close()
         if (task := self._drain_task) is not None:
             # An attempt is cut short (the message stays queued), but a file
             # operation runs to its end.
@@ -315,8 +315,8 @@ class Outbox:
     @callback
     def _async_retry_later(self, reason: str) -> None:
         self._async_set_failing(failing=True)
-        if self._closed or (delay := self._retry.after_failure()) is None:
-            # Closing, or another failure's wait already runs: one timer only.
+        if (delay := self._retry.after_failure()) is None:
+            # Another failure's wait already runs (one timer only), or closing.
             return
         self._outage.report(
             "unreachable",
@@ -328,10 +328,10 @@ class Outbox:
     @callback
     def _async_wait_for_quota(self, err: PushoverQuotaExceededError) -> None:
         self._async_set_failing(failing=True)
-        if self._closed:
-            return
         # Asking before the reset only earns another 429.
         until = self._retry.until(err.reset or dt_util.utcnow() + RETRY_MAX)
+        if until is None:
+            return
         self._outage.report(
             "quota",
             "Pushover's message limit is used up; queued messages wait until %s",

@@ -96,7 +96,7 @@ def async_report_unreadable(
         return lambda: None
     config_dir = Path(hass.config.config_dir)
     files = "\n".join(
-        f"- `{_relative(path, config_dir)}`: {reason}"
+        f"- `{path.relative_to(config_dir)}`: {reason}"
         for path, reason in sorted(unreadable.items())
     )
     ir.async_create_issue(
@@ -113,10 +113,3 @@ def async_report_unreadable(
         },
     )
     return lambda: ir.async_delete_issue(hass, DOMAIN, issue_id)
-
-
-def _relative(path: Path, config_dir: Path) -> str:
-    try:
-        return str(path.relative_to(config_dir))
-    except ValueError:
-        return str(path)

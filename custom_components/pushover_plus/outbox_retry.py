@@ -50,6 +50,7 @@ class RetryTimer:
         self._resume = resume
         self._cancel: CALLBACK_TYPE | None = None
         self._until: datetime | None = None
+        self._closed = False
         # Consecutive failures to reach Pushover, for the back-off.
         self.failures = 0
 
@@ -61,7 +62,7 @@ class RetryTimer:
     @callback
     def after_failure(self) -> timedelta | None:
         """Start the back-off after a failure; None if a wait already runs."""
-        if self.waiting:
+        if self.waiting or self._closed:
             return None
         self.failures += 1
         delay = backoff(self.failures)
@@ -69,8 +70,13 @@ class RetryTimer:
         return delay
 
     @callback
-    def until(self, moment: datetime) -> datetime:
-        """Wait until `moment` (at least RETRY_FIRST); keep a later running wait."""
+    def until(self, moment: datetime) -> datetime | None:
+        """Wait until `moment` (at least RETRY_FIRST); keep a later running wait.
+
+        Returns when the wait ends, or None once closed.
+        """
+        if self._closed:
+            return None
         self.failures = 0
         moment = max(moment, dt_util.utcnow() + RETRY_FIRST)
         if self._until is not None and self._until >= moment:
@@ -83,6 +89,12 @@ class RetryTimer:
     def succeeded(self) -> None:
         """Forget the failures: the next one waits RETRY_FIRST again."""
         self.failures = 0
+
+    @callback
+    def close(self) -> None:
+        """Stop the running wait and start no other: the outbox is unloading."""
+        self._closed = True
+        self.cancel()
 
     @callback
     def cancel(self) -> None:

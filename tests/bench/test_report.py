@@ -165,7 +165,7 @@ def test_small_burst_leaves_its_rates_unjudged() -> None:
         "burst CPU per message / built-in <= 0.5",
     ]
     assert set(verdicts.values()) == {True, None}
-    assert "[not judged: burst too small]" in _table(_results(messages=50))
+    assert "[not judged: run too small]" in _table(_results(messages=50))
 
 
 def test_table_shows_the_slow_server_and_verdicts() -> None:
@@ -236,3 +236,15 @@ def test_outbox_goal_missed(
 
     assert verdicts.pop(missed) is False
     assert set(verdicts.values()) == {True}
+
+
+def test_a_quick_queue_run_leaves_its_latency_unjudged() -> None:
+    """Fifty queued sends (--quick) do not judge the p95."""
+    quick = QUEUE | {
+        "messages": 50,
+        "queueing_call": {**QUEUE["queueing_call"], "p95_ms": 12.0},
+    }
+
+    verdicts = _verdicts(_results(queue=quick, memory=MEMORY))
+
+    assert verdicts[QUEUE_GOALS[1]] is None
