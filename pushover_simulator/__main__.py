@@ -9,10 +9,16 @@ import sys
 from .accounts import (
     TEST_APP_TOKEN,
     TEST_DEVICES,
+    TEST_EMAIL,
     TEST_GROUP_KEY,
+    TEST_NO_DESKTOP_EMAIL,
+    TEST_NO_DESKTOP_PASSWORD,
     TEST_OTHER_APP_TOKEN,
+    TEST_PASSWORD,
     TEST_SECOND_USER_DEVICES,
     TEST_SECOND_USER_KEY,
+    TEST_TWOFA_EMAIL,
+    TEST_TWOFA_PASSWORD,
     TEST_USER_KEY,
 )
 from .quota import DEFAULT_MONTHLY_LIMIT
@@ -45,7 +51,7 @@ def _ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
     return context
 
 
-def _banner(base_url: str, root_url: str) -> str:
+def _banner(base_url: str, root_url: str, push_url: str) -> str:
     """Format the URLs and test credentials printed at start."""
     second_devices = f"devices: {', '.join(TEST_SECOND_USER_DEVICES)}"
     return "\n".join(
@@ -53,11 +59,22 @@ def _banner(base_url: str, root_url: str) -> str:
             f"Pushover simulator: {base_url}",
             f"  phone page:    {root_url} (live messages, faults, quota)",
             f"  control API:   {root_url}_sim/state, {root_url}_sim/faults",
+            f"  push socket:   {push_url} (Open Client WebSocket)",
             f"  app token:     {TEST_APP_TOKEN}",
             f"  other token:   {TEST_OTHER_APP_TOKEN}",
             f"  user key:      {TEST_USER_KEY} (devices: {', '.join(TEST_DEVICES)})",
             f"  second user:   {TEST_SECOND_USER_KEY} ({second_devices})",
             f"  group key:     {TEST_GROUP_KEY}",
+            "Open Client logins (users/login.json):",
+            f"  test user:     {TEST_EMAIL} / {TEST_PASSWORD} (the user key)",
+            (
+                f"  with 2FA:      {TEST_TWOFA_EMAIL} / {TEST_TWOFA_PASSWORD}"
+                " (the second user; current code on the phone page)"
+            ),
+            (
+                f"  no Desktop:    {TEST_NO_DESKTOP_EMAIL} / {TEST_NO_DESKTOP_PASSWORD}"
+                " (a group member; its devices get the 30-day trial)"
+            ),
             "Press Ctrl-C to stop.",
             "",
         ]
@@ -70,7 +87,7 @@ async def _serve(
     """Serve until cancelled (Ctrl-C)."""
     simulator = PushoverSimulator(monthly_limit=limit)
     base_url = await simulator.start(host=host, port=port, ssl_context=context)
-    sys.stdout.write(_banner(base_url, simulator.root_url))
+    sys.stdout.write(_banner(base_url, simulator.root_url, simulator.push_url))
     sys.stdout.flush()
     try:
         await asyncio.Event().wait()

@@ -4,13 +4,23 @@
 - GET /_sim/faults, POST /_sim/faults (partial JSON update), DELETE /_sim/faults;
 - POST /_sim/remaining {"remaining": n};
 - POST /_sim/acknowledge {"receipt": ..., "user": ..., "device": ...};
+- POST /_sim/push {"action": ..., "device_id": ...}: steer the push server's
+  sessions (one device's, or all without `device_id`): `drop` the
+  connection, send `reload` (R), `error` (E) or `elsewhere` (A), `silence`
+  them or `resume`; answers how many sessions it reached;
 - POST /_sim/reset: forget everything and switch faults off.
+
+GET /_sim/state includes the Open Client side under `open_client`: devices
+with their pending messages and push sessions, and the current 2FA codes.
 """
+
+from typing import cast
 
 from aiohttp import web
 
-from .keys import ACKNOWLEDGE_KEY, STATE_KEY
+from .keys import ACKNOWLEDGE_KEY, PUSH_KEY, STATE_KEY
 from .models import JsonObject
+from .push import PUSH_ACTIONS, PushAction
 from .receipts import ReceiptError
 
 
@@ -22,6 +32,7 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_delete("/_sim/faults", _clear_faults)
     app.router.add_post("/_sim/remaining", _set_remaining)
     app.router.add_post("/_sim/acknowledge", _acknowledge)
+    app.router.add_post("/_sim/push", _push)
     app.router.add_post("/_sim/reset", _reset)
 
 
@@ -96,6 +107,19 @@ async def _acknowledge(request: web.Request) -> web.Response:
     except ReceiptError as error:
         return _problem(str(error))
     return web.json_response(acknowledged.to_state(state.clock()))
+
+
+async def _push(request: web.Request) -> web.Response:
+    """Drop, reload, error, elsewhere, silence or resume push sessions."""
+    data = await _json_object(request) or {}
+    action, device_id = data.get("action"), data.get("device_id")
+    if action not in PUSH_ACTIONS:
+        return _problem(f"action must be one of {', '.join(PUSH_ACTIONS)}")
+    if device_id is not None and not isinstance(device_id, str):
+        return _problem("device_id must be a string when given")
+    push = request.app[PUSH_KEY]
+    reached = push.act(cast("PushAction", action), device_id)
+    return web.json_response({"sessions": reached, "connected": push.device_ids})
 
 
 async def _reset(request: web.Request) -> web.Response:

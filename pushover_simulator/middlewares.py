@@ -11,21 +11,26 @@ from aiohttp.typedefs import Handler
 from .faults import Faults
 from .keys import FAULT_KEY, STATE_KEY
 from .models import RequestRecord
+from .push import PUSH_PATH
 
 CONTROL_PREFIX: Final = "/_sim/"
 _MALFORMED_BODY: Final = b'{"status":1,"request":"'
 _DROPPED_BODY: Final = b'{"status":1,"request":"00000000-0000-0000-0000-000000000000"}'
 
 
-def is_control(request: web.Request) -> bool:
-    """Tell whether a request is for the /_sim control API (never faulted)."""
-    return request.path.startswith(CONTROL_PREFIX)
+def is_untracked(request: web.Request) -> bool:
+    """Tell whether a request is left out of API accounting and faults.
+
+    Those are the /_sim control API and the push WebSocket, whose one
+    request lasts as long as its connection (its own controls drop it).
+    """
+    return request.path.startswith(CONTROL_PREFIX) or request.path == PUSH_PATH
 
 
 @web.middleware
 async def accounting(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count in-flight requests (and the peak) and log each API request."""
-    if is_control(request):
+    if is_untracked(request):
         return await handler(request)
     state = request.app[STATE_KEY]
     state.request_started()
@@ -48,7 +53,7 @@ async def accounting(request: web.Request, handler: Handler) -> web.StreamRespon
 @web.middleware
 async def fault_injection(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Apply the switched-on faults around the real handler."""
-    if is_control(request):
+    if is_untracked(request):
         return await handler(request)
     faults = request.app[STATE_KEY].faults
     if faults.delay and not faults.delay_after_processing:

@@ -94,3 +94,23 @@ class Rejection:
     def to_json(self, request_id: str) -> JsonObject:
         """Build the Pushover error body: flags, errors, status 0, request id."""
         return {**self.flags, "errors": self.errors, "status": 0, "request": request_id}
+
+
+@dataclass(slots=True)
+class FieldRejection(Rejection):
+    """A refusal whose errors are grouped by field, as devices.json answers.
+
+    Pushover answers a refused device registration with an errors hash, not
+    a list: {"errors": {"name": ["has already been taken"]}, "status": 0}.
+    """
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str | None, error: str) -> None:
+        """Record an error under its field (under "base" when it has none)."""
+        self.errors.append(error)
+        self.by_field.setdefault(name or "base", []).append(error)
+
+    def to_json(self, request_id: str) -> JsonObject:
+        """Build the body: the errors hash, status 0 and the request id."""
+        return {"errors": self.by_field, "status": 0, "request": request_id}

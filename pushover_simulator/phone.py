@@ -1,5 +1,9 @@
 """The "phone": a web page showing delivered messages live, and a fault panel.
 
+Beside the delivered messages it shows the inbox: every Open Client device
+with its push session and the messages waiting in its queue, with buttons
+that steer the push server (drop, R, E, A, silence, resume).
+
 - GET / and GET /_sim/phone: the page (static/phone.html, its script and
   style served from /_sim/static/);
 - GET /_sim/phone/state: what the page shows, as JSON (see `phone_view`);
@@ -8,7 +12,7 @@
 - GET /_sim/attachments/{request}: the image attached to a message.
 
 The page acts through the existing control API (/_sim/faults, /_sim/remaining,
-/_sim/acknowledge). None of these requests is counted or faulted as API
+/_sim/acknowledge, /_sim/push). None of these requests is counted or faulted as API
 traffic: /_sim/ paths never are, and `serve_root` answers / before the API's
 middlewares see it.
 """
@@ -29,6 +33,7 @@ from aiohttp.typedefs import Handler
 from .accounts import Directory
 from .keys import STATE_KEY
 from .models import JsonObject, ReceivedMessage
+from .openclient import OpenClient
 from .receipts import Receipt
 from .sanitise import safe_http_url, sanitise_html
 from .state import SimulatorState
@@ -39,6 +44,7 @@ VIEW_PATH: Final = "/_sim/phone/state"
 STATIC_PREFIX: Final = "/_sim/static/"
 ATTACHMENT_PREFIX: Final = "/_sim/attachments/"
 MAX_SHOWN_MESSAGES: Final = 200
+MAX_SHOWN_PENDING: Final = 50
 FALLBACK_DEVICE: Final = "phone"
 PRIORITY_LABELS: Final = {
     -2: "lowest",
@@ -243,17 +249,57 @@ async def _stream(
 
 
 def phone_view(state: SimulatorState) -> JsonObject:
-    """Describe what the page shows: messages newest first, faults, quota, account."""
+    """Describe what the page shows: messages newest first, inbox, faults, quota."""
     now = state.clock()
     shown = state.messages[::-1][:MAX_SHOWN_MESSAGES]
     return {
         "now": now,
         "messages": [message_view(message, state, now) for message in shown],
         "total_messages": len(state.messages),
+        "inbox": inbox_view(state.open_client),
         "faults": state.faults.to_json(),
         "quota": state.quota.to_json(),
         "requests": len(state.requests),
-        "account": account_view(state.directory),
+        "account": account_view(state.directory, state.open_client.twofa_codes()),
+    }
+
+
+def inbox_view(open_client: OpenClient) -> list[JsonObject]:
+    """Describe the Open Client devices: push session, licence, pending messages.
+
+    Pending messages are shown newest first, at most MAX_SHOWN_PENDING each.
+    """
+    devices: list[JsonObject] = []
+    for device in open_client.devices.values():
+        pending = open_client.pending(device)
+        status = open_client.connections.get(device.id)
+        devices.append(
+            {
+                "id": device.id,
+                "name": device.name,
+                "user": device.user,
+                "session": (
+                    "none"
+                    if status is None
+                    else ("silent" if status.silent else "connected")
+                ),
+                "trial_ends_at": open_client.trial_ends_at(device),
+                "receiving": open_client.can_receive(device),
+                "total_pending": len(pending),
+                "pending": [
+                    pending_view(open_client.message_json(queued))
+                    for queued in pending[::-1][:MAX_SHOWN_PENDING]
+                ],
+            }
+        )
+    return devices
+
+
+def pending_view(message: JsonObject) -> JsonObject:
+    """Keep what the page shows of a pending message (all of it as text)."""
+    return {
+        name: message.get(name)
+        for name in ("id", "title", "message", "app", "priority", "date", "acked")
     }
 
 
@@ -357,18 +403,32 @@ def receipt_view(
     }
 
 
-def account_view(directory: Directory) -> JsonObject:
-    """Describe the test credentials: app tokens, users with devices, groups."""
+def account_view(directory: Directory, twofa_codes: dict[str, str]) -> JsonObject:
+    """Describe the test credentials: app tokens, users, groups, logins.
+
+    `twofa_codes` holds the current code of each login with two-factor
+    authentication.
+    """
     return {
         "apps": [
             {"token": app.token, "name": app.name} for app in directory.apps.values()
         ],
         "users": [
-            {"key": user.key, "devices": list(user.devices)}
+            {"key": user.key, "devices": list(directory.devices_of(user.key))}
             for user in directory.users.values()
         ],
         "groups": [
             {"key": group.key, "members": list(group.members)}
             for group in directory.groups.values()
+        ],
+        "logins": [
+            {
+                "email": login.email,
+                "password": login.password,
+                "user": login.user,
+                "desktop": directory.has_desktop_license(login.user),
+                "twofa_code": twofa_codes.get(login.email),
+            }
+            for login in directory.logins.values()
         ],
     }

@@ -1,4 +1,9 @@
-"""The aiohttp application: Pushover's /1/ endpoints over the state model."""
+"""The aiohttp application: Pushover's /1/ endpoints over the state model.
+
+Besides the sending side it serves the Open Client side: users/login.json,
+devices.json, GET messages.json, update_highest_message.json, a receipt's
+acknowledge.json, and the push WebSocket (`push.py`).
+"""
 
 from collections.abc import Awaitable, Callable
 import uuid
@@ -8,10 +13,11 @@ from aiohttp import web
 from .accounts import App
 from .bodies import MAX_BODY_BYTES, Body, read_body, read_query
 from .control import add_control_routes
-from .keys import ACKNOWLEDGE_KEY, STATE_KEY, Acknowledger
+from .keys import ACKNOWLEDGE_KEY, PUSH_KEY, STATE_KEY, Acknowledger
 from .middlewares import accounting, fault_injection, json_errors
 from .models import JsonObject, Rejection
 from .phone import add_phone_routes, serve_root
+from .push import PushServer
 from .receipts import Receipt
 from .rules import RECEIPT_NOT_FOUND, token_rejection
 from .state import SimulatorState
@@ -20,7 +26,9 @@ type ApiResult = JsonObject | Rejection
 type ApiHandler = Callable[[web.Request], Awaitable[ApiResult]]
 
 
-def build_app(state: SimulatorState, acknowledge: Acknowledger) -> web.Application:
+def build_app(
+    state: SimulatorState, acknowledge: Acknowledger, push: PushServer
+) -> web.Application:
     """Create the web app serving the Pushover API, the /_sim API and the phone."""
     app = web.Application(
         middlewares=[serve_root, accounting, fault_injection, json_errors],
@@ -28,13 +36,22 @@ def build_app(state: SimulatorState, acknowledge: Acknowledger) -> web.Applicati
     )
     app[STATE_KEY] = state
     app[ACKNOWLEDGE_KEY] = acknowledge
+    app[PUSH_KEY] = push
     app.router.add_post("/1/messages.json", _messages)
+    app.router.add_get("/1/messages.json", _api(_download))
+    app.router.add_post("/1/users/login.json", _api(_login))
+    app.router.add_post("/1/devices.json", _api(_register))
+    app.router.add_post(
+        "/1/devices/{device_id}/update_highest_message.json", _api(_delete)
+    )
     app.router.add_post("/1/users/validate.json", _api(_validate))
     app.router.add_get("/1/apps/limits.json", _api(_limits))
     app.router.add_get("/1/sounds.json", _api(_sounds))
     app.router.add_get("/1/receipts/{receipt}.json", _api(_receipt))
     app.router.add_post("/1/receipts/{receipt}/cancel.json", _api(_cancel))
     app.router.add_post("/1/receipts/cancel_by_tag/{tag}.json", _api(_cancel_by_tag))
+    app.router.add_post("/1/receipts/{receipt}/acknowledge.json", _api(_acknowledge))
+    push.add_to(app)
     add_control_routes(app)
     add_phone_routes(app)
     return app
@@ -78,16 +95,22 @@ async def _messages(request: web.Request) -> web.Response:
     return _answer(extra, request_id, headers)
 
 
-async def _authorised(request: web.Request) -> tuple[App, dict[str, str]] | Rejection:
-    """Read the fields (query for GET, body otherwise); check the app token."""
+async def _fields(request: web.Request) -> dict[str, str] | Rejection:
+    """Read the fields: the query for GET, the body otherwise."""
     if request.method in {"GET", "HEAD"}:
         body: Body | Rejection = read_query(request)
     else:
         body = await read_body(request)
-    if isinstance(body, Rejection):
-        return body
-    app = request.app[STATE_KEY].app_for(body.fields)
-    return token_rejection() if app is None else (app, body.fields)
+    return body if isinstance(body, Rejection) else body.fields
+
+
+async def _authorised(request: web.Request) -> tuple[App, dict[str, str]] | Rejection:
+    """Read the fields and check the app token."""
+    fields = await _fields(request)
+    if isinstance(fields, Rejection):
+        return fields
+    app = request.app[STATE_KEY].app_for(fields)
+    return token_rejection() if app is None else (app, fields)
 
 
 async def _validate(request: web.Request) -> ApiResult:
@@ -163,3 +186,61 @@ async def _cancel_by_tag(request: web.Request) -> ApiResult:
         return authorised
     app, _ = authorised
     return {"canceled": request.app[STATE_KEY].cancel_by_tag(tag, app)}
+
+
+async def _login(request: web.Request) -> ApiResult:
+    """POST users/login.json: e-mail, password, maybe a 2FA code -> id, secret."""
+    fields = await _fields(request)
+    if isinstance(fields, Rejection):
+        return fields
+    session = request.app[STATE_KEY].open_client.login(fields)
+    if isinstance(session, Rejection):
+        return session
+    return {"id": session.user, "secret": session.secret}
+
+
+async def _register(request: web.Request) -> ApiResult:
+    """POST devices.json: register an Open Client device (secret, name, os=O)."""
+    fields = await _fields(request)
+    if isinstance(fields, Rejection):
+        return fields
+    device = request.app[STATE_KEY].open_client.register(fields)
+    if isinstance(device, Rejection):
+        return device
+    return {"id": device.id}
+
+
+async def _download(request: web.Request) -> ApiResult:
+    """GET messages.json: a device's pending messages (secret, device_id)."""
+    fields = await _fields(request)
+    if isinstance(fields, Rejection):
+        return fields
+    return request.app[STATE_KEY].open_client.download(fields)
+
+
+async def _delete(request: web.Request) -> ApiResult:
+    """POST devices/{device_id}/update_highest_message.json: delete up to an id."""
+    fields = await _fields(request)
+    if isinstance(fields, Rejection):
+        return fields
+    device_id = request.match_info["device_id"]
+    deleted = request.app[STATE_KEY].open_client.delete_through(device_id, fields)
+    return deleted if isinstance(deleted, Rejection) else {}
+
+
+async def _acknowledge(request: web.Request) -> ApiResult:
+    """POST receipts/{receipt}/acknowledge.json: acknowledge from a device.
+
+    The same acknowledgement as on a phone: the sender's receipt shows it
+    and its callback is called.
+    """
+    fields = await _fields(request)
+    if isinstance(fields, Rejection):
+        return fields
+    receipt_id = request.match_info["receipt"]
+    who = request.app[STATE_KEY].client_acknowledgement(receipt_id, fields)
+    if isinstance(who, Rejection):
+        return who
+    user, device = who
+    await request.app[ACKNOWLEDGE_KEY](receipt_id, user, device)
+    return {}

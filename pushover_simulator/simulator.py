@@ -15,10 +15,13 @@ from yarl import URL
 from .accounts import TEST_DEVICES, TEST_USER_KEY
 from .faults import Faults
 from .models import ReceivedMessage, RequestRecord
+from .openclient import OpenClient
+from .push import KEEP_ALIVE_SECONDS, PUSH_PATH, PushServer
 from .quota import DEFAULT_MONTHLY_LIMIT
 from .receipts import Receipt
 from .server import build_app
 from .state import SimulatorState
+from .twofa import twofa_code
 
 _SHUTDOWN_TIMEOUT = 1.0
 _CALLBACK_TIMEOUT = 10.0
@@ -41,15 +44,19 @@ class PushoverSimulator:
         *,
         monthly_limit: int = DEFAULT_MONTHLY_LIMIT,
         clock: Callable[[], float] | None = None,
+        keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
     ) -> None:
         """Create a stopped simulator; `clock` lets tests move time.
 
         The default clock looks `time.time` up at each call, so a test that
         freezes or moves time (freezegun) moves the simulator's time too.
+        `keep_alive_seconds` is the push server's keep-alive interval, on
+        that clock.
         """
         self.state = SimulatorState(
             monthly_limit=monthly_limit, clock=clock or _current_time
         )
+        self.push = PushServer(self.state, keep_alive_seconds=keep_alive_seconds)
         self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None
         self._base_url: str | None = None
@@ -69,7 +76,7 @@ class PushoverSimulator:
             msg = "the simulator is already running"
             raise RuntimeError(msg)
         runner = web.AppRunner(
-            build_app(self.state, self.acknowledge),
+            build_app(self.state, self.acknowledge, self.push),
             access_log=None,
             handler_cancellation=True,
             shutdown_timeout=_SHUTDOWN_TIMEOUT,
@@ -151,6 +158,28 @@ class PushoverSimulator:
     def root_url(self) -> str:
         """The server root, where the /_sim control API lives."""
         return str(URL(self.base_url).with_path("/"))
+
+    @property
+    def push_url(self) -> str:
+        """The push WebSocket's URL, e.g. ws://127.0.0.1:41234/push."""
+        url = URL(self.base_url)
+        scheme = "wss" if url.scheme == "https" else "ws"
+        return str(url.with_scheme(scheme).with_path(PUSH_PATH))
+
+    @property
+    def open_client(self) -> OpenClient:
+        """The Open Client side: sessions, devices and their queues."""
+        return self.state.open_client
+
+    def twofa_code(self, email: str) -> str:
+        """Return the code an account's authenticator shows now (on the clock).
+
+        Raises KeyError for an account without two-factor authentication.
+        """
+        key = self.state.directory.logins[email].twofa_key
+        if key is None:
+            raise KeyError(email)
+        return twofa_code(key, self.state.clock())
 
     @property
     def messages(self) -> list[ReceivedMessage]:

@@ -1,4 +1,8 @@
-"""The simulator's state model, free of HTTP: messages, receipts, quota, faults."""
+"""The simulator's state model, free of HTTP: messages, receipts, quota, faults.
+
+The Open Client side (logins, devices, their queues) is in `openclient.py`;
+every accepted message is handed to it.
+"""
 
 from collections.abc import Callable, Mapping
 
@@ -12,10 +16,12 @@ from .models import (
     RequestRecord,
     Upload,
 )
+from .openclient import RECEIPT_NOT_OPEN, OpenClient
 from .quota import Quota
 from .receipts import Receipt, ReceiptError, new_receipt_id
 from .rules import (
     EMERGENCY_PRIORITY,
+    RECEIPT_NOT_FOUND,
     Validation,
     find_app,
     limit_rejection,
@@ -47,12 +53,17 @@ class SimulatorState:
         self.max_concurrent_requests = 0
         self.connections_opened = 0
         self._listeners: list[Callable[[], None]] = []
+        self.open_client = OpenClient(
+            self.directory, clock, self.receipts, self.changed
+        )
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` after each change; return a function that unsubscribes.
 
         Changes are: a message accepted, a receipt acknowledged or cancelled,
-        the quota set, faults switched through the control API, a reset.
+        the quota set, faults switched through the control API, a reset, and
+        on the Open Client side a login, a device registered, messages
+        deleted, a push session started, ended, silenced or resumed.
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
@@ -63,8 +74,12 @@ class SimulatorState:
             listener()
 
     def reset(self) -> None:
-        """Forget messages, receipts, requests and counters; refill; clear faults."""
+        """Forget messages, receipts, requests, counters, Open Client devices.
+
+        Also refill the quota and clear the faults.
+        """
         self.faults.reset()
+        self.open_client.reset()
         self.quota.refill()
         self.messages.clear()
         self.receipts.clear()
@@ -126,6 +141,7 @@ class SimulatorState:
         if message.priority == EMERGENCY_PRIORITY:
             message.receipt = self._open_receipt(message).receipt
         self.messages.append(message)
+        self.open_client.deliver(message)
         self.changed()
         return message
 
@@ -201,6 +217,33 @@ class SimulatorState:
         self.changed()
         return receipt
 
+    def client_acknowledgement(
+        self, receipt_id: str, fields: Mapping[str, str]
+    ) -> tuple[str, str] | Rejection:
+        """Check receipts/{receipt}/acknowledge.json; return the user and device.
+
+        The secret names the user and (through the device registered with it)
+        the device. A receipt the user did not receive is not found, as an
+        unknown one; one no longer open is refused.
+        """
+        who = self.open_client.acknowledger(fields)
+        if isinstance(who, Rejection):
+            return who
+        user, _device = who
+        now = self.clock()
+        receipt = self.receipts.get(receipt_id)
+        if (
+            receipt is None
+            or user not in receipt.recipients
+            or not receipt.is_retained(now)
+        ):
+            return Rejection(errors=[RECEIPT_NOT_FOUND], status=404)
+        if not receipt.is_open(now):
+            rejection = Rejection()
+            rejection.add("receipt", RECEIPT_NOT_OPEN)
+            return rejection
+        return who
+
     def set_remaining(self, remaining: int) -> None:
         """Set the messages left this month."""
         if remaining < 0:
@@ -221,4 +264,5 @@ class SimulatorState:
             "in_flight": self.in_flight,
             "max_concurrent_requests": self.max_concurrent_requests,
             "connections_opened": self.connections_opened,
+            "open_client": self.open_client.to_json(),
         }

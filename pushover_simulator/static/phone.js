@@ -14,6 +14,7 @@
   const list = byTestId("message-list");
   const cards = new Map(); // message id -> {signature, node}
   let accountSignature = "";
+  let inboxSignature = "";
   let noticeTimer = 0;
 
   // Builds an element; `text` goes in as text, never as markup.
@@ -214,6 +215,65 @@
     more.textContent = `Showing the newest ${view.messages.length} of ${total}.`;
   }
 
+  function licence(device) {
+    if (device.trial_ends_at === null) return "Desktop licence";
+    if (!device.receiving) return "trial ended: receives nothing";
+    return `trial until ${formatTime(device.trial_ends_at)}`;
+  }
+
+  function pendingItem(message) {
+    const title = message.title
+      ? element("strong", { className: "inbox-title", text: message.title })
+      : null;
+    const meta = element("span", {
+      className: "inbox-meta",
+      text: `#${message.id} · ${message.app} · priority ${message.priority}${
+        message.acked ? " · acked" : ""
+      }`,
+    });
+    const item = element("li", { className: "inbox-message", testid: "inbox-message" }, [
+      meta,
+      title,
+      element("span", { className: "inbox-text", text: message.message }),
+    ]);
+    item.dataset.id = String(message.id);
+    return item;
+  }
+
+  function deviceItem(device) {
+    const session = element("span", {
+      className: "chip session",
+      testid: "inbox-session",
+      text: device.session,
+    });
+    session.dataset.session = device.session;
+    const head = element("div", { className: "inbox-head" }, [
+      element("span", { className: "inbox-name", testid: "inbox-name", text: device.name }),
+      session,
+      element("span", {
+        className: "inbox-count",
+        testid: "inbox-count",
+        text: `${device.total_pending} pending`,
+      }),
+    ]);
+    const pending = element("ol", { className: "inbox-pending" }, device.pending.map(pendingItem));
+    const item = element("li", { className: "inbox-device", testid: "inbox-device" }, [
+      head,
+      element("span", { className: "inbox-licence", text: licence(device) }),
+      pending,
+    ]);
+    item.dataset.id = device.id;
+    return item;
+  }
+
+  function renderInbox(devices) {
+    const signature = JSON.stringify(devices);
+    if (signature === inboxSignature) return;
+    inboxSignature = signature;
+    byTestId("inbox-list").replaceChildren(...devices.map(deviceItem));
+    byTestId("inbox-empty").hidden = devices.length > 0;
+  }
+
   const FAULT_LABELS = [
     ["fail_next", "fail next"],
     ["fail_status", "fail status"],
@@ -280,12 +340,19 @@
     for (const group of account.groups) {
       rows.push(...credential("Group key", group.key, `${group.members.length} members`));
     }
+    for (const login of account.logins) {
+      const extra = [`password: ${login.password}`];
+      if (login.twofa_code) extra.push(`2FA code: ${login.twofa_code}`);
+      if (!login.desktop) extra.push("no Desktop licence");
+      rows.push(...credential("Open Client login", login.email, extra.join(" · ")));
+    }
     byTestId("credentials-list").replaceChildren(...rows);
   }
 
   function render(view) {
     simulatorNow = view.now;
     renderMessages(view);
+    renderInbox(view.inbox);
     renderFaults(view.faults);
     renderQuota(view);
     renderAccount(view.account);
@@ -347,6 +414,23 @@
     return value;
   }
 
+  const PUSH_ACTIONS = {
+    "push-drop": ["drop", "Dropped"],
+    "push-reload": ["reload", "Sent R to"],
+    "push-error": ["error", "Sent E to"],
+    "push-elsewhere": ["elsewhere", "Sent A to"],
+    "push-silence": ["silence", "Silenced"],
+    "push-resume": ["resume", "Resumed"],
+  };
+
+  async function steerPush(action) {
+    const [name, done] = PUSH_ACTIONS[action];
+    const result = await control("POST", "/_sim/push", { action: name });
+    if (result) {
+      notify(`${done} ${result.sessions} push session${result.sessions === 1 ? "" : "s"}`);
+    }
+  }
+
   const COUNTERS = {
     drop: ["fault-drop-count", "drop_next"],
     malformed: ["fault-malformed-count", "malformed_next"],
@@ -354,7 +438,9 @@
   };
 
   async function act(action) {
-    if (action === "fail") {
+    if (action in PUSH_ACTIONS) {
+      await steerPush(action);
+    } else if (action === "fail") {
       const next = count("fault-fail-count");
       if (next === null) return;
       const status = Number(byTestId("fault-fail-status").value);

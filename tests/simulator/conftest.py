@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from pushover_simulator import PushoverSimulator
@@ -24,3 +25,10 @@ async def simulator(
     await sim.start(host="127.0.0.1", port=0)
     yield sim
     await sim.stop()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return an HTTP client session."""
+    async with aiohttp.ClientSession() as client:
+        yield client

@@ -2,7 +2,7 @@
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 import re
 from typing import Any
@@ -35,13 +35,6 @@ UNKNOWN_KEY = "Zz0" * 10
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 type Json = dict[str, Any]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return an HTTP client session."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 class Answer:
@@ -422,7 +415,7 @@ async def test_validate_user(
     answer = await validate(user=TEST_USER_KEY, device="tablet")
     assert answer.status == 200
     assert answer.body["devices"] == list(TEST_DEVICES)
-    assert answer.body["licenses"] == ["Android", "iOS"]
+    assert answer.body["licenses"] == ["Android", "iOS", "Desktop"]
     assert answer.body["group"] == 0
     assert (await validate(user=TEST_GROUP_KEY)).body["group"] == 1
     assert_rejected(await validate(user=UNKNOWN_KEY), "user", "not a valid user")
@@ -759,7 +752,7 @@ async def test_unknown_path_and_wrong_method(
     """Unknown paths answer 404 JSON; a wrong method 405 JSON."""
     missing = await call(session, simulator, "glances.json")
     assert (missing.status, missing.body["status"]) == (404, 0)
-    wrong = await call(session, simulator, "messages.json", "GET")
+    wrong = await call(session, simulator, "messages.json", "DELETE")
     assert (wrong.status, wrong.body["status"]) == (405, 0)
 
 

@@ -1,7 +1,6 @@
 """Tests of the simulator's phone page, its live feed and its HTML sanitiser."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 import json
 import re
@@ -12,14 +11,24 @@ from aiohttp import web
 import pytest
 
 from pushover_simulator import (
+    DESKTOP_TRIAL_SECONDS,
     TEST_APP_TOKEN,
     TEST_DEVICES,
+    TEST_EMAIL,
     TEST_GROUP_KEY,
+    TEST_GROUP_MEMBER_KEY,
     TEST_GROUP_MEMBERS,
+    TEST_NO_DESKTOP_EMAIL,
+    TEST_NO_DESKTOP_PASSWORD,
+    TEST_PASSWORD,
+    TEST_SECOND_USER_KEY,
+    TEST_TWOFA_EMAIL,
+    TEST_TWOFA_PASSWORD,
     TEST_USER_KEY,
     PushoverSimulator,
     Receipt,
 )
+from pushover_simulator.__main__ import _banner
 from pushover_simulator.phone import (
     image_type,
     receipt_status,
@@ -28,18 +37,12 @@ from pushover_simulator.phone import (
 from pushover_simulator.sanitise import safe_http_url, sanitise_html
 
 from . import START, FakeClock
+from .inbox import connect, delete_through, new_client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EVENT_TIMEOUT = 3.0
 
 type Json = dict[str, Any]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return an HTTP client session."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def url(sim: PushoverSimulator, path: str) -> str:
@@ -821,3 +824,142 @@ async def test_reset_clears_the_phone(
         status, _ = await control(session, simulator, "POST", "/_sim/reset")
         assert status == 200
         assert (await next_event(stream))["messages"] == []
+
+
+# The inbox: Open Client devices beside the delivered messages
+
+
+async def test_page_has_the_inbox_panel_and_push_buttons(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The panel, its six push buttons and the script that drives them."""
+    async with session.get(url(simulator, "/")) as response:
+        page = await response.text()
+    async with session.get(url(simulator, "/_sim/static/phone.js")) as response:
+        script = await response.text()
+    for testid in ("inbox-panel", "inbox-list", "inbox-empty"):
+        assert f'data-testid="{testid}"' in page
+    for action in ("drop", "reload", "error", "elsewhere", "silence", "resume"):
+        assert f'data-action="push-{action}"' in page
+        assert f'"push-{action}": ["{action}",' in script
+    assert '"/_sim/push"' in script
+    for testid in ("inbox-device", "inbox-message", "inbox-session"):
+        assert f'testid: "{testid}"' in script
+
+
+async def test_view_shows_inbox_devices_with_their_pending_messages(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """Each device: push session, licence, pending messages newest first."""
+    assert (await view(session, simulator))["inbox"] == []
+    client = await new_client(session, simulator)
+    member = await new_client(
+        session, simulator, "pager2", TEST_NO_DESKTOP_EMAIL, TEST_NO_DESKTOP_PASSWORD
+    )
+    await send(session, simulator, title="First", message="one")
+    await send(session, simulator, message="two", priority="1")
+    socket = await connect(session, simulator, client)
+    inbox, trial = (await view(session, simulator))["inbox"]
+    assert {k: inbox[k] for k in ("id", "name", "user", "session", "receiving")} == {
+        "id": client.device_id,
+        "name": "inbox",
+        "user": TEST_USER_KEY,
+        "session": "connected",
+        "receiving": True,
+    }
+    assert (inbox["trial_ends_at"], inbox["total_pending"]) == (None, 2)
+    assert inbox["pending"] == [
+        {
+            "id": 2,
+            "title": None,
+            "message": "two",
+            "app": "Pushover Plus Test",
+            "priority": 1,
+            "date": int(START),
+            "acked": 0,
+        },
+        {
+            "id": 1,
+            "title": "First",
+            "message": "one",
+            "app": "Pushover Plus Test",
+            "priority": 0,
+            "date": int(START),
+            "acked": 0,
+        },
+    ]
+    assert (trial["id"], trial["session"], trial["total_pending"]) == (
+        member.device_id,
+        "none",
+        0,
+    )
+    assert trial["trial_ends_at"] == START + DESKTOP_TRIAL_SECONDS
+    simulator.push.act("silence")
+    assert (await view(session, simulator))["inbox"][0]["session"] == "silent"
+    await delete_through(session, simulator, client, 2)
+    assert (await view(session, simulator))["inbox"][0]["pending"] == []
+    clock.now = START + DESKTOP_TRIAL_SECONDS
+    assert (await view(session, simulator))["inbox"][1]["receiving"] is False
+    await socket.close()
+
+
+async def test_view_lists_the_logins_with_the_current_two_factor_code(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """The credentials panel shows each login; the 2FA code follows the clock."""
+    logins = (await view(session, simulator))["account"]["logins"]
+    assert logins == [
+        {
+            "email": TEST_EMAIL,
+            "password": TEST_PASSWORD,
+            "user": TEST_USER_KEY,
+            "desktop": True,
+            "twofa_code": None,
+        },
+        {
+            "email": TEST_TWOFA_EMAIL,
+            "password": TEST_TWOFA_PASSWORD,
+            "user": TEST_SECOND_USER_KEY,
+            "desktop": True,
+            "twofa_code": simulator.twofa_code(TEST_TWOFA_EMAIL),
+        },
+        {
+            "email": TEST_NO_DESKTOP_EMAIL,
+            "password": TEST_NO_DESKTOP_PASSWORD,
+            "user": TEST_GROUP_MEMBER_KEY,
+            "desktop": False,
+            "twofa_code": None,
+        },
+    ]
+    clock.now = START + 30
+    code = (await view(session, simulator))["account"]["logins"][1]["twofa_code"]
+    assert code == simulator.twofa_code(TEST_TWOFA_EMAIL) != logins[1]["twofa_code"]
+
+
+async def test_events_follow_the_inbox(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Registering, a push session starting and a delete each send an event."""
+    async with session.get(url(simulator, "/_sim/events")) as stream:
+        assert (await next_event(stream))["inbox"] == []
+        client = await new_client(session, simulator)
+        while not (event := await next_event(stream))["inbox"]:
+            continue
+        assert event["inbox"][0]["session"] == "none"
+        socket = await connect(session, simulator, client)
+        assert (await next_event(stream))["inbox"][0]["session"] == "connected"
+        await socket.close()
+        assert (await next_event(stream))["inbox"][0]["session"] == "none"
+
+
+def test_banner_prints_the_logins_and_the_push_url() -> None:
+    """`python -m pushover_simulator` names every login and the WebSocket."""
+    text = _banner("http://h:1/1/", "http://h:1/", "ws://h:1/push")
+    assert "ws://h:1/push" in text
+    for email, password in (
+        (TEST_EMAIL, TEST_PASSWORD),
+        (TEST_TWOFA_EMAIL, TEST_TWOFA_PASSWORD),
+        (TEST_NO_DESKTOP_EMAIL, TEST_NO_DESKTOP_PASSWORD),
+    ):
+        assert f"{email} / {password}" in text
+    assert f"user key:      {TEST_USER_KEY}" in text
