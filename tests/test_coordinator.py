@@ -18,9 +18,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.pushover_plus.api import Limits
+from custom_components.pushover_plus.client import create_client
 from custom_components.pushover_plus.const import DOMAIN
 from custom_components.pushover_plus.coordinator import LimitsCoordinator
-from custom_components.pushover_plus.data import create_client
 from pushover_simulator import DEFAULT_MONTHLY_LIMIT, TEST_APP_TOKEN, PushoverSimulator
 
 from . import limits_reads

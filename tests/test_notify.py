@@ -65,6 +65,31 @@ async def test_entities(
     await snapshot_one_platform(hass, entry_with_alex, Platform.NOTIFY, snapshot)
 
 
+async def test_recipient_devices_are_reached_through_the_application(
+    hass: HomeAssistant, entry_with_alex: MockConfigEntry, api_base_url: str
+) -> None:
+    """Every recipient's device links to the application's device."""
+    entry_with_alex.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry_with_alex.entry_id)
+    await hass.async_block_till_done()
+    registry = dr.async_get(hass)
+    application = registry.async_get_device_by_identifier(
+        (DOMAIN, entry_with_alex.entry_id), entry_with_alex.entry_id
+    )
+    assert application is not None
+
+    recipients = [
+        device
+        for device in dr.async_entries_for_config_entry(
+            registry, entry_with_alex.entry_id
+        )
+        if device.id != application.id
+    ]
+
+    assert len(recipients) == 2
+    assert {device.via_device_id for device in recipients} == {application.id}
+
+
 async def test_legacy_action_accepts_builtin_data(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,

@@ -11,7 +11,11 @@ from homeassistant.exceptions import (
     ConfigEntryError,
     ConfigEntryNotReady,
 )
-from homeassistant.helpers import config_validation as cv, discovery
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    discovery,
+)
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
@@ -21,19 +25,16 @@ from .api import (
     PushoverInvalidRequestError,
 )
 from .callback import async_setup_callback
+from .client import create_client
 from .const import CONF_USER_KEY, DOMAIN
 from .coordinator import LimitsCoordinator
-from .data import (
-    PushoverConfigEntry,
-    PushoverRuntimeData,
-    create_client,
-    recipient_name_of,
-    recipients_of,
-)
+from .data import PushoverConfigEntry, PushoverRuntimeData
+from .entity import application_device
 from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
 from .outbox_repair import OutboxRepair, async_report_unreadable
 from .outbox_store import remove_queue
 from .receipts import ReceiptTracker, async_remove_receipts
+from .recipients import recipient_name_of, recipients_of
 from .sender import MessageSender
 from .services import async_setup_services
 
@@ -111,8 +112,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
+    application = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **application_device(entry)
+    )
     entry.runtime_data = PushoverRuntimeData(
-        client=client, sender=sender, limits=limits, receipts=receipts
+        client=client,
+        sender=sender,
+        limits=limits,
+        receipts=receipts,
+        application_device_id=application.id,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for recipient in recipients_of(entry):

@@ -38,6 +38,7 @@ from .api import (
     PushoverInvalidRequestError,
     UserInfo,
 )
+from .client import create_client
 from .const import (
     CONF_ACK_CALLBACK,
     CONF_DEVICES,
@@ -55,7 +56,8 @@ from .const import (
     PRIORITY_NAMES,
     SUBENTRY_RECIPIENT,
 )
-from .data import PushoverConfigEntry, create_client, recipients_of
+from .data import PushoverConfigEntry
+from .recipients import recipients_of
 
 _LOGGER = logging.getLogger(__name__)
 

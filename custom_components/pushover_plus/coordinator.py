@@ -13,8 +13,11 @@ import homeassistant.util.dt as dt_util
 from .api import Limits, PushoverAuthenticationError, PushoverClient, PushoverError
 from .const import DOMAIN, LIMITS_POLL_INTERVAL, LIMITS_RESET_GRACE
 from .data import PushoverConfigEntry
+from .repairs import async_clear_issue, async_raise_issue
 
 _LOGGER = logging.getLogger(__name__)
+
+QUOTA_ISSUE = "quota_exhausted"
 
 
 class LimitsCoordinator(DataUpdateCoordinator[Limits]):
@@ -90,14 +93,10 @@ class LimitsCoordinator(DataUpdateCoordinator[Limits]):
                 translation_placeholders={"reset": until.isoformat()},
             )
 
-    @property
-    def _issue_id(self) -> str:
-        return f"quota_exhausted_{self.config_entry.entry_id}"
-
     @callback
     def async_clear_issue(self) -> None:
         """Remove the quota notice (after the reset, or with the entry)."""
-        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
+        async_clear_issue(self.hass, QUOTA_ISSUE, self.config_entry.entry_id)
 
     def _follow(self, limits: Limits) -> None:
         """Poll again just after the reset, and keep the repair issue true."""
@@ -110,14 +109,12 @@ class LimitsCoordinator(DataUpdateCoordinator[Limits]):
         if limits.remaining > 0 or limits.reset <= dt_util.utcnow():
             self.async_clear_issue()
             return
-        ir.async_create_issue(
+        async_raise_issue(
             self.hass,
-            DOMAIN,
-            self._issue_id,
-            is_fixable=False,
+            QUOTA_ISSUE,
+            self.config_entry.entry_id,
             severity=ir.IssueSeverity.WARNING,
-            translation_key="quota_exhausted",
-            translation_placeholders={
+            placeholders={
                 "name": self.config_entry.title,
                 "limit": str(limits.limit),
                 "reset": dt_util.as_local(limits.reset).strftime("%Y-%m-%d %H:%M"),

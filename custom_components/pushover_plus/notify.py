@@ -16,7 +16,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
-from .data import PushoverConfigEntry, Recipient, recipients_of, send_defaults_of
+from .data import PushoverConfigEntry, send_defaults_of
 from .entity import PushoverRecipientEntity
 from .message import (
     ATTR_MESSAGE,
@@ -24,6 +24,7 @@ from .message import (
     build_message,
     check_keys,
 )
+from .recipients import Recipient, recipients_of
 from .sender import sent_signal
 
 PARALLEL_UPDATES = 0

@@ -12,8 +12,12 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
 import homeassistant.util.dt as dt_util
 
-from .const import DOMAIN, OUTBOX_STUCK_AFTER
+from .const import OUTBOX_STUCK_AFTER
 from .outbox import Outbox
+from .repairs import async_clear_issue, async_raise_issue
+
+STUCK_ISSUE = "outbox_stuck"
+UNREADABLE_ISSUE = "outbox_unreadable"
 
 
 class OutboxRepair:
@@ -26,7 +30,7 @@ class OutboxRepair:
         self._hass = hass
         self._title = title
         self._outbox = outbox
-        self._issue_id = f"outbox_stuck_{entry_id}"
+        self._entry_id = entry_id
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._watched_since: datetime | None = None
 
@@ -40,7 +44,7 @@ class OutboxRepair:
         def stop() -> None:
             remove_listener()
             self._cancel_timer()
-            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+            async_clear_issue(self._hass, STUCK_ISSUE, self._entry_id)
 
         return stop
 
@@ -50,7 +54,7 @@ class OutboxRepair:
         if stuck_since is None:
             self._cancel_timer()
             self._watched_since = None
-            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id)
+            async_clear_issue(self._hass, STUCK_ISSUE, self._entry_id)
             return
         if stuck_since == self._watched_since:
             return
@@ -65,14 +69,12 @@ class OutboxRepair:
         # The timer is cancelled as soon as the queue moves, so it is stuck.
         self._unsub_timer = None
         stuck_since = self._watched_since or dt_util.utcnow()
-        ir.async_create_issue(
+        async_raise_issue(
             self._hass,
-            DOMAIN,
-            self._issue_id,
-            is_fixable=False,
+            STUCK_ISSUE,
+            self._entry_id,
             severity=ir.IssueSeverity.ERROR,
-            translation_key="outbox_stuck",
-            translation_placeholders={
+            placeholders={
                 "name": self._title,
                 "count": str(len(self._outbox)),
                 "since": dt_util.as_local(stuck_since).strftime("%Y-%m-%d %H:%M"),
@@ -90,26 +92,23 @@ def async_report_unreadable(
     hass: HomeAssistant, entry_id: str, title: str, unreadable: dict[Path, str]
 ) -> CALLBACK_TYPE:
     """Name the set-aside files in a notice while there are any; return its remover."""
-    issue_id = f"outbox_unreadable_{entry_id}"
     if not unreadable:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        async_clear_issue(hass, UNREADABLE_ISSUE, entry_id)
         return lambda: None
     config_dir = Path(hass.config.config_dir)
     files = "\n".join(
         f"- `{path.relative_to(config_dir)}`: {reason}"
         for path, reason in sorted(unreadable.items())
     )
-    ir.async_create_issue(
+    async_raise_issue(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
+        UNREADABLE_ISSUE,
+        entry_id,
         severity=ir.IssueSeverity.ERROR,
-        translation_key="outbox_unreadable",
-        translation_placeholders={
+        placeholders={
             "name": title,
             "count": str(len(unreadable)),
             "files": files,
         },
     )
-    return lambda: ir.async_delete_issue(hass, DOMAIN, issue_id)
+    return lambda: async_clear_issue(hass, UNREADABLE_ISSUE, entry_id)

@@ -25,10 +25,11 @@ from .api import (
 from .attachment import async_load_attachment
 from .const import DOMAIN, EVENT_DELIVERED, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
 from .coordinator import LimitsCoordinator
-from .data import PushoverConfigEntry, Recipient
+from .data import PushoverConfigEntry
 from .message import MessageRequest
 from .outbox import Outbox, OutboxItem, Queued
 from .receipts import ReceiptTracker
+from .recipients import Recipient
 
 _LOGGER = logging.getLogger(__name__)
 

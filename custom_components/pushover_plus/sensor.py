@@ -14,12 +14,10 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Limits
-from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry
-from .entity import PushoverApplicationEntity
+from .entity import PushoverApplicationEntity, PushoverLimitsEntity
 from .outbox import Outbox
 from .receipts import EmergencyState, ReceiptTracker
 
@@ -76,7 +74,7 @@ async def async_setup_entry(
     async_add_entities(
         [
             *(
-                LimitsSensor(entry, runtime.limits, description)
+                LimitsSensor(runtime.limits, description)
                 for description in LIMITS_SENSORS
             ),
             LastEmergencySensor(entry, runtime.receipts),
@@ -86,23 +84,10 @@ async def async_setup_entry(
     )
 
 
-class LimitsSensor(
-    PushoverApplicationEntity, CoordinatorEntity[LimitsCoordinator], SensorEntity
-):
+class LimitsSensor(PushoverLimitsEntity, SensorEntity):
     """One figure of the monthly quota."""
 
     entity_description: LimitsSensorDescription
-
-    def __init__(
-        self,
-        entry: PushoverConfigEntry,
-        coordinator: LimitsCoordinator,
-        description: LimitsSensorDescription,
-    ) -> None:
-        """Read one figure from the limits coordinator."""
-        self.entity_description = description
-        CoordinatorEntity.__init__(self, coordinator)
-        PushoverApplicationEntity.__init__(self, entry)
 
     @property
     @override

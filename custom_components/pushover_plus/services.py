@@ -15,8 +15,9 @@ from homeassistant.helpers import config_validation as cv, service
 import probatio
 
 from .const import DOMAIN
-from .data import PushoverConfigEntry, Recipient, recipients_of, send_defaults_of
+from .data import PushoverConfigEntry, send_defaults_of
 from .message import ATTR_MESSAGE, build_message, check_receipt, check_tag, invalid
+from .recipients import Recipient, recipients_of
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_CANCEL_RECEIPT: Final = "cancel_receipt"
