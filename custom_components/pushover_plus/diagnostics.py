@@ -3,9 +3,9 @@
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.helpers.redact import async_redact_data
 from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.redact import async_redact_data
 
 from .const import API_BASE_URL, CONF_USER_KEY
 from .data import PushoverConfigEntry
