@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.pushover_plus.callback import webhook_id_of
 from custom_components.pushover_plus.const import DOMAIN
 from pushover_simulator import PushoverSimulator
 
@@ -105,3 +106,8 @@ async def load_with_webhook(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return client
+
+
+def webhook_path(entry: MockConfigEntry) -> str:
+    """Return the path of the entry's acknowledgement webhook."""
+    return f"/api/webhook/{webhook_id_of(entry)}"
