@@ -34,7 +34,7 @@ from custom_components.pushover_plus.receipts import (
     ReceiptTracker,
     TrackedReceipt,
 )
-from pushover_simulator import PushoverSimulator
+from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
 from . import advance, receipt_reads, run_timers, send_emergency as send_any_emergency
 
@@ -304,7 +304,7 @@ async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
         freezer.tick(timedelta(seconds=5))
         async_fire_time_changed(hass)
     else:
-        confirming = hass.async_create_task(old_tracker.async_confirm(receipt))
+        assert old_tracker.async_request_read(receipt)
     await reading.wait()
 
     closed_by_new_tracker = asyncio.Event()
@@ -318,14 +318,149 @@ async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
     await closed_by_new_tracker.wait()
     answer.set()
     await hass.async_block_till_done(wait_background_tasks=True)
-    if read_by == "callback":
-        assert await confirming
 
     assert [event.data["receipt"] for event in acknowledged] == [receipt]
     stored = hass_storage[STORAGE_KEY.format(loaded_entry.entry_id)]["data"]
     assert stored["open"] == []
     assert stored["last"]["state"] == "acknowledged"
     assert tracker_of(loaded_entry).open == []
+
+
+async def test_cancel_during_a_read_stands(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A read answered after a cancel closed the receipt changes nothing."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    cancelled = async_capture_events(hass, EVENT_CANCELLED)
+    receipt = await send_emergency(hass)
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
+    reading, answer = hold_receipt_reads(tracker_of(loaded_entry))
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await reading.wait()
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+    )
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert [event.data["receipt"] for event in cancelled] == [receipt]
+    assert acknowledged == []
+    last = sensor(hass, loaded_entry, "last_emergency")
+    assert last.state == "cancelled"
+    assert last.attributes["acknowledged_by"] is None
+
+
+async def test_read_during_a_cancel_stands(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An acknowledgement read while the cancel is on its way is the one event."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    cancelled = async_capture_events(hass, EVENT_CANCELLED)
+    receipt = await send_emergency(hass)
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
+    tracker = tracker_of(loaded_entry)
+    real_cancel = tracker._client.cancel_receipt
+    read = asyncio.Event()
+    hass.bus.async_listen_once(EVENT_ACKNOWLEDGED, callback(lambda _event: read.set()))
+
+    async def cancel_after_a_read(receipt: str) -> None:
+        assert tracker.async_request_read(receipt)
+        await read.wait()
+        await real_cancel(receipt)
+
+    monkeypatch.setattr(tracker._client, "cancel_receipt", cancel_after_a_read)
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+    )
+
+    assert [event.data["receipt"] for event in acknowledged] == [receipt]
+    assert cancelled == []
+    assert sensor(hass, loaded_entry, "last_emergency").state == "acknowledged"
+
+
+async def test_receipt_cancelled_while_reads_wait_is_not_read(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Reads go one at a time; one cancelled while it waits its turn is skipped."""
+    first, second, third = [await send_emergency(hass) for _ in range(3)]
+    reading, answer = hold_receipt_reads(tracker_of(loaded_entry))
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await reading.wait()
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": second}, blocking=True
+    )
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    read_paths = [
+        record.path
+        for record in simulator.requests
+        if record.method == "GET" and record.path.startswith("/1/receipts/")
+    ]
+    assert read_paths == [f"/1/receipts/{item}.json" for item in (first, third)]
+    assert [item.receipt for item in tracker_of(loaded_entry).open] == [first, third]
+
+
+async def test_save_in_flight_at_reload_ends_before_the_next_tracker_loads(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unload cancels the reader mid-save; the save still ends, and first.
+
+    Otherwise the next tracker would load the receipt as still open, read it
+    again and announce the acknowledgement twice.
+    """
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
+    old_tracker = tracker_of(loaded_entry)
+    saving = asyncio.Event()
+    written = asyncio.Event()
+    real_save = old_tracker._store.async_save
+
+    async def slow_save(data: dict[str, Any]) -> None:
+        saving.set()
+        await written.wait()
+        await real_save(data)
+
+    monkeypatch.setattr(old_tracker._store, "async_save", slow_save)
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await saving.wait()
+
+    unloading = asyncio.Event()
+    loaded_entry.async_on_unload(unloading.set)
+    reload = hass.async_create_task(
+        hass.config_entries.async_reload(loaded_entry.entry_id)
+    )
+    await unloading.wait()
+    await asyncio.sleep(0)
+    # The unload has cancelled the reader, and waits for its save.
+    assert not reload.done()
+    written.set()
+    assert await reload
+    await advance(hass, freezer, 30)
+
+    assert [event.data["receipt"] for event in acknowledged] == [receipt]
+    assert tracker_of(loaded_entry).open == []
+    assert sensor(hass, loaded_entry, "last_emergency").state == "acknowledged"
+    assert len(receipt_reads(simulator)) == 1
 
 
 async def test_closed_emergency_is_restored(
@@ -378,27 +513,42 @@ async def test_cancel_unknown_receipt(
     assert not any("cancel" in record.path for record in simulator.requests)
 
 
-@pytest.mark.parametrize("refusal", ["server_error", "unknown_to_pushover"])
-async def test_cancel_receipt_refused(
-    hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    simulator: PushoverSimulator,
-    refusal: str,
+async def test_cancel_receipt_fails_while_pushover_is_down(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """A 5xx or a refusal raises receipt_action_failed; the receipt stays open."""
+    """A 5xx raises receipt_action_failed; the receipt stays open and polled."""
     receipt = await send_emergency(hass)
-    if refusal == "server_error":
-        simulator.faults.fail_next = 1
-    else:
-        simulator.receipts.clear()
+    simulator.faults.fail_next = 1
 
     with pytest.raises(HomeAssistantError) as raised:
         await hass.services.async_call(
             DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
         )
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert raised.value.translation_key == "receipt_action_failed"
     assert sensor(hass, loaded_entry, "open_emergencies").state == "1"
+    assert receipt_reads(simulator) == []
+
+
+async def test_cancel_refused_by_pushover_reads_the_receipt(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Pushover refuses to cancel a receipt it forgot; a read then closes it."""
+    expired = async_capture_events(hass, EVENT_EXPIRED)
+    receipt = await send_emergency(hass)
+    simulator.receipts.clear()
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+        )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert raised.value.translation_key == "receipt_action_failed"
+    assert len(receipt_reads(simulator)) == 1
+    assert [event.data["receipt"] for event in expired] == [receipt]
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
 
 
 async def test_cancel_by_tag(

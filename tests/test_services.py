@@ -72,13 +72,17 @@ async def test_every_field_reaches_pushover(
     assert response["deliveries"] == [
         {
             "recipients": ["Pushover"],
+            "status": "sent",
             "request_id": received.request,
             "receipt": received.receipt,
             "queued_id": None,
             "queue_position": None,
+            "errors": [],
         }
     ]
     assert response["queued"] is False
+    assert response["accepted"] == ["Pushover"]
+    assert response["refused"] == []
 
 
 async def test_monospace_and_ttl(

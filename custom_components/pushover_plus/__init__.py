@@ -80,7 +80,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     await limits.async_refresh()
     client.on_limits = limits.async_set_limits
     entry.async_on_unload(limits.async_clear_issue)
-    receipts = ReceiptTracker(hass, entry.entry_id, client, recipient_name_of(entry))
+    receipts = ReceiptTracker(hass, entry, client, recipient_name_of(entry))
     await receipts.async_load()
     entry.async_on_unload(receipts.async_unload)
     sender = MessageSender(

@@ -1,12 +1,20 @@
 """The receipts path: track emergency messages until acknowledged or expired.
 
 Every emergency message sent is tracked here and stored, so a restart loses
-nothing. While a receipt is open it is polled, slower as it ages and never
-faster than Pushover allows; with nothing open there is no timer and no call.
-A change fires a Home Assistant event that automations can trigger on.
+nothing. While a receipt is open it is polled, slower as it ages; with nothing
+open there is no timer and no call. A change fires a Home Assistant event that
+automations can trigger on.
+
+Every read, whoever asks for it (the poll timer, an acknowledgement callback,
+a refused cancel), obeys one rule: a receipt is read at most once every
+5 seconds, as Pushover asks, and a request that comes while its read is in
+flight or too soon after the last one joins the single read made when the
+5 seconds are up. Reads run one at a time in a task of the config entry, so
+they never hold both of Pushover's two connections and cannot delay a send.
 """
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,6 +43,7 @@ from .const import (
     RECEIPT_POLL_MAX,
     RECEIPT_POLL_MIN,
 )
+from .data import PushoverConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -151,17 +160,22 @@ class ReceiptTracker:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry_id: str,
+        entry: PushoverConfigEntry,
         client: PushoverClient,
         name_of: Callable[[str], str],
     ) -> None:
         """Bind the tracker; `name_of` turns a user key into a recipient's name."""
         self._hass = hass
-        self._entry_id = entry_id
+        self._entry = entry
         self._client = client
         self._name_of = name_of
-        self._store = _store(hass, entry_id)
+        self._store = _store(hass, entry.entry_id)
         self._data = _Stored()
+        # Receipts a callback or an action asked to read, each once: a flood
+        # of requests for one receipt is one entry here, and only open
+        # receipts get one, so this never outgrows the open list.
+        self._asked: dict[str, TrackedReceipt] = {}
+        self._reader: asyncio.Task[None] | None = None
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unloaded = False
         self._listeners: list[Callable[[], None]] = []
@@ -194,8 +208,11 @@ class ReceiptTracker:
 
     @callback
     def async_unload(self) -> None:
-        """Stop polling; the store keeps what is open."""
-        # A read still in flight must not schedule the next poll.
+        """Stop polling; the store keeps what is open.
+
+        A read in flight belongs to the entry's reader task, which the entry
+        cancels; the next tracker reads that receipt again itself.
+        """
         self._unloaded = True
         self._cancel_timer()
 
@@ -229,17 +246,19 @@ class ReceiptTracker:
         self._data.last = tracked
         await self._async_changed()
 
-    async def async_confirm(self, receipt: str) -> bool:
-        """Check a receipt now, as a callback asks; return whether it is ours.
+    @callback
+    def async_request_read(self, receipt: str) -> bool:
+        """Ask for a read of a receipt, as a callback does; return whether it is open.
 
-        Callbacks are unsigned, so nothing is believed until Pushover confirms.
+        Returns at once: the read follows the rule of every read (see the
+        module), in the entry's reader task. Callbacks are unsigned, so
+        nothing changes until Pushover's answer says so; a receipt that is not
+        open here costs nothing.
         """
         tracked = self._find(receipt)
         if tracked is None:
             return False
-        await self._async_poll(tracked)
-        if not self._unloaded:
-            await self._async_changed()
+        self._ask(tracked)
         return True
 
     async def async_cancel(self, receipt: str) -> None:
@@ -251,13 +270,24 @@ class ReceiptTracker:
                 translation_key="unknown_receipt",
                 translation_placeholders={"receipt": receipt},
             )
-        await self._api_call(self._client.cancel_receipt(receipt))
+        try:
+            await self._client.cancel_receipt(receipt)
+        except PushoverInvalidRequestError as err:
+            # Pushover refuses to cancel a receipt it has forgotten: reading
+            # it learns how it ended, so it does not stay open here for ever.
+            self._ask(tracked)
+            raise _receipt_action_failed(err) from err
+        except PushoverError as err:
+            raise _receipt_action_failed(err) from err
         self._close(tracked, EmergencyState.CANCELLED, dt_util.utcnow())
         await self._async_changed()
 
     async def async_cancel_by_tag(self, tag: str) -> int:
         """Cancel every open emergency message with a tag; return how many."""
-        cancelled = await self._api_call(self._client.cancel_by_tag(tag))
+        try:
+            cancelled = await self._client.cancel_by_tag(tag)
+        except PushoverError as err:
+            raise _receipt_action_failed(err) from err
         now = dt_util.utcnow()
         for tracked in [item for item in self._data.open if tag in item.tags]:
             self._close(tracked, EmergencyState.CANCELLED, now)
@@ -267,36 +297,112 @@ class ReceiptTracker:
     def _find(self, receipt: str) -> TrackedReceipt | None:
         return next((item for item in self._data.open if item.receipt == receipt), None)
 
-    async def _api_call[T](self, call: Awaitable[T]) -> T:
-        try:
-            result = await call
-        except PushoverError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="receipt_action_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        return result
+    @callback
+    def _ask(self, tracked: TrackedReceipt) -> None:
+        """Queue a read of an open receipt, unless one is queued already."""
+        if tracked.receipt in self._asked:
+            return
+        _LOGGER.debug("Receipt %s is to be read", tracked.receipt)
+        self._asked[tracked.receipt] = tracked
+        self._schedule()
 
-    async def _async_poll(self, tracked: TrackedReceipt) -> None:
+    def _due(self, tracked: TrackedReceipt) -> datetime:
+        """Return when a receipt may be read next: asked for, or its poll."""
+        soonest = (
+            tracked.polled_at + RECEIPT_POLL_MIN
+            if tracked.polled_at is not None
+            else tracked.sent_at
+        )
+        if tracked.receipt in self._asked:
+            return soonest
+        return max(tracked.next_poll(), soonest)
+
+    def _due_now(self) -> list[TrackedReceipt]:
+        """Return the receipts to read now, those asked for first."""
         now = dt_util.utcnow()
+        due = [item for item in self._data.open if self._due(item) <= now]
+        return sorted(due, key=lambda item: item.receipt not in self._asked)
+
+    def _asked_ready(self) -> bool:
+        """Tell whether a receipt asked for may be read now."""
+        now = dt_util.utcnow()
+        return any(self._due(item) <= now for item in self._asked.values())
+
+    @callback
+    def _schedule(self) -> None:
+        """Start the reader if a receipt is due, else set the timer for the next."""
+        self._cancel_timer()
+        if self._unloaded or self._reader is not None or not self._data.open:
+            # A running reader plans the next read itself when it ends.
+            return
+        due = min(self._due(item) for item in self._data.open)
+        delay = (due - dt_util.utcnow()).total_seconds()
+        if delay > 0:
+            self._unsub_timer = async_call_later(self._hass, delay, self._async_on_due)
+        else:
+            self._start_reader()
+
+    @callback
+    def _async_on_due(self, _now: datetime) -> None:
+        self._unsub_timer = None
+        self._start_reader()
+
+    @callback
+    def _start_reader(self) -> None:
+        task = self._entry.async_create_background_task(
+            self._hass,
+            self._async_read_due(),
+            f"{DOMAIN} receipts {self._entry.entry_id}",
+        )
+        # Started eagerly, it may have ended already (nothing to read).
+        if not task.done():
+            self._reader = task
+
+    async def _async_read_due(self) -> None:
+        """Read the due receipts one at a time, then plan the next read.
+
+        One read at a time leaves the second of Pushover's two connections
+        to sends, however many receipts are due or asked for.
+        """
+        try:
+            closed = False
+            while due := self._due_now():
+                for tracked in due:
+                    closed |= await self._async_read(tracked)
+                    if self._asked_ready():
+                        # A callback waits: its read goes before the rest.
+                        break
+            if closed:
+                await self._async_save()
+        finally:
+            # Also after a cancel (the entry unloads: nothing is planned) or
+            # a bug, so that polling goes on.
+            self._reader = None
+            self._schedule()
+
+    async def _async_read(self, tracked: TrackedReceipt) -> bool:
+        """Read one receipt, unless closed meanwhile; return whether it closed."""
+        if tracked.state is not EmergencyState.PENDING:
+            # Cancelled while the reader was busy with another.
+            return False
+        now = dt_util.utcnow()
+        self._asked.pop(tracked.receipt, None)
         tracked.polled_at = now
         try:
             status = await self._client.receipt(tracked.receipt)
         except PushoverInvalidRequestError:
             # Pushover forgets receipts a week after they end.
-            self._close(tracked, EmergencyState.EXPIRED, now)
-            return
+            return self._close(tracked, EmergencyState.EXPIRED, now)
         except PushoverError as err:
             _LOGGER.debug("Receipt %s not read: %s", tracked.receipt, err)
-            return
-        if self._unloaded:
-            # Answered after the entry unloaded: a reloaded tracker owns the
-            # store now and reads this receipt again itself.
-            return
-        self._apply(tracked, status)
+            return False
+        return self._apply(tracked, status)
 
-    def _apply(self, tracked: TrackedReceipt, status: ReceiptStatus) -> None:
+    def _apply(self, tracked: TrackedReceipt, status: ReceiptStatus) -> bool:
+        """Take Pushover's answer; return whether it closed the receipt."""
+        if tracked.state is not EmergencyState.PENDING:
+            # Cancelled while its read was in flight: the cancel stands.
+            return False
         if status.acknowledged:
             tracked.acknowledged_by = (
                 self._name_of(status.acknowledged_by)
@@ -304,67 +410,72 @@ class ReceiptTracker:
                 else None
             )
             tracked.acknowledged_by_device = status.acknowledged_by_device
-            self._close(
+            return self._close(
                 tracked,
                 EmergencyState.ACKNOWLEDGED,
                 status.acknowledged_at or dt_util.utcnow(),
             )
-        elif status.expired:
-            self._close(
+        if status.expired:
+            return self._close(
                 tracked, EmergencyState.EXPIRED, status.expires_at or tracked.expires_at
             )
+        return False
 
     def _close(
         self, tracked: TrackedReceipt, state: EmergencyState, at: datetime
-    ) -> None:
-        if tracked not in self._data.open:
-            # Closed meanwhile by a concurrent poll, callback or cancel.
-            return
+    ) -> bool:
+        """Close an open receipt and fire its event; return whether it was open."""
+        if tracked.state is not EmergencyState.PENDING:
+            # Closed by a read while its cancel was in flight, or the reverse.
+            return False
         tracked.state = state
         tracked.changed_at = at
         self._data.open.remove(tracked)
+        self._asked.pop(tracked.receipt, None)
         self._hass.bus.async_fire(
-            EVENT_OF_STATE[state], {"entry_id": self._entry_id, **tracked.event_data()}
+            EVENT_OF_STATE[state],
+            {"entry_id": self._entry.entry_id, **tracked.event_data()},
         )
         _LOGGER.debug("Emergency %s is %s", tracked.receipt, state)
+        return True
 
     async def _async_changed(self) -> None:
-        await self._store.async_save(
-            {
-                "open": [item.to_json() for item in self._data.open],
-                "last": self._data.last.to_json() if self._data.last else None,
-            }
-        )
-        for listener in list(self._listeners):
-            listener()
+        await self._async_save()
         self._schedule()
 
-    def _schedule(self) -> None:
-        self._cancel_timer()
-        if not self._data.open or self._unloaded:
-            return
-        due = min(item.next_poll() for item in self._data.open)
-        delay = max((due - dt_util.utcnow()).total_seconds(), 0)
-        self._unsub_timer = async_call_later(self._hass, delay, self._async_poll_due)
-
-    async def _async_poll_due(self, _now: datetime) -> None:
-        self._unsub_timer = None
-        now = dt_util.utcnow()
-        still_open = len(self._data.open)
-        for tracked in [item for item in self._data.open if item.next_poll() <= now]:
-            await self._async_poll(tracked)
-        if self._unloaded:
-            return
-        if len(self._data.open) == still_open:
-            # Nothing changed: only the poll times, which need not be stored.
-            self._schedule()
-            return
-        await self._async_changed()
+    async def _async_save(self) -> None:
+        """Store the tracked receipts, then tell the listeners."""
+        saving = self._hass.async_create_task(
+            self._store.async_save(
+                {
+                    "open": [item.to_json() for item in self._data.open],
+                    "last": self._data.last.to_json() if self._data.last else None,
+                }
+            ),
+            f"{DOMAIN} receipts save {self._entry.entry_id}",
+        )
+        try:
+            await asyncio.shield(saving)
+        except asyncio.CancelledError:
+            # The entry cancels the reader when it unloads; the write still
+            # ends before the unload does, so that the next tracker reads it.
+            await saving
+            raise
+        for listener in list(self._listeners):
+            listener()
 
     def _cancel_timer(self) -> None:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+
+def _receipt_action_failed(err: PushoverError) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="receipt_action_failed",
+        translation_placeholders={"error": str(err)},
+    )
 
 
 def _isoformat(moment: datetime | None) -> str | None:

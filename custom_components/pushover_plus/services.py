@@ -1,6 +1,5 @@
 """Actions of Pushover Plus, registered once in `async_setup`."""
 
-from dataclasses import asdict
 from typing import Any, Final
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
@@ -108,16 +107,25 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
     recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
     request = build_message(data, send_defaults_of(entry))
-    deliveries = await entry.runtime_data.sender.async_send(request, recipients)
-    first = deliveries[0]
+    # A caller that takes the response learns each call's outcome there; one
+    # that does not must hear of a partial refusal through an error.
+    deliveries = await entry.runtime_data.sender.async_send(
+        request, recipients, partial_ok=call.return_response
+    )
+    accepted = [delivery for delivery in deliveries if delivery.accepted]
+    first = accepted[0]
     return {
         "request_id": first.request_id,
         "receipt": first.receipt,
-        "queued": any(delivery.queued_id for delivery in deliveries),
-        "deliveries": [
-            {**asdict(delivery), "recipients": list(delivery.recipients)}
+        "queued": any(delivery.status == "queued" for delivery in deliveries),
+        "accepted": [name for delivery in accepted for name in delivery.recipients],
+        "refused": [
+            name
             for delivery in deliveries
+            if not delivery.accepted
+            for name in delivery.recipients
         ],
+        "deliveries": [delivery.as_response() for delivery in deliveries],
     }
 
 
