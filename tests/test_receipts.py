@@ -1,10 +1,10 @@
 """The receipts path: emergency messages tracked, polled, closed and cancelled."""
 
 import asyncio
-from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
 import json
+from pathlib import Path
 import time
 from typing import Any
 
@@ -29,16 +29,11 @@ from custom_components.pushover_plus.const import (
     EVENT_CANCELLED,
     EVENT_EXPIRED,
 )
-from custom_components.pushover_plus.receipts import (
-    EmergencyState,
-    ReceiptTracker,
-    TrackedReceipt,
-)
+from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
 from . import advance, receipt_reads, run_timers, send_emergency as send_any_emergency
 
-STORAGE_KEY = "pushover_plus.receipts.{}"
 LEAK_ALARM = {
     "message": "Water on the basement floor",
     "title": "Leak",
@@ -51,6 +46,19 @@ LEAK_ALARM = {
 async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
     """Send the leak alarm these tests follow; return its receipt."""
     return await send_any_emergency(hass, **{**LEAK_ALARM, **data})
+
+
+def receipts_dir(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    """Return the folder of the entry's tracked receipts."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}_receipts", entry.entry_id))
+
+
+def stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, dict[str, Any]]:
+    """Return the records on disk by file name."""
+    folder = receipts_dir(hass, entry)
+    return {
+        path.name: json.loads(path.read_bytes()) for path in sorted(folder.iterdir())
+    }
 
 
 def sensor(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
@@ -233,18 +241,30 @@ async def test_polling_stops_once_closed(
 
 
 async def test_open_receipt_is_stored(
-    hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """The open receipt and the latest emergency are written to the store."""
+    """The open receipt has a file of its own; `last.json` names the latest."""
     receipt = await send_emergency(hass)
+    await hass.async_block_till_done()
 
-    stored = hass_storage[STORAGE_KEY.format(loaded_entry.entry_id)]["data"]
-    assert [item["receipt"] for item in stored["open"]] == [receipt]
-    assert stored["open"][0]["state"] == "pending"
-    assert stored["open"][0]["tags"] == ["leak"]
-    assert stored["last"]["receipt"] == receipt
+    files = stored(hass, loaded_entry)
+    assert set(files) == {f"{receipt}.json", "last.json"}
+    record = files[f"{receipt}.json"]
+    assert (record["format"], record["state"], record["tags"]) == (
+        1,
+        "pending",
+        ["leak"],
+    )
+    assert files["last.json"] == record
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+    files = stored(hass, loaded_entry)
+    assert set(files) == {"last.json"}
+    assert files["last.json"]["state"] == "cancelled"
 
 
 async def test_open_receipt_survives_restart(
@@ -291,7 +311,6 @@ async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
     loaded_entry: MockConfigEntry,
     simulator: PushoverSimulator,
     freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
     read_by: str,
 ) -> None:
     """A read answered after a reload changes nothing the new tracker did."""
@@ -320,9 +339,9 @@ async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert [event.data["receipt"] for event in acknowledged] == [receipt]
-    stored = hass_storage[STORAGE_KEY.format(loaded_entry.entry_id)]["data"]
-    assert stored["open"] == []
-    assert stored["last"]["state"] == "acknowledged"
+    files = stored(hass, loaded_entry)
+    assert set(files) == {"last.json"}
+    assert files["last.json"]["state"] == "acknowledged"
     assert tracker_of(loaded_entry).open == []
 
 
@@ -434,10 +453,10 @@ async def test_save_in_flight_at_reload_ends_before_the_next_tracker_loads(
     written = asyncio.Event()
     real_save = old_tracker._store.async_save
 
-    async def slow_save(data: dict[str, Any]) -> None:
+    async def slow_save(*changes: Any) -> None:
         saving.set()
         await written.wait()
-        await real_save(data)
+        await real_save(*changes)
 
     monkeypatch.setattr(old_tracker._store, "async_save", slow_save)
     freezer.tick(timedelta(seconds=5))
@@ -662,17 +681,18 @@ async def test_automation_triggers_on_acknowledgement(
 
 
 async def test_store_without_emergency_loads(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    api_base_url: str,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, config_entry: MockConfigEntry, api_base_url: str
 ) -> None:
-    """A store holding no emergency yet loads as nothing sent, with no timer."""
-    hass_storage[STORAGE_KEY.format(config_entry.entry_id)] = {
-        "version": 1,
-        "key": STORAGE_KEY.format(config_entry.entry_id),
-        "data": {"open": [], "last": None},
-    }
+    """A 0.2.0 store holding no emergency yet loads as nothing sent, with no timer."""
+    legacy = Path(
+        hass.config.path(".storage", f"pushover_plus.receipts.{config_entry.entry_id}")
+    )
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text(
+        json.dumps(
+            {"version": 1, "key": legacy.name, "data": {"open": [], "last": None}}
+        )
+    )
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
@@ -680,40 +700,17 @@ async def test_store_without_emergency_loads(
     assert sensor(hass, config_entry, "last_emergency").state == "unknown"
     assert sensor(hass, config_entry, "open_emergencies").state == "0"
     assert tracker_of(config_entry)._unsub_timer is None
+    assert not legacy.exists()
 
 
 async def test_removing_entry_deletes_store(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_storage: dict[str, Any]
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """Removing the entry deletes its stored receipts."""
     await send_emergency(hass)
-    assert STORAGE_KEY.format(loaded_entry.entry_id) in hass_storage
+    assert receipts_dir(hass, loaded_entry).is_dir()
 
     await hass.config_entries.async_remove(loaded_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert STORAGE_KEY.format(loaded_entry.entry_id) not in hass_storage
-
-
-def test_stored_form_keeps_every_field() -> None:
-    """What `to_json` writes, `from_json` reads back whole, field for field."""
-    sent = datetime(2026, 11, 26, 12, tzinfo=UTC)
-    tracked = TrackedReceipt(
-        receipt="r" * 30,
-        title="Leak",
-        tags=["leak"],
-        recipients=["Pushover"],
-        sent_at=sent,
-        expires_at=sent + timedelta(hours=1),
-        callback=True,
-        state=EmergencyState.ACKNOWLEDGED,
-        acknowledged_by="Pushover",
-        acknowledged_by_device="phone",
-        changed_at=sent + timedelta(minutes=3),
-        polled_at=sent + timedelta(minutes=2),
-    )
-
-    stored = tracked.to_json()
-
-    assert set(stored) == {item.name for item in fields(TrackedReceipt)}
-    assert TrackedReceipt.from_json(json.loads(json.dumps(stored))) == tracked
+    assert not receipts_dir(hass, loaded_entry).exists()

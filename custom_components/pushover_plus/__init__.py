@@ -1,7 +1,9 @@
 """Pushover Plus: Pushover notifications for Home Assistant."""
 
+from collections.abc import Coroutine
 import logging
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
 from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.const import CONF_API_TOKEN, Platform
@@ -31,10 +33,12 @@ from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
 from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
-from .outbox_repair import OutboxRepair, async_report_unreadable
+from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
-from .receipts import ReceiptTracker, async_remove_receipts
+from .receipts import ReceiptTracker
+from .receipts_store import remove_receipts
 from .recipients import recipient_name_of, recipients_of
+from .repairs import async_report_unreadable
 from .sender import MessageSender
 from .services import async_setup_services
 
@@ -81,8 +85,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     client.on_limits = limits.async_set_limits
     entry.async_on_unload(limits.async_clear_issue)
     receipts = ReceiptTracker(hass, entry, client, recipient_name_of(entry))
-    await receipts.async_load()
+    await _async_load_storage(receipts.async_load(), receipts.directory)
     entry.async_on_unload(receipts.async_unload)
+    entry.async_on_unload(
+        async_report_unreadable(
+            hass,
+            "receipts_unreadable",
+            entry.entry_id,
+            entry.title,
+            receipts.unreadable,
+        )
+    )
     sender = MessageSender(
         hass,
         entry,
@@ -93,21 +106,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     # The queue is read before anything can send: messages queued before a
     # restart go out before any new one.
-    try:
-        await sender.outbox.async_load()
-    except OSError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="outbox_unreadable",
-            translation_placeholders={
-                "directory": str(sender.outbox.directory),
-                "error": err.strerror or str(err),
-            },
-        ) from err
+    await _async_load_storage(sender.outbox.async_load(), sender.outbox.directory)
     entry.async_on_unload(sender.outbox.async_unload)
     entry.async_on_unload(
         async_report_unreadable(
-            hass, entry.entry_id, entry.title, sender.outbox.unreadable
+            hass,
+            "outbox_unreadable",
+            entry.entry_id,
+            entry.title,
+            sender.outbox.unreadable,
         )
     )
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
@@ -139,6 +146,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     return True
 
 
+async def _async_load_storage(load: Coroutine[Any, Any, None], directory: Path) -> None:
+    """Read what an entry stored; a folder that cannot be read retries the setup."""
+    try:
+        await load
+    except OSError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="storage_unreadable",
+            translation_placeholders={
+                "directory": str(directory),
+                "error": err.strerror or str(err),
+            },
+        ) from err
+
+
 async def _async_reload_on_update(
     hass: HomeAssistant, entry: PushoverConfigEntry
 ) -> None:
@@ -148,7 +170,7 @@ async def _async_reload_on_update(
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
     """Delete what the entry stored: its queued messages and tracked receipts."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
-    await async_remove_receipts(hass, entry.entry_id)
+    await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:

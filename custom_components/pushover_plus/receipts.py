@@ -15,16 +15,14 @@ they never hold both of Pushover's two connections and cannot delay a send.
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 import logging
-from typing import Any, Final
+from pathlib import Path
+from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
 import homeassistant.util.dt as dt_util
 
 from .api import (
@@ -39,119 +37,19 @@ from .const import (
     EVENT_ACKNOWLEDGED,
     EVENT_CANCELLED,
     EVENT_EXPIRED,
-    RECEIPT_POLL_AGE_DIVISOR,
-    RECEIPT_POLL_MAX,
     RECEIPT_POLL_MIN,
 )
 from .data import PushoverConfigEntry
+from .receipts_model import EmergencyState, TrackedReceipt
+from .receipts_store import ReceiptStore
 
 _LOGGER = logging.getLogger(__name__)
-
-STORAGE_VERSION: Final = 1
-
-
-class EmergencyState(StrEnum):
-    """Where an emergency message stands."""
-
-    PENDING = "pending"
-    ACKNOWLEDGED = "acknowledged"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
 
 EVENT_OF_STATE: Final = {
     EmergencyState.ACKNOWLEDGED: EVENT_ACKNOWLEDGED,
     EmergencyState.EXPIRED: EVENT_EXPIRED,
     EmergencyState.CANCELLED: EVENT_CANCELLED,
 }
-
-
-@dataclass(slots=True, kw_only=True)
-class TrackedReceipt:
-    """An emergency message and what is known of its receipt."""
-
-    receipt: str
-    title: str | None
-    tags: list[str]
-    recipients: list[str]
-    sent_at: datetime
-    expires_at: datetime
-    # True when our webhook was given as the callback: polling can be slow.
-    callback: bool
-    state: EmergencyState = EmergencyState.PENDING
-    acknowledged_by: str | None = None
-    acknowledged_by_device: str | None = None
-    changed_at: datetime | None = None
-    polled_at: datetime | None = None
-
-    def event_data(self) -> dict[str, Any]:
-        """Describe the receipt for an event or a sensor's attributes."""
-        return {
-            "receipt": self.receipt,
-            "title": self.title,
-            "tags": list(self.tags),
-            "recipients": list(self.recipients),
-            "state": self.state.value,
-            "sent_at": self.sent_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "acknowledged_by": self.acknowledged_by,
-            "acknowledged_by_device": self.acknowledged_by_device,
-            "time": self.changed_at.isoformat() if self.changed_at else None,
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise for the store.
-
-        Written out field by field: every change saves all open receipts, and
-        `dataclasses.asdict` (a deep copy) made that ten times slower.
-        """
-        return {
-            "receipt": self.receipt,
-            "title": self.title,
-            "tags": list(self.tags),
-            "recipients": list(self.recipients),
-            "sent_at": self.sent_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "callback": self.callback,
-            "state": self.state.value,
-            "acknowledged_by": self.acknowledged_by,
-            "acknowledged_by_device": self.acknowledged_by_device,
-            "changed_at": _isoformat(self.changed_at),
-            "polled_at": _isoformat(self.polled_at),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TrackedReceipt:
-        """Read back what `to_json` wrote."""
-        times = {
-            key: dt_util.parse_datetime(data[key]) if data.get(key) else None
-            for key in ("sent_at", "expires_at", "changed_at", "polled_at")
-        }
-        return cls(
-            **{**data, **times, "state": EmergencyState(data["state"])},
-        )
-
-    def next_poll(self) -> datetime:
-        """Return when to ask Pushover next: slower as the receipt ages."""
-        last = self.polled_at or self.sent_at
-        if self.callback:
-            interval = RECEIPT_POLL_MAX
-        else:
-            age = last - self.sent_at
-            interval = min(
-                max(age / RECEIPT_POLL_AGE_DIVISOR, RECEIPT_POLL_MIN),
-                RECEIPT_POLL_MAX,
-            )
-        regular = last + interval
-        # Look once more just after expiry to learn the final state.
-        final_look = self.expires_at + RECEIPT_POLL_MIN
-        return final_look if last < final_look < regular else regular
-
-
-@dataclass(slots=True)
-class _Stored:
-    open: list[TrackedReceipt] = field(default_factory=list)
-    last: TrackedReceipt | None = None
 
 
 class ReceiptTracker:
@@ -169,8 +67,13 @@ class ReceiptTracker:
         self._entry = entry
         self._client = client
         self._name_of = name_of
-        self._store = _store(hass, entry.entry_id)
-        self._data = _Stored()
+        self._store = ReceiptStore(hass, entry.entry_id)
+        self._open: list[TrackedReceipt] = []
+        self._last: TrackedReceipt | None = None
+        # Changes not yet on disk: receipts to write, receipts to delete.
+        self._new: list[TrackedReceipt] = []
+        self._closed: list[TrackedReceipt] = []
+        self.unreadable: dict[Path, str] = {}
         # Receipts a callback or an action asked to read, each once: a flood
         # of requests for one receipt is one entry here, and only open
         # receipts get one, so this never outgrows the open list.
@@ -183,27 +86,26 @@ class ReceiptTracker:
     @property
     def open(self) -> list[TrackedReceipt]:
         """Return the receipts still pending, oldest first."""
-        return list(self._data.open)
+        return list(self._open)
+
+    @property
+    def directory(self) -> Path:
+        """Return where the tracked receipts' files are kept."""
+        return self._store.directory
 
     @property
     def last(self) -> TrackedReceipt | None:
         """Return the most recent emergency message, open or not."""
-        return self._data.last
+        return self._last
 
     async def async_load(self) -> None:
-        """Restore the tracked receipts and resume polling."""
+        """Restore the tracked receipts and resume polling.
+
+        Raises OSError when the receipts' folder cannot be read at all.
+        """
         stored = await self._store.async_load()
-        if stored:
-            self._data = _Stored(
-                open=[TrackedReceipt.from_json(item) for item in stored["open"]],
-                last=TrackedReceipt.from_json(stored["last"])
-                if stored.get("last")
-                else None,
-            )
-            # The latest emergency, if still open, must be the open object
-            # itself, or closing it would leave `last` pending for ever.
-            if self._data.last is not None:
-                self._data.last = self._find(self._data.last.receipt) or self._data.last
+        self._open, self._last = stored.open, stored.last
+        self.unreadable = stored.set_aside
         self._schedule()
 
     @callback
@@ -242,8 +144,9 @@ class ReceiptTracker:
             callback=callback,
             changed_at=now,
         )
-        self._data.open.append(tracked)
-        self._data.last = tracked
+        self._open.append(tracked)
+        self._last = tracked
+        self._new.append(tracked)
         await self._async_changed()
 
     @callback
@@ -289,13 +192,13 @@ class ReceiptTracker:
         except PushoverError as err:
             raise _receipt_action_failed(err) from err
         now = dt_util.utcnow()
-        for tracked in [item for item in self._data.open if tag in item.tags]:
+        for tracked in [item for item in self._open if tag in item.tags]:
             self._close(tracked, EmergencyState.CANCELLED, now)
         await self._async_changed()
         return cancelled
 
     def _find(self, receipt: str) -> TrackedReceipt | None:
-        return next((item for item in self._data.open if item.receipt == receipt), None)
+        return next((item for item in self._open if item.receipt == receipt), None)
 
     @callback
     def _ask(self, tracked: TrackedReceipt) -> None:
@@ -320,7 +223,7 @@ class ReceiptTracker:
     def _due_now(self) -> list[TrackedReceipt]:
         """Return the receipts to read now, those asked for first."""
         now = dt_util.utcnow()
-        due = [item for item in self._data.open if self._due(item) <= now]
+        due = [item for item in self._open if self._due(item) <= now]
         return sorted(due, key=lambda item: item.receipt not in self._asked)
 
     def _asked_ready(self) -> bool:
@@ -332,10 +235,10 @@ class ReceiptTracker:
     def _schedule(self) -> None:
         """Start the reader if a receipt is due, else set the timer for the next."""
         self._cancel_timer()
-        if self._unloaded or self._reader is not None or not self._data.open:
+        if self._unloaded or self._reader is not None or not self._open:
             # A running reader plans the next read itself when it ends.
             return
-        due = min(self._due(item) for item in self._data.open)
+        due = min(self._due(item) for item in self._open)
         delay = (due - dt_util.utcnow()).total_seconds()
         if delay > 0:
             self._unsub_timer = async_call_later(self._hass, delay, self._async_on_due)
@@ -430,7 +333,8 @@ class ReceiptTracker:
             return False
         tracked.state = state
         tracked.changed_at = at
-        self._data.open.remove(tracked)
+        self._open.remove(tracked)
+        self._closed.append(tracked)
         self._asked.pop(tracked.receipt, None)
         self._hass.bus.async_fire(
             EVENT_OF_STATE[state],
@@ -440,17 +344,26 @@ class ReceiptTracker:
         return True
 
     async def _async_changed(self) -> None:
-        await self._async_save()
         self._schedule()
+        await self._async_save()
 
     async def _async_save(self) -> None:
-        """Store the tracked receipts, then tell the listeners."""
-        saving = self._hass.async_create_task(
+        """Tell the listeners of the changes, then put them on disk.
+
+        A receipt Pushover accepted is tracked whether or not its file can be
+        written: the message was sent. Only a restart before the disk takes it
+        again forgets it, and the log says so.
+        """
+        for listener in list(self._listeners):
+            listener()
+        new, self._new = self._new, []
+        closed, self._closed = self._closed, []
+        last = self._last if self._last in new or self._last in closed else None
+        # A task of the entry: an unload (and a removal after it) waits for it.
+        saving = self._entry.async_create_task(
+            self._hass,
             self._store.async_save(
-                {
-                    "open": [item.to_json() for item in self._data.open],
-                    "last": self._data.last.to_json() if self._data.last else None,
-                }
+                [item for item in new if item in self._open], closed, last
             ),
             f"{DOMAIN} receipts save {self._entry.entry_id}",
         )
@@ -461,8 +374,13 @@ class ReceiptTracker:
             # ends before the unload does, so that the next tracker reads it.
             await saving
             raise
-        for listener in list(self._listeners):
-            listener()
+        except OSError as err:
+            _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+                "Cannot store the tracked emergency messages in %s (%s); they "
+                "are tracked until Home Assistant stops",
+                self._store.directory,
+                err,
+            )
 
     def _cancel_timer(self) -> None:
         if self._unsub_timer is not None:
@@ -476,16 +394,3 @@ def _receipt_action_failed(err: PushoverError) -> HomeAssistantError:
         translation_key="receipt_action_failed",
         translation_placeholders={"error": str(err)},
     )
-
-
-def _isoformat(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.receipts.{entry_id}", private=True)
-
-
-async def async_remove_receipts(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the stored receipts of a removed entry."""
-    await _store(hass, entry_id).async_remove()

@@ -4,7 +4,9 @@ An issue belongs to one config entry: its id is the translation key followed
 by the entry id, so that two entries never share a notice.
 """
 
-from homeassistant.core import HomeAssistant, callback
+from pathlib import Path
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
@@ -40,3 +42,35 @@ def async_raise_issue(
 def async_clear_issue(hass: HomeAssistant, key: str, entry_id: str) -> None:
     """Remove an entry's notice, if it is shown."""
     ir.async_delete_issue(hass, DOMAIN, issue_id(key, entry_id))
+
+
+@callback
+def async_report_unreadable(
+    hass: HomeAssistant,
+    key: str,
+    entry_id: str,
+    title: str,
+    unreadable: dict[Path, str],
+) -> CALLBACK_TYPE:
+    """Name the files set aside in a notice while there are any; return its remover.
+
+    `key` says whose files they are (`outbox_unreadable`,
+    `receipts_unreadable`); the notice shows each file's path in the
+    configuration folder and why it could not be read.
+    """
+    if not unreadable:
+        async_clear_issue(hass, key, entry_id)
+        return lambda: None
+    config_dir = Path(hass.config.config_dir)
+    files = "\n".join(
+        f"- `{path.relative_to(config_dir)}`: {reason}"
+        for path, reason in sorted(unreadable.items())
+    )
+    async_raise_issue(
+        hass,
+        key,
+        entry_id,
+        severity=ir.IssueSeverity.ERROR,
+        placeholders={"name": title, "count": str(len(unreadable)), "files": files},
+    )
+    return lambda: async_clear_issue(hass, key, entry_id)

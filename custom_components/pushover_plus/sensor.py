@@ -19,7 +19,8 @@ from .api import Limits
 from .data import PushoverConfigEntry
 from .entity import PushoverApplicationEntity, PushoverLimitsEntity
 from .outbox import Outbox
-from .receipts import EmergencyState, ReceiptTracker
+from .receipts import ReceiptTracker
+from .receipts_model import EmergencyState
 
 PARALLEL_UPDATES = 0
 
