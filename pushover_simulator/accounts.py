@@ -321,8 +321,8 @@ class Directory:
 def merge_routes(routes: Iterable[Route]) -> list[Route]:
     """Keep one route per recipient key, in order, joining their device limits.
 
-    A key reached once without a limit (or twice with different ones) may
-    receive on each of those devices; without any limit, on all.
+    A key reached several times receives on every device one of its routes
+    allows: on all of them as soon as one route has no limit.
     """
     merged: dict[str, Route] = {}
     for route in routes:

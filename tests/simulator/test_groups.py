@@ -369,3 +369,21 @@ async def test_reset_restores_the_configured_groups(
         "name",
         NAME_BLANK,
     )
+
+
+async def test_a_user_in_a_group_twice_receives_once_on_each_device(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """Two entries, two devices: one recipient, one message, both devices."""
+    key = await new_group(session, simulator)
+    add = f"groups/{key}/add_user.json"
+    for device in ("watch", "phone"):
+        await post(session, simulator, add, user=TEST_USER_KEY, device=device)
+    await send(session, simulator, user=key)
+    [route] = simulator.messages[-1].routes
+    assert (route.key, route.devices) == (TEST_USER_KEY, ("watch", "phone"))
+    assert simulator.remaining == 9999
+    await post(session, simulator, add, user=TEST_USER_KEY)
+    await send(session, simulator, user=key)
+    [route] = simulator.messages[-1].routes
+    assert route.devices == ()
