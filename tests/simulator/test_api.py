@@ -750,7 +750,7 @@ async def test_unknown_path_and_wrong_method(
     simulator: PushoverSimulator, session: aiohttp.ClientSession
 ) -> None:
     """Unknown paths answer 404 JSON; a wrong method 405 JSON."""
-    missing = await call(session, simulator, "glances.json")
+    missing = await call(session, simulator, "teams/add_user.json")
     assert (missing.status, missing.body["status"]) == (404, 0)
     wrong = await call(session, simulator, "messages.json", "DELETE")
     assert (wrong.status, wrong.body["status"]) == (405, 0)
