@@ -16,8 +16,12 @@ from .conftest import (
     add_entry,
     expect_fields,
 )
+from .harness import ATTACHMENTS_DIR, REPO_DIR
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+# The development instance's sample picture, which the hello script attaches.
+ATTACHMENT: Final = ATTACHMENTS_DIR / "front-door.png"
 
 # Every field the simulator reports that a plain send leaves unset.
 UNSET_FIELDS: Final[dict[str, Any]] = {
@@ -320,6 +324,9 @@ async def test_example_scripts_of_the_walkthrough(
             "html": True,
             "sound": "magic",
             "url_title": "Open Home Assistant",
+            "attachment_filename": ATTACHMENT.name,
+            "attachment_type": "image/png",
+            "attachment_size": (REPO_DIR / ATTACHMENT).stat().st_size,
         },
     )
     # This one waits for the acknowledgement: start it without waiting.
