@@ -5,6 +5,7 @@ import errno
 import json
 from pathlib import Path
 import shutil
+import threading
 from typing import Any
 from unittest.mock import patch
 
@@ -238,3 +239,32 @@ async def test_a_receipt_that_cannot_be_stored_is_still_tracked(
     ]
     assert "Cannot store the tracked emergency messages" in caplog.text
     assert "Read-only file system" in caplog.text
+
+
+async def test_writes_keep_their_order(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A slow first write is never overtaken by the deletion that follows it."""
+    write = Spool.write
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow_first_write(spool: Spool, name: str, content: bytes) -> None:
+        if not started.is_set():
+            started.set()
+            release.wait(timeout=10)
+        write(spool, name, content)
+
+    with patch.object(Spool, "write", slow_first_write):
+        receipt = await send_emergency(hass)
+        await hass.async_add_executor_job(started.wait)
+        await hass.services.async_call(
+            DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+        )
+        release.set()
+        await hass.async_block_till_done()
+
+    files = sorted(path.name for path in folder(hass, loaded_entry.entry_id).iterdir())
+    assert files == ["last.json"]
+    last = json.loads((folder(hass, loaded_entry.entry_id) / "last.json").read_bytes())
+    assert last["state"] == "cancelled"

@@ -73,6 +73,7 @@ class ReceiptTracker:
         # Changes not yet on disk: receipts to write, receipts to delete.
         self._new: list[TrackedReceipt] = []
         self._closed: list[TrackedReceipt] = []
+        self._writing = asyncio.Lock()
         self.unreadable: dict[Path, str] = {}
         # Receipts a callback or an action asked to read, each once: a flood
         # of requests for one receipt is one entry here, and only open
@@ -362,7 +363,7 @@ class ReceiptTracker:
         # A task of the entry: an unload (and a removal after it) waits for it.
         saving = self._entry.async_create_task(
             self._hass,
-            self._store.async_save(
+            self._async_write(
                 [item for item in new if item in self._open], closed, last
             ),
             f"{DOMAIN} receipts save {self._entry.entry_id}",
@@ -381,6 +382,17 @@ class ReceiptTracker:
                 self._store.directory,
                 err,
             )
+
+    async def _async_write(
+        self,
+        new: list[TrackedReceipt],
+        closed: list[TrackedReceipt],
+        last: TrackedReceipt | None,
+    ) -> None:
+        # One write at a time, in order: a receipt's deletion must never be
+        # overtaken by the earlier write of its file.
+        async with self._writing:
+            await self._store.async_save(new, closed, last)
 
     def _cancel_timer(self) -> None:
         if self._unsub_timer is not None:
