@@ -600,12 +600,21 @@ INVALID_CASES = {
     "unknown key": _case(
         {"colour": "red"},
         "unknown_data_key",
-        {"keys": "colour", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+        {"field": "colour", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
     ),
-    "unknown keys not text": _case(
-        {1: "x", "b": 2},
+    "unknown key not text": _case(
+        {1: "x"},
         "unknown_data_key",
-        {"keys": "1, b", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+        {"field": "1", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+    ),
+    "misspelt key": _case(
+        {"attachement": "/config/www/door.jpg"},
+        "unknown_data_key_near",
+        {
+            "field": "attachement",
+            "near": "attachment",
+            "allowed": ", ".join(sorted(MESSAGE_KEYS)),
+        },
     ),
     "title number": _case({"title": 5}, "invalid_type", _type("title", "text")),
     "url list": _case({"url": ["a"]}, "invalid_type", _type("url", "text")),
@@ -712,7 +721,7 @@ INVALID_CASES = {
         {"col\ud800our\x00": "red"},
         "unknown_data_key",
         {
-            "keys": "col\\ud800our\\u0000",
+            "field": "col\\ud800our\\u0000",
             "allowed": ", ".join(sorted(MESSAGE_KEYS)),
         },
     ),
@@ -886,3 +895,44 @@ async def test_error_is_rendered_from_translation(
         build_message({"message": "Hello", **data}, SendDefaults())
 
     assert str(caught.value) == text
+
+
+async def test_every_mistake_is_reported_at_once(hass: HomeAssistant) -> None:
+    """Several mistakes come back together, each naming its field and limit."""
+    assert await async_setup_component(hass, DOMAIN, {})
+
+    with pytest.raises(ServiceValidationError) as caught:
+        build_message(
+            {
+                "message": "Hello",
+                "colour": "red",
+                "title": "x" * 260,
+                "priority": "emergency",
+                "retry": 10,
+                "url_title": "Camera",
+            },
+            SendDefaults(),
+        )
+
+    error = caught.value
+    assert error.translation_key == "fields_invalid"
+    assert error.translation_placeholders is not None
+    assert error.translation_placeholders["count"] == "4"
+    assert str(error) == (
+        "4 fields are not valid: (1) Unknown field colour. Allowed: "
+        + ", ".join(sorted(MESSAGE_KEYS))
+        + "; (2) The title has 260 characters; Pushover allows at most 250; "
+        "(3) The retry of 10 seconds is too short: at least 30; "
+        "(4) The url_title is the text of a link, but no url is given"
+    )
+
+
+async def test_mistakes_between_fields_wait_for_the_fields(hass: HomeAssistant) -> None:
+    """A rule between two fields is checked only when both are readable."""
+    with pytest.raises(ServiceValidationError) as caught:
+        build_message(
+            {"message": "Hello", "priority": 2, "retry": "often", "expire": 60},
+            SendDefaults(),
+        )
+
+    assert caught.value.translation_key == "invalid_type"

@@ -6,6 +6,7 @@ from pathlib import Path
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import service
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -342,3 +343,57 @@ async def test_recipient_named_twice_gets_one_message(
     await send(hass, message="Hi", recipients=["Pushover", "primary"])
 
     assert simulator.messages[-1].users == [TEST_USER_KEY]
+
+
+async def test_a_misspelt_action_field_is_named_with_its_nearest(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """The action's own fields are listed, and the nearest one is suggested."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, message="Hello", recipent=["Family"])
+
+    error = caught.value
+    assert error.translation_key == "unknown_data_key_near"
+    assert error.translation_placeholders is not None
+    assert error.translation_placeholders["near"] == "recipients"
+    allowed = error.translation_placeholders["allowed"].split(", ")
+    assert {"config_entry_id", "recipients", "message", "attachment"} <= set(allowed)
+    assert simulator.messages == []
+
+
+async def test_the_action_reports_every_mistake_at_once(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Missing message, a bad priority and an unknown field: one error."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, priority="urgent", colour="red")
+
+    assert caught.value.translation_key == "fields_invalid"
+    assert str(caught.value).startswith("3 fields are not valid: (1) Unknown field")
+    assert "The field message must be text" in str(caught.value)
+    assert simulator.messages == []
+
+
+async def test_the_action_form_is_grouped_in_sections(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Home Assistant reads services.yaml with its sections, rarely used ones folded."""
+    descriptions = await service.async_get_all_descriptions(hass)
+
+    fields = descriptions[DOMAIN]["send_message"]["fields"]
+    assert list(fields) == [
+        "config_entry_id",
+        "recipients",
+        "message",
+        "title",
+        "delivery",
+        "emergency",
+        "link",
+        "attachments",
+    ]
+    assert fields["delivery"]["collapsed"] is False
+    assert all(
+        fields[name]["collapsed"] for name in ("emergency", "link", "attachments")
+    )
+    assert "priority" in fields["delivery"]["fields"]
+    assert "attachment_entity" in fields["attachments"]["fields"]

@@ -1,6 +1,6 @@
 """Notify platform: an entity per recipient and the legacy `notify.<name>` action."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, override
 
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
@@ -18,12 +18,7 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
 from .data import PushoverConfigEntry, send_defaults_of
 from .entity import PushoverRecipientEntity
-from .message import (
-    ATTR_MESSAGE,
-    DATA_KEYS,
-    build_message,
-    check_keys,
-)
+from .message import ATTR_MESSAGE, DATA_KEYS, FieldError, build_message, unknown_keys
 from .recipients import Recipient, recipients_of
 from .sender import sent_signal
 
@@ -50,9 +45,10 @@ async def async_send(
     entry: PushoverConfigEntry,
     recipients: list[Recipient],
     data: Mapping[str, Any],
+    found: Sequence[FieldError] = (),
 ) -> None:
     """Validate, map and send for the notify entity and the legacy action."""
-    request = build_message(data, send_defaults_of(entry))
+    request = build_message(data, send_defaults_of(entry), found=found)
     await entry.runtime_data.sender.async_send(request, recipients)
 
 
@@ -116,8 +112,13 @@ class PushoverLegacyNotifyService(BaseNotificationService):
         """Send a message with the built-in integration's `data` keys."""
         # The notify schema has checked that `data` is a mapping.
         extra: Mapping[str, Any] = kwargs.get(ATTR_DATA) or {}
-        check_keys(extra, DATA_KEYS)
-        data: dict[str, Any] = {**extra, ATTR_MESSAGE: message}
+        # Its message and title come from outside `data`, which holds the
+        # data keys alone.
+        found = unknown_keys(extra, DATA_KEYS, DATA_KEYS)
+        data: dict[str, Any] = {
+            **{key: value for key, value in extra.items() if key in DATA_KEYS},
+            ATTR_MESSAGE: message,
+        }
         if title := kwargs.get(ATTR_TITLE):
             data[ATTR_TITLE] = title
         if targets := kwargs.get(ATTR_TARGET):
@@ -125,7 +126,7 @@ class PushoverLegacyNotifyService(BaseNotificationService):
         recipient = next(
             item for item in recipients_of(self._entry) if item.id == self._recipient_id
         )
-        await async_send(self._entry, [recipient], data)
+        await async_send(self._entry, [recipient], data, found)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -35,7 +35,7 @@ from .const import DOMAIN, EVENT_DELIVERED, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERG
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry
 from .message import MessageRequest
-from .outbox import Outbox, OutboxItem, Queued
+from .outbox import Outbox, OutboxItem, Queued, QueueReason
 from .receipts import ReceiptTracker
 from .recipients import Recipient
 
@@ -60,6 +60,8 @@ class Delivery:
     receipt: str | None = None
     queued_id: str | None = None
     queue_position: int | None = None
+    # Why a queued call waits (`Queued.reason`).
+    queued_reason: QueueReason | None = None
     # Pushover's own error texts (or the outbox's) for a refused call.
     errors: tuple[str, ...] = ()
     # What a send that reached nobody raises: this call's own error.
@@ -79,6 +81,7 @@ class Delivery:
             "receipt": self.receipt,
             "queued_id": self.queued_id,
             "queue_position": self.queue_position,
+            "queued_reason": self.queued_reason,
             "errors": list(self.errors),
         }
 
@@ -207,6 +210,7 @@ class MessageSender:
                 recipients=names,
                 status="queued",
                 queued_id=outcome.item_id,
+                queued_reason=outcome.reason,
                 queue_position=outcome.position,
             )
         return Delivery(

@@ -15,7 +15,7 @@ import probatio
 
 from .const import DOMAIN
 from .data import PushoverConfigEntry, send_defaults_of
-from .message import ATTR_MESSAGE, build_message, check_receipt, check_tag, invalid
+from .message import MESSAGE_KEYS, build_message, check_receipt, check_tag, invalid
 from .recipients import Recipient, recipients_of
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
@@ -25,16 +25,17 @@ ATTR_RECIPIENTS: Final = "recipients"
 ATTR_RECEIPT: Final = "receipt"
 ATTR_TAG: Final = "tag"
 
-# Field types are checked by `build_message`, so that every send path gives
-# the same translated error for the same mistake.
+# Every field is checked by `build_message`, so that every send path gives the
+# same translated error for the same mistake, all mistakes at once.
 SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
     {
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         probatio.Optional(ATTR_RECIPIENTS): probatio.All(cv.ensure_list, [cv.string]),
-        probatio.Required(ATTR_MESSAGE): object,
     },
     extra=probatio.ALLOW_EXTRA,
 )
+# What the send action takes: a message's fields and its own.
+SEND_MESSAGE_KEYS: Final = MESSAGE_KEYS | {ATTR_CONFIG_ENTRY_ID, ATTR_RECIPIENTS}
 
 
 def _receipt(value: Any) -> str:
@@ -106,7 +107,9 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data: dict[str, Any] = dict(call.data)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
     recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
-    request = build_message(data, send_defaults_of(entry))
+    request = build_message(
+        data, send_defaults_of(entry), allowed=MESSAGE_KEYS, listed=SEND_MESSAGE_KEYS
+    )
     # A caller that takes the response learns each call's outcome there; one
     # that does not must hear of a partial refusal through an error.
     deliveries = await entry.runtime_data.sender.async_send(
@@ -114,10 +117,12 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     )
     accepted = [delivery for delivery in deliveries if delivery.accepted]
     first = accepted[0]
+    queued = [delivery for delivery in deliveries if delivery.status == "queued"]
     return {
         "request_id": first.request_id,
         "receipt": first.receipt,
-        "queued": any(delivery.status == "queued" for delivery in deliveries),
+        "queued": bool(queued),
+        "queued_reason": queued[0].queued_reason if queued else None,
         "accepted": [name for delivery in accepted for name in delivery.recipients],
         "refused": [
             name
