@@ -35,6 +35,10 @@ USER_INVALID: Final = (
     "see https://pushover.net/api#identifiers"
 )
 DEVICE_NOT_FOR_USER: Final = "device name is not valid for user"
+# users/validate.json's answer (HTTP 400) for a valid key that no device is
+# logged in with. Whether Pushover flags a field with it is not documented;
+# the simulator flags none.
+NO_ACTIVE_DEVICES: Final = "user is valid but has no active devices"
 LIMIT_REACHED: Final = "message limit reached"
 _INTEGER: Final = re.compile(r"-?[0-9]{1,18}")
 RECEIPT_NOT_FOUND: Final = "receipt not found; may be invalid or expired"
@@ -345,6 +349,8 @@ def validate_user(
         rejection.add("user", USER_INVALID)
         return rejection
     devices = directory.devices_of(key)
+    if not devices:
+        return Rejection(errors=[NO_ACTIVE_DEVICES])
     device = fields.get("device", "").strip()
     if device and device not in devices:
         rejection.add("device", DEVICE_NOT_FOR_USER)
