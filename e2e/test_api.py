@@ -9,7 +9,9 @@ from .clients import HomeAssistantClient, Json, SimulatorClient, wait_for
 from .conftest import (
     DOMAIN,
     ENTRY_TITLE,
+    LEGACY_ACTION,
     OWNER,
+    RECIPIENT,
     SENSOR,
     WRONG_TOKEN,
     Credentials,
@@ -77,35 +79,39 @@ async def test_config_flow_refuses_wrong_token_then_creates_entry(
         "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
     )
     assert form["type"] == "form"
-    assert form["step_id"] == "user"
+    assert form["step_id"] == "credentials"
     assert [field["name"] for field in form["data_schema"]] == [
-        "name",
         "api_token",
         "user_key",
     ]
     assert form["errors"] in ({}, None)
+    step = f"/api/config/config_entries/flow/{form['flow_id']}"
 
     refused = await hass_client.request(
         "POST",
-        f"/api/config/config_entries/flow/{form['flow_id']}",
-        {
-            "name": ENTRY_TITLE,
-            "api_token": WRONG_TOKEN,
-            "user_key": credentials.user_key,
-        },
+        step,
+        {"api_token": WRONG_TOKEN, "user_key": credentials.user_key},
     )
     assert refused["type"] == "form"
     assert refused["errors"] == {"api_token": "invalid_api_token"}
+    # What was typed stays in the form, the token and the key alike.
+    typed = {
+        field["name"]: field["description"]["suggested_value"]
+        for field in refused["data_schema"]
+    }
+    assert typed == {"api_token": WRONG_TOKEN, "user_key": credentials.user_key}
 
-    created = await hass_client.request(
+    named = await hass_client.request(
         "POST",
-        f"/api/config/config_entries/flow/{form['flow_id']}",
-        {
-            "name": ENTRY_TITLE,
-            "api_token": credentials.app_token,
-            "user_key": credentials.user_key,
-        },
+        step,
+        {"api_token": credentials.app_token, "user_key": credentials.user_key},
     )
+    assert named["step_id"] == "recipient"
+    [name_field] = named["data_schema"]
+    # A user key is suggested to be the owner's.
+    assert name_field["description"]["suggested_value"] == OWNER.name
+
+    created = await hass_client.request("POST", step, {"name": RECIPIENT})
     assert created["type"] == "create_entry"
     assert created["title"] == ENTRY_TITLE
     entry = created["result"]
@@ -123,7 +129,7 @@ async def test_config_flow_refuses_wrong_token_then_creates_entry(
     await hass_client.wait_for_state(f"{SENSOR}queued_messages", "0")
     services = await hass_client.request("GET", "/api/services")
     notify = next(item for item in services if item["domain"] == "notify")
-    assert "pushover" in notify["services"]
+    assert LEGACY_ACTION in notify["services"]
     ours = next(item for item in services if item["domain"] == DOMAIN)
     assert {"send_message", "cancel_receipt", "cancel_by_tag"} <= set(ours["services"])
 
@@ -239,7 +245,7 @@ async def test_send_message_action_delivers_every_field(
     assert response["receipt"] is None
     assert len(response["request_id"]) > 0
     [delivery] = response["deliveries"]
-    assert delivery["recipients"] == [ENTRY_TITLE]
+    assert delivery["recipients"] == [RECIPIENT]
     assert delivery["request_id"] == response["request_id"]
 
     received = await simulator.wait_for_message("All fields")
@@ -271,10 +277,10 @@ async def test_legacy_notify_action_takes_builtin_service_data(
     credentials: Credentials,
     entry_id: str,
 ) -> None:
-    """notify.pushover accepts the built-in integration's data unchanged."""
+    """notify.ada_owner accepts the built-in integration's data unchanged."""
     await hass_client.call_service(
         "notify",
-        "pushover",
+        LEGACY_ACTION,
         {
             "title": "Front door",
             "message": "Someone rang the bell.",
@@ -388,13 +394,13 @@ async def test_emergency_acknowledged_on_the_phone(
             "state": "acknowledged",
             "title": "Water leak",
             "tags": ["leak"],
-            "recipients": [ENTRY_TITLE],
-            "acknowledged_by": ENTRY_TITLE,
+            "recipients": [RECIPIENT],
+            "acknowledged_by": RECIPIENT,
             "acknowledged_by_device": "phone",
         },
     )
     last = await hass_client.wait_for_state(f"{SENSOR}last_emergency", "acknowledged")
-    assert last["attributes"]["acknowledged_by"] == ENTRY_TITLE
+    assert last["attributes"]["acknowledged_by"] == RECIPIENT
     assert last["attributes"]["acknowledged_by_device"] == "phone"
     await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
     state = await simulator.state()

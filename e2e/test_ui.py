@@ -24,9 +24,9 @@ from .clients import HomeAssistantClient, Json, SimulatorClient, wait_for
 from .conftest import (
     DOMAIN,
     ENTRY_TITLE,
+    LEGACY_ACTION,
     OWNER,
     SENSOR,
-    WRONG_TOKEN,
     Credentials,
     HomeAssistant,
 )
@@ -44,7 +44,11 @@ CHROMIUM_ARGS: Final = [
     "--disable-sync",
 ]
 LOOPBACK_HOSTS: Final = {"127.0.0.1", "localhost"}
-UI_ENTRY_TITLE: Final = "Second"
+UI_RECIPIENT: Final = "Second"
+# Pushover names no application: a second entry adds its recipient's name.
+UI_ENTRY_TITLE: Final = f"Pushover ({UI_RECIPIENT})"
+# Well-formed, but no user of the simulator's account has it.
+WRONG_USER_KEY: Final = "uWrongUserKeyOfThirtyCharacter"
 # At most this many pixels between a field and its error.
 MAX_ERROR_GAP: Final = 24
 TRANSLATIONS: Final = json.loads(
@@ -130,53 +134,52 @@ async def test_add_integration_in_the_ui(
     screenshots_dir: Path,
     no_ui_entry: None,
 ) -> None:
-    """Settings → Devices & services → Add integration → Pushover Plus."""
-    step = TRANSLATIONS["config"]["step"]["user"]
+    """Settings → Devices & services → Add integration → Pushover Plus.
+
+    The token and the key first: a wrong key is named beside its field and
+    the token stays typed in. Then the recipient's name, suggested from the
+    owner's: here taken by the first entry's recipient, which is said too.
+    """
+    flow = TRANSLATIONS["config"]
+    step = flow["step"]["credentials"]
     page = await context.new_page()
-    await log_in(page, home_assistant)
-    await page.goto(home_assistant.url + "/config/integrations/dashboard")
-    await page.get_by_role("button", name="Add integration").click()
-    await page.get_by_placeholder("Search for a brand name").fill("Pushover Plus")
-    # The brand in the dialog's list (the dashboard may list the integration
-    # too, as a link).
-    await page.get_by_role("button", name="Pushover Plus", exact=True).click()
+    await _open_add_integration(page, home_assistant)
 
     # The flow's dialog slots its content: look for it in the whole page.
     await page.get_by_text(step["title"]).wait_for()
     await page.get_by_text(step["description"]).wait_for()
-    for field in ("name", "api_token", "user_key"):
+    for field in ("api_token", "user_key"):
         await page.get_by_role("textbox", name=step["data"][field]).wait_for()
         await page.get_by_text(step["data_description"][field]).wait_for()
     # A help text the frontend cannot format shows this instead.
     assert await page.get_by_text("Translation error").count() == 0
     await page.screenshot(path=screenshots_dir / "config-flow.png")
 
-    name = page.get_by_role("textbox", name=step["data"]["name"])
     token = page.get_by_role("textbox", name=step["data"]["api_token"])
     user_key = page.get_by_role("textbox", name=step["data"]["user_key"])
-    await name.fill(UI_ENTRY_TITLE)
-    await token.fill(WRONG_TOKEN)
-    await user_key.fill(credentials.user_key)
+    await token.fill(credentials.other_token)
+    await user_key.fill(WRONG_USER_KEY)
     await page.get_by_role("button", name="Submit").click()
 
-    error = page.get_by_text(TRANSLATIONS["config"]["error"]["invalid_api_token"])
-    await error.wait_for()
-    # Home Assistant shows a field's error as an alert attached to the field:
-    # right above the token's field, below the name's field.
-    error_box, name_box, token_box = [
-        await item.bounding_box() for item in (error, name, token)
-    ]
-    assert error_box is not None
-    assert name_box is not None
-    assert token_box is not None
-    assert name_box["y"] + name_box["height"] <= error_box["y"]
-    gap = token_box["y"] - (error_box["y"] + error_box["height"])
-    assert 0 <= gap < MAX_ERROR_GAP, f"the error is {gap} px away from its field"
-    assert await page.get_by_role("alert").count() == 1
+    error = page.get_by_text(flow["error"]["invalid_user_key"])
+    await _expect_error_above(page, error, user_key, below=token)
+    # Nothing typed is lost: the token is still there, only the key is wrong.
+    assert await token.input_value() == credentials.other_token
     await page.screenshot(path=screenshots_dir / "config-flow-error.png")
 
-    await token.fill(credentials.other_token)
+    await user_key.fill(credentials.user_key)
     await page.get_by_role("button", name="Submit").click()
+    recipient = flow["step"]["recipient"]
+    await page.get_by_text(recipient["title"]).wait_for()
+    name = page.get_by_role("textbox", name=recipient["data"]["name"])
+    assert await name.input_value() == OWNER.name
+    await page.get_by_role("button", name="Submit").click()
+    taken = flow["error"]["name_in_use"].split("{action}")[0]
+    await page.get_by_text(f"{taken}notify.{LEGACY_ACTION}").wait_for()
+    await page.screenshot(path=screenshots_dir / "config-flow-name.png")
+    await name.fill(UI_RECIPIENT)
+    await page.get_by_role("button", name="Submit").click()
+
     # The entry is created; Home Assistant offers to name its devices.
     application = page.get_by_role("textbox", name="Device name").first
     await application.wait_for()
@@ -193,8 +196,40 @@ async def test_add_integration_in_the_ui(
     # Its quota sensors read the simulator's quota when the entry was set up.
     quota = (await simulator.state())["quota"]
     await hass_client.wait_for_state(
-        "sensor.second_application_messages_remaining", str(quota["remaining"])
+        "sensor.pushover_second_application_messages_remaining",
+        str(quota["remaining"]),
     )
+
+
+async def _open_add_integration(page: Page, home_assistant: HomeAssistant) -> None:
+    """Log in and choose Add integration → Pushover Plus."""
+    await log_in(page, home_assistant)
+    await page.goto(home_assistant.url + "/config/integrations/dashboard")
+    await page.get_by_role("button", name="Add integration").click()
+    await page.get_by_placeholder("Search for a brand name").fill("Pushover Plus")
+    # The brand in the dialog's list (the dashboard may list the integration
+    # too, as a link).
+    await page.get_by_role("button", name="Pushover Plus", exact=True).click()
+
+
+async def _expect_error_above(
+    page: Page, error: Locator, field: Locator, *, below: Locator
+) -> None:
+    """Check that a field's error is the form's one alert, attached to the field.
+
+    Home Assistant shows it right above the field, below the field before.
+    """
+    await error.wait_for()
+    error_box, field_box, before_box = [
+        await item.bounding_box() for item in (error, field, below)
+    ]
+    assert error_box is not None
+    assert field_box is not None
+    assert before_box is not None
+    assert before_box["y"] + before_box["height"] <= error_box["y"]
+    gap = field_box["y"] - (error_box["y"] + error_box["height"])
+    assert 0 <= gap < MAX_ERROR_GAP, f"the error is {gap} px away from its field"
+    assert await page.get_by_role("alert").count() == 1
 
 
 async def test_device_page_shows_the_quota(

@@ -28,6 +28,8 @@ TEST_USER_KEY: Final = "uaawFftLzEhNBE8rGvTHb5lycpSvhF"
 TEST_SECOND_USER_KEY: Final = "urE3YVyMoXu9G3WUhL5GY5QPXk4axu"
 TEST_GROUP_MEMBER_KEY: Final = "uqMd1j7VMmmvua9XAM7hSjtnIjBeys"
 TEST_GROUP_KEY: Final = "g49HS1hq48WPfHVboSStByTgIM3EtX"
+# A valid user who has not logged in to any Pushover app yet: no active device.
+TEST_NO_DEVICE_USER_KEY: Final = "uNewcomerW1thNoDev1ces00000000"
 
 TEST_DEVICES: Final = ("phone", "tablet", "watch")
 TEST_SECOND_USER_DEVICES: Final = ("laptop",)
@@ -64,6 +66,8 @@ TEST_TWOFA_EMAIL: Final = "second@example.com"
 TEST_TWOFA_PASSWORD: Final = "second-factor-please"  # noqa: S105 - fake
 TEST_NO_DESKTOP_EMAIL: Final = "member@example.com"
 TEST_NO_DESKTOP_PASSWORD: Final = "no-desktop-licence"  # noqa: S105 - fake
+TEST_NO_DEVICE_EMAIL: Final = "newcomer@example.com"
+TEST_NO_DEVICE_PASSWORD: Final = "no-device-yet"  # noqa: S105 - fake
 # The base32 key of the second user's authenticator app (RFC 6238 codes).
 TEST_TWOFA_KEY: Final = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 DESKTOP_LICENSE: Final = "Desktop"
@@ -370,6 +374,7 @@ def default_directory() -> Directory:
             TEST_SECOND_ENCRYPTION_KEY,
         ),
         User(TEST_GROUP_MEMBER_KEY, ("pager",), ("Android",)),
+        User(TEST_NO_DEVICE_USER_KEY, (), ()),
     )
     logins = (
         Login(TEST_EMAIL, TEST_PASSWORD, TEST_USER_KEY),
@@ -377,6 +382,7 @@ def default_directory() -> Directory:
             TEST_TWOFA_EMAIL, TEST_TWOFA_PASSWORD, TEST_SECOND_USER_KEY, TEST_TWOFA_KEY
         ),
         Login(TEST_NO_DESKTOP_EMAIL, TEST_NO_DESKTOP_PASSWORD, TEST_GROUP_MEMBER_KEY),
+        Login(TEST_NO_DEVICE_EMAIL, TEST_NO_DEVICE_PASSWORD, TEST_NO_DEVICE_USER_KEY),
     )
     groups = (
         Group(

@@ -39,6 +39,10 @@ DEVICE_NOT_FOR_USER: Final = "device name is not valid for user"
 # that has none): the simulator refuses the send, as it would for a user
 # without devices, rather than accept a message that reaches nobody.
 GROUP_HAS_NO_MEMBERS: Final = "group has no active members"
+# users/validate.json's answer (HTTP 400) for a valid key that no device is
+# logged in with. Whether Pushover flags a field with it is not documented;
+# the simulator flags none.
+NO_ACTIVE_DEVICES: Final = "user is valid but has no active devices"
 LIMIT_REACHED: Final = "message limit reached"
 MESSAGE_BLANK: Final = "message cannot be blank"
 # The limits of the fields end-to-end encryption covers, by field.
@@ -380,6 +384,8 @@ def validate_user(
         rejection.add("user", USER_INVALID)
         return rejection
     devices = directory.devices_of(key)
+    if not devices:
+        return Rejection(errors=[NO_ACTIVE_DEVICES])
     device = fields.get("device", "").strip()
     if device and device not in devices:
         rejection.add("device", DEVICE_NOT_FOR_USER)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from homeassistant.components.notify.legacy import NOTIFY_SERVICES
-from homeassistant.const import CONF_API_TOKEN, Platform
+from homeassistant.const import CONF_API_TOKEN, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
@@ -19,16 +19,23 @@ from homeassistant.helpers import (
     discovery,
 )
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import slugify
 from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     PushoverAuthenticationError,
     PushoverError,
     PushoverInvalidRequestError,
+    UserInfo,
 )
 from .callback import async_setup_callback
 from .client import create_client
-from .const import CONF_USER_KEY, DOMAIN
+from .const import (
+    CONF_SERVICE_NAME,
+    CONF_USER_KEY,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+)
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
@@ -37,6 +44,11 @@ from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
 from .receipts import ReceiptTracker
 from .receipts_store import remove_receipts
+from .recipient_repair import (
+    NoDevicesNotice,
+    async_update_kept_actions,
+    async_watch_builtin_entries,
+)
 from .recipients import recipient_name_of, recipients_of
 from .repairs import async_report_unreadable
 from .sender import MessageSender
@@ -52,17 +64,48 @@ _HASS_CONFIG: HassKey[ConfigType] = HassKey(f"{DOMAIN}_hass_config")
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions."""
+    """Register the actions; offer to move built-in Pushover entries over."""
     hass.data[_HASS_CONFIG] = config
     async_setup_services(hass)
+    async_watch_builtin_entries(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
+    """Bring an entry written by an older version to today's layout.
+
+    1.2: the title no longer names the primary recipient, and every recipient
+    stores its legacy action. The primary recipient's name is the title (what
+    it was until now), and each action the slug of the name it had, so that
+    no `notify.<name>` changes. (Home Assistant itself refuses an entry of a
+    newer major version; a newer minor one is read as it is.)
+    """
+    # The one step so far: from 1.1 to 1.2.
+    if entry.minor_version < ENTRY_MINOR_VERSION:
+        for subentry in entry.subentries.values():
+            hass.config_entries.async_update_subentry(
+                entry,
+                subentry,
+                data={**subentry.data, CONF_SERVICE_NAME: slugify(subentry.title)},
+            )
+        hass.config_entries.async_update_entry(
+            entry,
+            data={
+                **entry.data,
+                CONF_NAME: entry.title,
+                CONF_SERVICE_NAME: slugify(entry.title),
+            },
+            minor_version=ENTRY_MINOR_VERSION,
+        )
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
     """Check the token and primary key; set up the send, limits and receipts paths."""
     client = create_client(hass, entry.data[CONF_API_TOKEN])
+    info: UserInfo | None = None
     try:
-        await client.validate_user(entry.data[CONF_USER_KEY])
+        info = await client.validate_user(entry.data[CONF_USER_KEY])
     except PushoverAuthenticationError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="authentication_failed"
@@ -130,17 +173,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         application_device_id=application.id,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    for recipient in recipients_of(entry):
+    recipients = recipients_of(entry)
+    for recipient in recipients:
+        # The stable action name, not the recipient's current name.
         await discovery.async_load_platform(
             hass,
             Platform.NOTIFY,
             DOMAIN,
             {
-                "name": recipient.name,
+                "name": recipient.service_name,
                 DISCOVERY_ENTRY_ID: entry.entry_id,
                 DISCOVERY_RECIPIENT_ID: recipient.id,
             },
             hass.data[_HASS_CONFIG],
+        )
+    async_update_kept_actions(hass, entry.entry_id, recipients)
+    if info is not None and not info.devices:
+        entry.async_on_unload(
+            NoDevicesNotice(hass, entry, client, recipients[0]).async_start()
         )
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
@@ -171,6 +221,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) ->
     """Delete what the entry stored: its queued messages and tracked receipts."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
+    async_update_kept_actions(hass, entry.entry_id, [])
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:

@@ -1,6 +1,7 @@
 """A config entry's type, what it holds while loaded, and what its options mean."""
 
 from dataclasses import dataclass, field
+import hashlib
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
     from .sender import MessageSender
 
 type PushoverConfigEntry = ConfigEntry[PushoverRuntimeData]
+
+
+def token_unique_id(token: str) -> str:
+    """Derive an entry's unique id from its token without revealing it."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(slots=True)

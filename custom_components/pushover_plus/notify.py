@@ -1,4 +1,13 @@
-"""Notify platform: an entity per recipient and the legacy `notify.<name>` action."""
+"""Notify platform: an entity per recipient and the legacy `notify.<name>` action.
+
+Two integrations cannot register the same legacy action: Home Assistant
+keeps the first and silently drops the second. A recipient's action is
+therefore registered only while no other integration holds it, nor an enabled
+built-in Pushover entry of the same name claims it (which one registers first
+at a start would otherwise be chance). While it waits, a repair notice says
+who holds it and what to do, and the action is registered as soon as its
+holder removes it.
+"""
 
 from collections.abc import Mapping, Sequence
 from typing import Any, override
@@ -8,10 +17,13 @@ from homeassistant.components.notify.const import (
     ATTR_DATA,
     ATTR_TARGET,
     ATTR_TITLE,
+    DOMAIN as NOTIFY_DOMAIN,
     NotifyEntityFeature,
 )
 from homeassistant.components.notify.legacy import BaseNotificationService
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import ATTR_DOMAIN, ATTR_SERVICE, EVENT_SERVICE_REMOVED
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
@@ -19,13 +31,17 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from .data import PushoverConfigEntry, send_defaults_of
 from .entity import PushoverRecipientEntity
 from .message import ATTR_MESSAGE, DATA_KEYS, FieldError, build_message, unknown_keys
+from .migrate_builtin import builtin_entry_named
 from .recipients import Recipient, recipients_of
+from .repairs import async_clear_issue, async_raise_issue
 from .sender import sent_signal
 
 PARALLEL_UPDATES = 0
 
 DISCOVERY_ENTRY_ID = "entry_id"
 DISCOVERY_RECIPIENT_ID = "recipient_id"
+ACTION_HELD_BY_BUILTIN = "legacy_action_held_by_builtin"
+ACTION_TAKEN = "legacy_action_taken"
 
 
 async def async_setup_entry(
@@ -106,6 +122,80 @@ class PushoverLegacyNotifyService(BaseNotificationService):
         """Bind the action to one recipient of an entry."""
         self._entry = entry
         self._recipient_id = recipient_id
+        self._owns_action = False
+        self._stop_waiting: CALLBACK_TYPE | None = None
+
+    @override
+    async def async_register_services(self) -> None:
+        """Register the action, or wait while another integration holds it."""
+        if not self._owns_action and self._async_wait_if_held():
+            return
+        await super().async_register_services()
+        self._owns_action = True
+        self._async_stop_waiting()
+
+    @override
+    async def async_unregister_services(self) -> None:
+        """Remove the action only if it is ours: a held one is its holder's."""
+        self._async_stop_waiting()
+        if self._owns_action:
+            await super().async_unregister_services()
+            self._owns_action = False
+
+    @callback
+    def _async_wait_if_held(self) -> bool:
+        """Tell whether the action is held; if so, say so and wait for it."""
+        action = self._service_name
+        builtin = builtin_entry_named(self.hass, action, enabled_only=True)
+        if builtin is None and not self.hass.services.has_service(
+            NOTIFY_DOMAIN, action
+        ):
+            return False
+        recipient = next(
+            item for item in recipients_of(self._entry) if item.id == self._recipient_id
+        )
+        placeholders = {"action": f"notify.{action}", "recipient": recipient.name}
+        if builtin is not None:
+            placeholders["builtin"] = builtin.title
+        async_raise_issue(
+            self.hass,
+            ACTION_TAKEN if builtin is None else ACTION_HELD_BY_BUILTIN,
+            self._entry.entry_id,
+            item=self._recipient_id,
+            severity=ir.IssueSeverity.WARNING,
+            placeholders=placeholders,
+        )
+        if self._stop_waiting is None:
+
+            @callback
+            def is_this_action(data: Mapping[str, Any]) -> bool:
+                return (data[ATTR_DOMAIN], data[ATTR_SERVICE]) == (
+                    NOTIFY_DOMAIN,
+                    action,
+                )
+
+            self._stop_waiting = self.hass.bus.async_listen(
+                EVENT_SERVICE_REMOVED,
+                self._async_on_removed,
+                event_filter=is_this_action,
+            )
+        return True
+
+    @callback
+    def _async_on_removed(self, event: Event[Mapping[str, Any]]) -> None:  # noqa: ARG002
+        self._entry.async_create_task(
+            self.hass,
+            self.async_register_services(),
+            f"register notify.{self._service_name}",
+        )
+
+    @callback
+    def _async_stop_waiting(self) -> None:
+        if self._stop_waiting is not None:
+            self._stop_waiting()
+            self._stop_waiting = None
+        for key in (ACTION_TAKEN, ACTION_HELD_BY_BUILTIN):
+            async_clear_issue(self.hass, key, self._entry.entry_id, self._recipient_id)
 
     @override
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:

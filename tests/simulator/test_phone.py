@@ -23,6 +23,9 @@ from pushover_simulator import (
     TEST_GROUP_SUBSCRIPTION_CODE,
     TEST_NO_DESKTOP_EMAIL,
     TEST_NO_DESKTOP_PASSWORD,
+    TEST_NO_DEVICE_EMAIL,
+    TEST_NO_DEVICE_PASSWORD,
+    TEST_NO_DEVICE_USER_KEY,
     TEST_PASSWORD,
     TEST_SECOND_ENCRYPTION_KEY,
     TEST_SECOND_USER_KEY,
@@ -953,6 +956,13 @@ async def test_view_lists_the_logins_with_the_current_two_factor_code(
             "desktop": False,
             "twofa_code": None,
         },
+        {
+            "email": TEST_NO_DEVICE_EMAIL,
+            "password": TEST_NO_DEVICE_PASSWORD,
+            "user": TEST_NO_DEVICE_USER_KEY,
+            "desktop": False,
+            "twofa_code": None,
+        },
     ]
     clock.now = START + 30
     code = (await view(session, simulator))["account"]["logins"][1]["twofa_code"]
@@ -983,6 +993,7 @@ def test_banner_prints_the_logins_and_the_push_url() -> None:
         (TEST_EMAIL, TEST_PASSWORD),
         (TEST_TWOFA_EMAIL, TEST_TWOFA_PASSWORD),
         (TEST_NO_DESKTOP_EMAIL, TEST_NO_DESKTOP_PASSWORD),
+        (TEST_NO_DEVICE_EMAIL, TEST_NO_DEVICE_PASSWORD),
     ):
         assert f"{email} / {password}" in text
     assert f"user key:      {TEST_USER_KEY}" in text
