@@ -307,9 +307,9 @@ async def test_refused_cancel_reads_the_receipt_under_the_same_rule(
     assert len(receipt_reads(simulator)) == 1
     await advance(hass, freezer, 5)
 
-    # Pushover no longer knows the receipt: it is closed as expired.
+    # Pushover no longer knows the receipt, before its expiry: unknown.
     assert len(receipt_reads(simulator)) == 2
     last = tracker_of(config_entry).last
     assert last is not None
-    assert last.state == "expired"
+    assert last.state == "unknown"
     assert tracker_of(config_entry).open == []

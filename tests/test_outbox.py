@@ -1150,3 +1150,52 @@ async def test_a_late_answer_after_unload_starts_no_wait(
 
     assert not outbox._retry.waiting
     assert warnings(caplog) == []
+
+
+async def test_queued_messages_say_why_they_wait(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """Unreachable, then behind the queue once Pushover takes messages again."""
+    harness.deliver.outcomes = [down()]
+    first = await send(outbox, "one")
+    second = await send(outbox, "two")
+    assert isinstance(first, Queued)
+    assert isinstance(second, Queued)
+    assert (first.reason, second.reason) == ("pushover_unreachable",) * 2
+
+    # Pushover is back: the drain sends "one", and waits on "two".
+    harness.deliver.gate = asyncio.Event()
+    harness.freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    harness.deliver.gate.set()
+    await asyncio.sleep(0)
+    harness.deliver.gate = asyncio.Event()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert harness.deliver.texts == ["one"]
+
+    third = await send(outbox, "three")
+
+    assert isinstance(third, Queued)
+    assert third.reason == "behind_queue"
+    harness.deliver.gate.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert harness.deliver.texts == ["one", "two", "three"]
+
+
+async def test_a_refused_token_or_quota_is_the_reason(
+    harness: Harness, outbox: Outbox
+) -> None:
+    """While the token is refused, queued messages say so."""
+    harness.deliver.outcomes = [
+        PushoverAuthenticationError("application token is invalid")
+    ]
+
+    queued = await send(outbox, "one")
+    later = await send(outbox, "two")
+
+    assert isinstance(queued, Queued)
+    assert isinstance(later, Queued)
+    assert (queued.reason, later.reason) == ("token_refused", "token_refused")

@@ -143,6 +143,7 @@ async def test_response_says_who_got_it_and_who_did_not(
         "receipt": None,
         "queued_id": None,
         "queue_position": None,
+        "queued_reason": None,
         "errors": [],
     }
     assert refused["recipients"] == ["Person 51", "Person 52"]

@@ -4,6 +4,7 @@ import asyncio
 from datetime import timedelta
 from itertools import pairwise
 import json
+import logging
 from pathlib import Path
 import time
 from typing import Any
@@ -553,7 +554,7 @@ async def test_cancel_receipt_fails_while_pushover_is_down(
 async def test_cancel_refused_by_pushover_reads_the_receipt(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """Pushover refuses to cancel a receipt it forgot; a read then closes it."""
+    """Pushover refuses to cancel a receipt it lost; a read then stops following it."""
     expired = async_capture_events(hass, EVENT_EXPIRED)
     receipt = await send_emergency(hass)
     simulator.receipts.clear()
@@ -566,8 +567,10 @@ async def test_cancel_refused_by_pushover_reads_the_receipt(
 
     assert raised.value.translation_key == "receipt_action_failed"
     assert len(receipt_reads(simulator)) == 1
-    assert [event.data["receipt"] for event in expired] == [receipt]
+    # Lost before it could expire: not called expired.
+    assert expired == []
     assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+    assert sensor(hass, loaded_entry, "last_emergency").state == "unknown"
 
 
 async def test_cancel_by_tag(
@@ -613,18 +616,46 @@ async def test_cancel_by_tag_refused(
     assert len(tracker_of(loaded_entry).open) == 1
 
 
-async def test_receipt_unknown_to_pushover_closes_as_expired(
+async def test_receipt_unknown_before_its_expiry_is_unknown(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     simulator: PushoverSimulator,
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Pushover forgets old receipts: one it no longer knows is expired."""
+    """A receipt Pushover does not know before its expiry is not called expired.
+
+    It is no longer polled, and no event claims it ended.
+    """
+    caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus.receipts")
     expired = async_capture_events(hass, EVENT_EXPIRED)
     receipt = await send_emergency(hass)
     simulator.reset()
 
     await advance(hass, freezer, 5)
+    reads = len(receipt_reads(simulator))
+    await run_timers(hass, freezer, 3600)
+
+    assert expired == []
+    assert sensor(hass, loaded_entry, "last_emergency").state == "unknown"
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+    assert len(receipt_reads(simulator)) == reads == 1
+    assert f"Pushover does not know receipt {receipt} before its expiry" in caplog.text
+
+
+async def test_receipt_forgotten_after_its_expiry_is_expired(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Read first after its expiry (Home Assistant was busy), then forgotten."""
+    expired = async_capture_events(hass, EVENT_EXPIRED)
+    receipt = await send_emergency(hass)
+    simulator.reset()
+    freezer.tick(timedelta(seconds=LEAK_ALARM["expire"] + 60))
+
+    await advance(hass, freezer, 1)
 
     assert [event.data["receipt"] for event in expired] == [receipt]
     assert sensor(hass, loaded_entry, "last_emergency").state == "expired"
@@ -708,6 +739,7 @@ async def test_removing_entry_deletes_store(
 ) -> None:
     """Removing the entry deletes its stored receipts."""
     await send_emergency(hass)
+    await hass.async_block_till_done()
     assert receipts_dir(hass, loaded_entry).is_dir()
 
     await hass.config_entries.async_remove(loaded_entry.entry_id)

@@ -6,7 +6,7 @@ from pathlib import Path
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import service
+from homeassistant.helpers import issue_registry as ir, service
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -78,6 +78,7 @@ async def test_every_field_reaches_pushover(
             "receipt": received.receipt,
             "queued_id": None,
             "queue_position": None,
+            "queued_reason": None,
             "errors": [],
         }
     ]
@@ -283,10 +284,12 @@ async def test_server_error_queues(
     response = await send(hass, message="Hi")
 
     assert response["queued"] is True
+    assert response["queued_reason"] == "pushover_unreachable"
     assert response["request_id"] is None
     [delivery] = response["deliveries"]
     assert delivery["queue_position"] == 1
     assert delivery["queued_id"]
+    assert delivery["queued_reason"] == "pushover_unreachable"
     assert len(loaded_entry.runtime_data.sender.outbox) == 1
 
 
@@ -300,8 +303,24 @@ async def test_refused_token_queues_and_starts_reauth(
     await hass.async_block_till_done()
 
     assert response["queued"] is True
+    assert response["queued_reason"] == "token_refused"
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    notice = f"token_refused_{loaded_entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, notice)
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": loaded_entry.title}
+    # A second message waits for the same reason; the notice says it once.
+    second = await send(hass, message="Again")
+    assert second["queued_reason"] == "token_refused"
+
+    # The token works again (as after a reauth): the reloaded entry sees it.
+    simulator.faults.reject_token = False
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert ir.async_get(hass).async_get_issue(DOMAIN, notice) is None
+    assert [message.message for message in simulator.messages] == ["Hi", "Again"]
 
 
 async def test_file_attachment_is_multipart(

@@ -50,8 +50,8 @@ from .recipient_repair import (
     async_watch_builtin_entries,
 )
 from .recipients import recipient_name_of, recipients_of
-from .repairs import async_report_unreadable
-from .sender import MessageSender
+from .repairs import async_clear_issue, async_report_unreadable
+from .sender import REFUSED_APP_ISSUE, MessageSender
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -122,6 +122,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         _LOGGER.warning(
             "Pushover cannot be reached (%s); messages are queued until it can", err
         )
+    else:
+        # The token works (again, after a reauth): no message waits for it.
+        async_clear_issue(hass, REFUSED_APP_ISSUE, entry.entry_id)
 
     limits = LimitsCoordinator(hass, entry, client)
     await limits.async_refresh()

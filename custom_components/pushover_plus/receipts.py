@@ -295,8 +295,16 @@ class ReceiptTracker:
         try:
             status = await self._client.receipt(tracked.receipt)
         except PushoverInvalidRequestError:
-            # Pushover forgets receipts a week after they end.
-            return self._close(tracked, EmergencyState.EXPIRED, now)
+            # Pushover forgets receipts a week after they end; one it does not
+            # know before its expiry was never its, or was lost: not expired.
+            if now >= tracked.expires_at:
+                return self._close(tracked, EmergencyState.EXPIRED, now)
+            _LOGGER.debug(
+                "Pushover does not know receipt %s before its expiry; "
+                "it is no longer followed",
+                tracked.receipt,
+            )
+            return self._close(tracked, EmergencyState.UNKNOWN, now)
         except PushoverError as err:
             _LOGGER.debug("Receipt %s not read: %s", tracked.receipt, err)
             return False
@@ -337,10 +345,10 @@ class ReceiptTracker:
         self._open.remove(tracked)
         self._closed.append(tracked)
         self._asked.pop(tracked.receipt, None)
-        self._hass.bus.async_fire(
-            EVENT_OF_STATE[state],
-            {"entry_id": self._entry.entry_id, **tracked.event_data()},
-        )
+        if (event := EVENT_OF_STATE.get(state)) is not None:
+            self._hass.bus.async_fire(
+                event, {"entry_id": self._entry.entry_id, **tracked.event_data()}
+            )
         _LOGGER.debug("Emergency %s is %s", tracked.receipt, state)
         return True
 

@@ -15,6 +15,8 @@ class EmergencyState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    # Pushover no longer knows the receipt, before it could have expired.
+    UNKNOWN = "unknown"
 
 
 @dataclass(slots=True, kw_only=True)

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import batched
 import logging
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import (
@@ -38,8 +39,12 @@ from .message import MessageRequest
 from .outbox import Outbox, OutboxItem, Queued, QueueReason
 from .receipts import ReceiptTracker
 from .recipients import Recipient
+from .repairs import async_clear_issue, async_raise_issue
 
 _LOGGER = logging.getLogger(__name__)
+
+# The issue of an application Pushover refused (its translation key).
+REFUSED_APP_ISSUE: Final = "token_refused"
 
 
 def sent_signal(entry_id: str) -> str:
@@ -111,8 +116,11 @@ class MessageSender:
             entry,
             self._deliver,
             on_sent=self._async_on_sent,
-            on_auth_failed=lambda: entry.async_start_reauth(hass),
+            on_auth_failed=self._async_on_auth_failed,
         )
+        # Whether the refused-token notice may be shown (by this or an
+        # earlier load of the entry): the next accepted message clears it.
+        self._token_notice = True
 
     @property
     def uses_callback(self) -> bool:
@@ -224,6 +232,19 @@ class MessageSender:
         return await self._client.send(item.users, item.message)
 
     @callback
+    def _async_on_auth_failed(self) -> None:
+        """Ask for a new token, and say once, until it comes, why messages wait."""
+        self._entry.async_start_reauth(self._hass)
+        self._token_notice = True
+        async_raise_issue(
+            self._hass,
+            REFUSED_APP_ISSUE,
+            self._entry.entry_id,
+            severity=ir.IssueSeverity.ERROR,
+            placeholders={"name": self._entry.title},
+        )
+
+    @callback
     def _async_on_sent(
         self,
         item: OutboxItem,
@@ -231,6 +252,9 @@ class MessageSender:
         queued: bool,  # noqa: FBT001 - the outbox's callback signature
     ) -> None:
         """Follow up an accepted message, whether sent at once or from the queue."""
+        if self._token_notice:
+            self._token_notice = False
+            async_clear_issue(self._hass, REFUSED_APP_ISSUE, self._entry.entry_id)
         _LOGGER.debug(
             "Pushover accepted the message to %s: request %s",
             ", ".join(item.recipients),
