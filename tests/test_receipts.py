@@ -35,11 +35,12 @@ from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
 from . import advance, receipt_reads, run_timers, send_emergency as send_any_emergency
 
+LEAK_EXPIRE = 600
 LEAK_ALARM = {
     "message": "Water on the basement floor",
     "title": "Leak",
     "retry": 30,
-    "expire": 600,
+    "expire": LEAK_EXPIRE,
     "tags": ["leak"],
 }
 
@@ -653,7 +654,7 @@ async def test_receipt_forgotten_after_its_expiry_is_expired(
     expired = async_capture_events(hass, EVENT_EXPIRED)
     receipt = await send_emergency(hass)
     simulator.reset()
-    freezer.tick(timedelta(seconds=LEAK_ALARM["expire"] + 60))
+    freezer.tick(timedelta(seconds=LEAK_EXPIRE + 60))
 
     await advance(hass, freezer, 1)
 
