@@ -21,7 +21,7 @@ from pathlib import Path
 import random
 import subprocess
 import time
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 import pytest
@@ -39,8 +39,10 @@ OUTAGE_REQUESTS: Final = 1_000_000
 TMPFS_SIZE: Final = "2m"
 TITLE: Final = "crash test"
 WRITE_FAILED: Final = "writing it to disk failed"
-# Between a sender's calls: the sending must span the kills.
-PAUSE: Final = 0.1
+# Between a sender's calls: 75 of them then take 15 s of Home Assistant's
+# uptime, more than the five waits before the kills (at most 12.5 s), so
+# that every kill falls while the senders still send.
+PAUSE: Final = 0.2
 DELIVERY_TIMEOUT: Final = 240.0
 DUPLICATE_WATCH: Final = 8.0
 
@@ -203,11 +205,15 @@ async def _send_through_crashes(
         asyncio.create_task(_send_all(hass_client, entry_id, sender, up, ledger))
         for sender in range(SENDERS)
     ]
+    sending: asyncio.Future[Any] = asyncio.gather(*senders)
     filler: Path | None = None
     for kill in range(1, KILLS + 1):
         await asyncio.sleep(moments.uniform(0.5, 2.5))
         # At a random moment, then as soon as a call is in flight.
-        await ledger.calling.wait()
+        calling: asyncio.Future[Any] = asyncio.ensure_future(ledger.calling.wait())
+        await asyncio.wait([calling, sending], return_when=asyncio.FIRST_COMPLETED)
+        calling.cancel()
+        assert not sending.done(), f"the senders finished before kill {kill}"
         await _restart_after_kill(home_assistant, up)
         # The disk is full from the second restart to the fourth.
         if kill == 2:
