@@ -7,11 +7,7 @@ from typing import Any, Final
 
 from homeassistant.const import CONF_API_TOKEN, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryError,
-    ConfigEntryNotReady,
-)
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -20,12 +16,7 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import slugify
 from homeassistant.util.hass_dict import HassKey
 
-from .api import (
-    PushoverAuthenticationError,
-    PushoverError,
-    PushoverInvalidRequestError,
-    UserInfo,
-)
+from .api import PushoverError, UserInfo
 from .callback import async_setup_callback
 from .client import create_client
 from .const import (
@@ -37,6 +28,7 @@ from .const import (
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
+from .errors import setup_failure
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
 from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
@@ -104,17 +96,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     info: UserInfo | None = None
     try:
         info = await client.validate_user(entry.data[CONF_USER_KEY])
-    except PushoverAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="authentication_failed"
-        ) from err
-    except PushoverInvalidRequestError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="primary_key_refused",
-            translation_placeholders={"errors": "; ".join(err.errors)},
-        ) from err
     except PushoverError as err:
+        if (failure := setup_failure(err)) is not None:
+            raise failure from err
         # Load anyway: the outbox must take messages from the first minute
         # after a restart, even while Pushover is down.
         _LOGGER.warning(
