@@ -1,5 +1,6 @@
 """Setting up, unloading and reloading a config entry."""
 
+from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
@@ -33,7 +34,7 @@ async def test_reload_keeps_one_legacy_action(
     await hass.async_block_till_done()
 
     assert loaded_entry.state is ConfigEntryState.LOADED
-    assert len(loaded_entry.runtime_data.legacy_services) == 1
+    assert len(hass.data[NOTIFY_SERVICES][DOMAIN]) == 1
     assert hass.services.has_service("notify", "pushover")
 
 

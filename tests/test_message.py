@@ -7,12 +7,14 @@ import logging
 from pathlib import Path
 import string
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
+import probatio
 import pytest
 
 from custom_components.pushover_plus.api import Message
@@ -20,8 +22,11 @@ from custom_components.pushover_plus.const import DOMAIN
 from custom_components.pushover_plus.message import (
     MESSAGE_KEYS,
     AttachmentSource,
+    FieldError,
     SendDefaults,
+    _as_field_error,
     build_message,
+    refusal,
 )
 
 EN_JSON = (
@@ -936,3 +941,51 @@ async def test_mistakes_between_fields_wait_for_the_fields(hass: HomeAssistant) 
         )
 
     assert caught.value.translation_key == "invalid_type"
+
+
+def test_a_field_left_empty_is_as_if_left_out() -> None:
+    """YAML's `key:` with nothing after it gives None: the field is not sent."""
+    empty = dict.fromkeys(MESSAGE_KEYS - {"message"})
+
+    assert build(**empty) == build()
+
+
+def test_a_list_of_mistakes_outside_home_assistant_names_their_keys() -> None:
+    """Without a running Home Assistant, nothing is translated: keys are shown."""
+    with patch(
+        "custom_components.pushover_plus.message.async_get_hass",
+        side_effect=HomeAssistantError,
+    ):
+        error = refusal(
+            [FieldError("html_with_monospace"), FieldError("url_title_without_url")]
+        )
+
+    assert error.translation_placeholders == {
+        "count": "2",
+        "errors": "(1) html_with_monospace; (2) url_title_without_url",
+    }
+
+
+async def test_a_list_of_mistakes_falls_back_to_english(hass: HomeAssistant) -> None:
+    """A language without our translations shows English; an unknown key itself."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    hass.config.language = "tlh"
+
+    error = refusal(
+        [FieldError("html_with_monospace"), FieldError("not_a_translation_key")]
+    )
+
+    assert error.translation_placeholders is not None
+    assert error.translation_placeholders["errors"] == (
+        "(1) "
+        + EXCEPTIONS["html_with_monospace"]["message"].rstrip(".")
+        + "; (2) not_a_translation_key"
+    )
+
+
+def test_a_schema_error_of_probatio_names_its_field() -> None:
+    """Should a validator raise probatio's own error, the field is still named."""
+    error = _as_field_error(probatio.Invalid("expected str", path=["sound"]))
+
+    assert error.key == "invalid_type"
+    assert error.values == {"field": "sound", "expected": "expected str"}

@@ -5,7 +5,7 @@ The storage itself (`outbox_store.py`, `spool.py`) and the retry timer
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 import errno
@@ -194,6 +194,15 @@ def attachment_file(hass: HomeAssistant, queued: SendResult | Queued) -> Path:
     assert isinstance(queued, Queued)
     [path] = spool_dir(hass).glob(f"*-{queued.item_id}.bin")
     return path
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the event loop run until `condition` holds, failing if it never does."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    pytest.fail("the outbox never got there")
 
 
 def assert_translated(err: HomeAssistantError, key: str) -> None:
@@ -1167,13 +1176,10 @@ async def test_queued_messages_say_why_they_wait(
     harness.deliver.gate = asyncio.Event()
     harness.freezer.tick(timedelta(seconds=5))
     async_fire_time_changed(hass)
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await until(lambda: len(harness.deliver.calls) == 2)
     harness.deliver.gate.set()
-    await asyncio.sleep(0)
     harness.deliver.gate = asyncio.Event()
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await until(lambda: len(harness.deliver.calls) == 3)
     assert harness.deliver.texts == ["one"]
 
     third = await send(outbox, "three")

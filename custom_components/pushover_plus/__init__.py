@@ -5,29 +5,18 @@ import logging
 from pathlib import Path
 from typing import Any, Final
 
-from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.const import CONF_API_TOKEN, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryError,
-    ConfigEntryNotReady,
-)
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
-    discovery,
 )
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import slugify
 from homeassistant.util.hass_dict import HassKey
 
-from .api import (
-    PushoverAuthenticationError,
-    PushoverError,
-    PushoverInvalidRequestError,
-    UserInfo,
-)
+from .api import PushoverError, UserInfo
 from .callback import async_setup_callback
 from .client import create_client
 from .const import (
@@ -39,7 +28,8 @@ from .const import (
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
-from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
+from .errors import setup_failure
+from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
 from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
 from .receipts import ReceiptTracker
@@ -106,17 +96,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     info: UserInfo | None = None
     try:
         info = await client.validate_user(entry.data[CONF_USER_KEY])
-    except PushoverAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="authentication_failed"
-        ) from err
-    except PushoverInvalidRequestError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="primary_key_refused",
-            translation_placeholders={"errors": "; ".join(err.errors)},
-        ) from err
     except PushoverError as err:
+        if (failure := setup_failure(err)) is not None:
+            raise failure from err
         # Load anyway: the outbox must take messages from the first minute
         # after a restart, even while Pushover is down.
         _LOGGER.warning(
@@ -177,19 +159,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     recipients = recipients_of(entry)
-    for recipient in recipients:
-        # The stable action name, not the recipient's current name.
-        await discovery.async_load_platform(
-            hass,
-            Platform.NOTIFY,
-            DOMAIN,
-            {
-                "name": recipient.service_name,
-                DISCOVERY_ENTRY_ID: entry.entry_id,
-                DISCOVERY_RECIPIENT_ID: recipient.id,
-            },
-            hass.data[_HASS_CONFIG],
-        )
+    await async_setup_legacy_actions(hass, entry, recipients, hass.data[_HASS_CONFIG])
     async_update_kept_actions(hass, entry.entry_id, recipients)
     if info is not None and not info.devices:
         entry.async_on_unload(
@@ -229,10 +199,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
     """Remove the entities and this entry's legacy notify actions."""
-    services = entry.runtime_data.legacy_services
-    for service in services:
-        await service.async_unregister_services()
-    # Forget them too, or `notify.reload` would register them again.
-    registered = hass.data.get(NOTIFY_SERVICES, {}).get(DOMAIN, [])
-    registered[:] = [item for item in registered if item not in services]
+    await async_unload_legacy_actions(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -34,7 +34,6 @@ from .api import UserInfo
 from .client import create_client
 from .config_flow_checks import (
     Checked,
-    Refusal,
     add_refusal,
     async_suggested_name,
     async_validate_key,
@@ -54,6 +53,7 @@ from .const import (
     SUBENTRY_RECIPIENT,
 )
 from .data import PushoverConfigEntry, token_unique_id
+from .errors import Refusal
 from .migrate_builtin import movable_builtin_entries
 from .recipients import recipients_of
 

@@ -5,7 +5,6 @@ text needs; a form shows all of them at once and keeps what was typed.
 """
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 import logging
 
 from homeassistant.const import CONF_NAME
@@ -13,10 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import slugify
 
 from .api import (
-    PushoverAuthenticationError,
     PushoverClient,
     PushoverError,
-    PushoverInvalidRequestError,
     UserInfo,
 )
 from .const import (
@@ -25,6 +22,7 @@ from .const import (
     ENTRY_TITLE,
     KEY_PATTERN,
 )
+from .errors import Refusal, refusal_of
 from .recipients import action_taken
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,15 +39,6 @@ class Checked:
         """Record an error; a field shows the first one found."""
         self.errors.setdefault(field_name, error)
         self.placeholders.update(placeholders)
-
-
-class Refusal(StrEnum):
-    """Why Pushover did not accept a key: its application's token, the key..."""
-
-    APPLICATION = "application"
-    USER_KEY = "user_key"
-    CANNOT_CONNECT = "cannot_connect"
-    UNKNOWN = "unknown"
 
 
 def check_shape(checked: Checked, field_name: str, value: str) -> None:
@@ -87,15 +76,11 @@ async def async_validate_key(
     """Ask Pushover about a key (and the client's token)."""
     try:
         return await client.validate_user(user_key)
-    except PushoverAuthenticationError:
-        return Refusal.APPLICATION
-    except PushoverInvalidRequestError:
-        return Refusal.USER_KEY
-    except PushoverError:
-        return Refusal.CANNOT_CONNECT
-    except Exception:
+    except PushoverError as err:
+        return refusal_of(err)
+    except Exception as err:
         _LOGGER.exception("Unexpected error while validating a Pushover key")
-        return Refusal.UNKNOWN
+        return refusal_of(err)
 
 
 def add_refusal(

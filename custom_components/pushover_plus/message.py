@@ -332,15 +332,6 @@ def _combined(
     return message, _attachment_source(values, errors)
 
 
-def check_text(text: str, field: str, *, lines: bool = False) -> None:
-    """Refuse a lone surrogate or a control character in a text field.
-
-    With `lines`, tabs, line feeds and carriage returns are allowed.
-    """
-    if error := _text_error(text, field, lines=lines):
-        raise refusal([error])
-
-
 def _text_error(text: str, field: str, *, lines: bool) -> FieldError | None:
     if surrogate := _SURROGATE.search(text):
         return FieldError(

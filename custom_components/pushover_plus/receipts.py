@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
@@ -40,6 +40,7 @@ from .const import (
     RECEIPT_POLL_MIN,
 )
 from .data import PushoverConfigEntry
+from .errors import translated
 from .receipts_model import EmergencyState, TrackedReceipt
 from .receipts_store import ReceiptStore
 
@@ -180,9 +181,9 @@ class ReceiptTracker:
             # Pushover refuses to cancel a receipt it has forgotten: reading
             # it learns how it ended, so it does not stay open here for ever.
             self._ask(tracked)
-            raise _receipt_action_failed(err) from err
+            raise translated(err, "receipt") from err
         except PushoverError as err:
-            raise _receipt_action_failed(err) from err
+            raise translated(err, "receipt") from err
         self._close(tracked, EmergencyState.CANCELLED, dt_util.utcnow())
         await self._async_changed()
 
@@ -191,7 +192,7 @@ class ReceiptTracker:
         try:
             cancelled = await self._client.cancel_by_tag(tag)
         except PushoverError as err:
-            raise _receipt_action_failed(err) from err
+            raise translated(err, "receipt") from err
         now = dt_util.utcnow()
         for tracked in [item for item in self._open if tag in item.tags]:
             self._close(tracked, EmergencyState.CANCELLED, now)
@@ -406,11 +407,3 @@ class ReceiptTracker:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
-
-
-def _receipt_action_failed(err: PushoverError) -> HomeAssistantError:
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="receipt_action_failed",
-        translation_placeholders={"error": str(err)},
-    )

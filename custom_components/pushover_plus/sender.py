@@ -19,7 +19,7 @@ import logging
 from typing import Any, Final, Literal
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
@@ -35,6 +35,7 @@ from .attachment import async_load_attachment
 from .const import DOMAIN, EVENT_DELIVERED, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry
+from .errors import translated
 from .message import MessageRequest
 from .outbox import Outbox, OutboxItem, Queued, QueueReason
 from .receipts import ReceiptTracker
@@ -176,32 +177,12 @@ class MessageSender:
             # account's: another call would only earn another 4xx.
             self._limits.raise_if_exhausted()
             outcome = await self.outbox.async_send(users, names, message)
-        except PushoverInvalidRequestError as err:
-            return _refused(
-                names,
-                err,
-                ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="send_rejected",
-                    translation_placeholders={
-                        "errors": "; ".join(err.errors),
-                        "request_id": err.request_id or "-",
-                    },
-                ),
-            )
         except PushoverQuotaExceededError as err:
             self._limits.async_set_exhausted(err.reset)
-            return _refused(
-                names,
-                err,
-                HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="quota_exceeded",
-                    translation_placeholders={
-                        "reset": err.reset.isoformat() if err.reset else "-"
-                    },
-                ),
-            )
+            return _refused(names, err, translated(err, "send"))
+        except PushoverError as err:
+            # Refused (4xx): whatever Pushover cannot take now is queued.
+            return _refused(names, err, translated(err, "send"))
         except HomeAssistantError as err:
             # The quota is used up, or the outbox is full or closing.
             return Delivery(
