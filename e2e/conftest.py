@@ -32,7 +32,7 @@ from .harness import (
 DOMAIN: Final = "pushover_plus"
 ENTRY_TITLE: Final = "Pushover"
 # The entities of the entry's application device, as the README names them.
-SENSOR: Final = "sensor.pushover_application_"
+SENSOR: Final = "sensor.pushover_app_"
 # Well-formed, but no application of the simulator's account has it.
 WRONG_TOKEN: Final = "aWrongTokenOfThirtyCharacters0"  # noqa: S105 - not a secret
 # The first start on a fresh toolchain installs the frontend's package.
