@@ -95,7 +95,7 @@ async def test_loads_while_pushover_is_down(
     assert hass.states.get(remaining).state == "unavailable"  # type: ignore[union-attr]
 
 
-# What Pushover Plus 0.2 registered: its names made these entity ids.
+# What Pushover Plus 0.2.0 registered: its names made these entity ids.
 ENTITY_IDS_BEFORE_THE_RENAMING = {
     "messages_remaining": "sensor.pushover_application_messages_remaining",
     "messages_used": "sensor.pushover_application_messages_used",
@@ -105,6 +105,13 @@ ENTITY_IDS_BEFORE_THE_RENAMING = {
     "open_emergencies": "sensor.pushover_application_open_emergencies",
     "queued_messages": "sensor.pushover_application_queued_messages",
     "emergency": "event.pushover_application_emergency",
+}
+# 0.2.0 gave these the unit "messages".
+COUNTED_IN_MESSAGES = {
+    "messages_remaining",
+    "messages_used",
+    "monthly_limit",
+    "queued_messages",
 }
 
 
@@ -134,7 +141,7 @@ async def test_an_earlier_installation_keeps_its_entity_ids(
             suggested_object_id=object_id,
             config_entry=config_entry,
             device_id=device.id,
-            unit_of_measurement="messages" if key.endswith("messages") else None,
+            unit_of_measurement="messages" if key in COUNTED_IN_MESSAGES else None,
         )
 
     assert await hass.config_entries.async_setup(config_entry.entry_id)

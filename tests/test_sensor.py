@@ -26,7 +26,7 @@ COORDINATOR_LOGGER = "custom_components.pushover_plus.coordinator"
 
 
 LIMITS_KEYS = ("messages_remaining", "messages_used", "monthly_limit", "quota_reset")
-# Enabled on a new installation unless the user enables them.
+# Disabled on a new installation until the user enables them.
 DISABLED_BY_DEFAULT = {"messages_used", "monthly_limit"}
 
 
