@@ -33,7 +33,7 @@ DOMAIN: Final = "pushover_plus"
 # The first entry's title: Pushover's API names no application.
 ENTRY_TITLE: Final = "Pushover"
 # The entities of the entry's application device, as the README names them.
-SENSOR: Final = "sensor.pushover_application_"
+SENSOR: Final = "sensor.pushover_app_"
 # Well-formed, but no application of the simulator's account has it.
 WRONG_TOKEN: Final = "aWrongTokenOfThirtyCharacters0"  # noqa: S105 - not a secret
 # The first start on a fresh toolchain installs the frontend's package.

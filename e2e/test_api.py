@@ -412,22 +412,33 @@ async def test_limits_sensors_follow_the_quota(
     simulator: SimulatorClient,
     entry_id: str,
 ) -> None:
-    """Each send's quota headers update the limits sensors at once."""
+    """Each send's quota headers update the limits sensors at once.
+
+    The messages sent and the monthly limit are registered disabled, as on
+    every new installation (the dashboard test enables them).
+    """
     await simulator.set_remaining(4321)
     await send(hass_client, entry_id, title="Quota", message="Counting.")
     quota = (await simulator.state())["quota"]
     assert quota["remaining"] == 4320
 
-    remaining = await hass_client.wait_for_state(f"{SENSOR}messages_remaining", "4320")
-    assert remaining["attributes"]["unit_of_measurement"] == "messages"
-    used = await hass_client.state(f"{SENSOR}messages_used")
-    assert used["state"] == str(quota["limit"] - quota["remaining"])
-    limit = await hass_client.state(f"{SENSOR}monthly_limit")
-    assert limit["state"] == str(quota["limit"])
-    reset = await hass_client.state(f"{SENSOR}quota_reset")
+    remaining = await hass_client.wait_for_state(f"{SENSOR}remaining_messages", "4320")
+    assert "unit_of_measurement" not in remaining["attributes"]
+    reset = await hass_client.state(f"{SENSOR}next_quota_reset")
     assert datetime.fromisoformat(reset["state"]) == datetime.fromtimestamp(
         quota["reset"], tz=UTC
     )
+    async with hass_client.websocket() as websocket:
+        registry = await websocket.command("config/entity_registry/list")
+    disabled = {
+        item["entity_id"]: item["disabled_by"]
+        for item in registry
+        if item["config_entry_id"] == entry_id and item["disabled_by"]
+    }
+    assert disabled == {
+        f"{SENSOR}sent_this_month": "integration",
+        f"{SENSOR}monthly_limit": "integration",
+    }
 
 
 async def test_no_repair_notice_after_the_sends(

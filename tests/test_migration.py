@@ -91,7 +91,7 @@ async def test_entry_of_1_1_is_migrated_without_renaming(
         device.name
         for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
     }
-    assert names == {"Home", "Home application", "Family Group"}
+    assert names == {"Home", "Home app", "Family Group"}
 
 
 async def test_entry_of_a_newer_minor_version_loads(
