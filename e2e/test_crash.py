@@ -21,7 +21,7 @@ from pathlib import Path
 import random
 import subprocess
 import time
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 import pytest
