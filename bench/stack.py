@@ -26,7 +26,6 @@ from e2e.harness import (
     ManagedProcess,
     RunDirectory,
     SimulatorProcess,
-    configuration_yaml,
     free_port,
 )
 
@@ -167,8 +166,9 @@ class Stack:
         self.hass.prepare()
         # The integration logs each send at debug level in the e2e setup: a
         # benchmark measures it as users run it.
-        (self.hass.config_dir / "configuration.yaml").write_text(
-            configuration_yaml().replace(
+        configuration = self.hass.config_dir / "configuration.yaml"
+        configuration.write_text(
+            configuration.read_text(encoding="utf-8").replace(
                 "custom_components.pushover_plus: debug",
                 "custom_components.pushover_plus: warning",
             )

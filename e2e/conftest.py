@@ -30,9 +30,10 @@ from .harness import (
 )
 
 DOMAIN: Final = "pushover_plus"
+# The first entry's title: Pushover's API names no application.
 ENTRY_TITLE: Final = "Pushover"
 # The entities of the entry's application device, as the README names them.
-SENSOR: Final = "sensor.pushover_application_"
+SENSOR: Final = "sensor.pushover_app_"
 # Well-formed, but no application of the simulator's account has it.
 WRONG_TOKEN: Final = "aWrongTokenOfThirtyCharacters0"  # noqa: S105 - not a secret
 # The first start on a fresh toolchain installs the frontend's package.
@@ -77,6 +78,10 @@ OWNER: Final = Owner(
     username="owner",
     password="e2e-not-a-secret",  # noqa: S106 - a throwaway instance's
 )
+# The primary recipient: the flow suggests the owner's name for a user key,
+# and the tests keep it. Its legacy action is notify.ada_owner.
+RECIPIENT: Final = OWNER.name
+LEGACY_ACTION: Final = "ada_owner"
 
 
 class HomeAssistant:
@@ -232,21 +237,31 @@ def hass_client(home_assistant: HomeAssistant) -> HomeAssistantClient:
 
 
 async def add_entry(
-    client: HomeAssistantClient, credentials: Credentials, title: str = ENTRY_TITLE
+    client: HomeAssistantClient,
+    credentials: Credentials,
+    recipient: str = RECIPIENT,
+    token: str | None = None,
 ) -> Any:
-    """Add Pushover Plus through the config flow; return the flow's last answer."""
+    """Add Pushover Plus through the config flow; return the flow's last answer.
+
+    Its two forms: the token and the key, then the primary recipient's name.
+    An answer that is no form (an abort) ends it early.
+    """
     form = await client.request(
         "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
     )
-    return await client.request(
+    step = f"/api/config/config_entries/flow/{form['flow_id']}"
+    answer = await client.request(
         "POST",
-        f"/api/config/config_entries/flow/{form['flow_id']}",
+        step,
         {
-            "name": title,
-            "api_token": credentials.app_token,
+            "api_token": token or credentials.app_token,
             "user_key": credentials.user_key,
         },
     )
+    if answer["type"] != "form":
+        return answer
+    return await client.request("POST", step, {"name": recipient})
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import contextlib
 import json
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 import re
 import shutil
 import signal
@@ -25,6 +25,8 @@ from typing import Final, Self
 
 REPO_DIR: Final = Path(__file__).resolve().parent.parent
 IN_TOOLCHAIN: Final = REPO_DIR / "scripts" / "in-toolchain"
+# The development instance's sample pictures, which its example scripts attach.
+ATTACHMENTS_DIR: Final = Path("config") / "attachments"
 E2E_DIR: Final = REPO_DIR / ".e2e"
 # scripts/e2e names the run directory, so that it can clean up after a crash.
 RUN_DIR_VARIABLE: Final = "PUSHOVER_PLUS_E2E_RUN_DIR"
@@ -250,8 +252,12 @@ class HomeAssistantProcess(ManagedProcess):
     def prepare(self) -> None:
         """Write the configuration directory: YAML, the integration, storage."""
         self.config_dir.mkdir(parents=True)
+        # The example scripts name their picture relative to the repository,
+        # Home Assistant's working directory; its folder is allowlisted by
+        # the absolute path it has inside the toolchain.
+        attachments_dir = toolchain_repo_dir() / ATTACHMENTS_DIR.as_posix()
         (self.config_dir / "configuration.yaml").write_text(
-            configuration_yaml(), encoding="utf-8"
+            configuration_yaml(attachments_dir), encoding="utf-8"
         )
         shutil.copytree(
             REPO_DIR / "custom_components" / "pushover_plus",
@@ -296,11 +302,26 @@ def _write_store(
     )
 
 
-def configuration_yaml() -> str:
+def toolchain_repo_dir() -> PurePosixPath:
+    """Return the repository's absolute path as commands in the toolchain see it."""
+    shown = subprocess.run(  # noqa: S603 - fixed argv
+        [str(IN_TOOLCHAIN), "pwd"],
+        cwd=REPO_DIR,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return PurePosixPath(shown.stdout.strip())
+
+
+def configuration_yaml(attachments_dir: PurePosixPath) -> str:
     """Return a minimal configuration: what the integration and the UI need."""
-    return """\
+    return f"""\
 homeassistant:
   name: Pushover Plus end-to-end
+  allowlist_external_dirs:
+    - {attachments_dir}
   time_zone: UTC
   country: US
   language: en

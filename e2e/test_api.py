@@ -9,15 +9,21 @@ from .clients import HomeAssistantClient, Json, SimulatorClient, wait_for
 from .conftest import (
     DOMAIN,
     ENTRY_TITLE,
+    LEGACY_ACTION,
     OWNER,
+    RECIPIENT,
     SENSOR,
     WRONG_TOKEN,
     Credentials,
     add_entry,
     expect_fields,
 )
+from .harness import ATTACHMENTS_DIR, REPO_DIR
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+# The development instance's sample picture, which the hello script attaches.
+ATTACHMENT: Final = ATTACHMENTS_DIR / "front-door.png"
 
 # Every field the simulator reports that a plain send leaves unset.
 UNSET_FIELDS: Final[dict[str, Any]] = {
@@ -73,35 +79,39 @@ async def test_config_flow_refuses_wrong_token_then_creates_entry(
         "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
     )
     assert form["type"] == "form"
-    assert form["step_id"] == "user"
+    assert form["step_id"] == "credentials"
     assert [field["name"] for field in form["data_schema"]] == [
-        "name",
         "api_token",
         "user_key",
     ]
     assert form["errors"] in ({}, None)
+    step = f"/api/config/config_entries/flow/{form['flow_id']}"
 
     refused = await hass_client.request(
         "POST",
-        f"/api/config/config_entries/flow/{form['flow_id']}",
-        {
-            "name": ENTRY_TITLE,
-            "api_token": WRONG_TOKEN,
-            "user_key": credentials.user_key,
-        },
+        step,
+        {"api_token": WRONG_TOKEN, "user_key": credentials.user_key},
     )
     assert refused["type"] == "form"
     assert refused["errors"] == {"api_token": "invalid_api_token"}
+    # What was typed stays in the form, the token and the key alike.
+    typed = {
+        field["name"]: field["description"]["suggested_value"]
+        for field in refused["data_schema"]
+    }
+    assert typed == {"api_token": WRONG_TOKEN, "user_key": credentials.user_key}
 
-    created = await hass_client.request(
+    named = await hass_client.request(
         "POST",
-        f"/api/config/config_entries/flow/{form['flow_id']}",
-        {
-            "name": ENTRY_TITLE,
-            "api_token": credentials.app_token,
-            "user_key": credentials.user_key,
-        },
+        step,
+        {"api_token": credentials.app_token, "user_key": credentials.user_key},
     )
+    assert named["step_id"] == "recipient"
+    [name_field] = named["data_schema"]
+    # A user key is suggested to be the owner's.
+    assert name_field["description"]["suggested_value"] == OWNER.name
+
+    created = await hass_client.request("POST", step, {"name": RECIPIENT})
     assert created["type"] == "create_entry"
     assert created["title"] == ENTRY_TITLE
     entry = created["result"]
@@ -119,7 +129,7 @@ async def test_config_flow_refuses_wrong_token_then_creates_entry(
     await hass_client.wait_for_state(f"{SENSOR}queued_messages", "0")
     services = await hass_client.request("GET", "/api/services")
     notify = next(item for item in services if item["domain"] == "notify")
-    assert "pushover" in notify["services"]
+    assert LEGACY_ACTION in notify["services"]
     ours = next(item for item in services if item["domain"] == DOMAIN)
     assert {"send_message", "cancel_receipt", "cancel_by_tag"} <= set(ours["services"])
 
@@ -235,7 +245,7 @@ async def test_send_message_action_delivers_every_field(
     assert response["receipt"] is None
     assert len(response["request_id"]) > 0
     [delivery] = response["deliveries"]
-    assert delivery["recipients"] == [ENTRY_TITLE]
+    assert delivery["recipients"] == [RECIPIENT]
     assert delivery["request_id"] == response["request_id"]
 
     received = await simulator.wait_for_message("All fields")
@@ -267,10 +277,10 @@ async def test_legacy_notify_action_takes_builtin_service_data(
     credentials: Credentials,
     entry_id: str,
 ) -> None:
-    """notify.pushover accepts the built-in integration's data unchanged."""
+    """notify.ada_owner accepts the built-in integration's data unchanged."""
     await hass_client.call_service(
         "notify",
-        "pushover",
+        LEGACY_ACTION,
         {
             "title": "Front door",
             "message": "Someone rang the bell.",
@@ -320,6 +330,9 @@ async def test_example_scripts_of_the_walkthrough(
             "html": True,
             "sound": "magic",
             "url_title": "Open Home Assistant",
+            "attachment_filename": ATTACHMENT.name,
+            "attachment_type": "image/png",
+            "attachment_size": (REPO_DIR / ATTACHMENT).stat().st_size,
         },
     )
     # This one waits for the acknowledgement: start it without waiting.
@@ -381,13 +394,13 @@ async def test_emergency_acknowledged_on_the_phone(
             "state": "acknowledged",
             "title": "Water leak",
             "tags": ["leak"],
-            "recipients": [ENTRY_TITLE],
-            "acknowledged_by": ENTRY_TITLE,
+            "recipients": [RECIPIENT],
+            "acknowledged_by": RECIPIENT,
             "acknowledged_by_device": "phone",
         },
     )
     last = await hass_client.wait_for_state(f"{SENSOR}last_emergency", "acknowledged")
-    assert last["attributes"]["acknowledged_by"] == ENTRY_TITLE
+    assert last["attributes"]["acknowledged_by"] == RECIPIENT
     assert last["attributes"]["acknowledged_by_device"] == "phone"
     await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
     state = await simulator.state()
@@ -399,22 +412,33 @@ async def test_limits_sensors_follow_the_quota(
     simulator: SimulatorClient,
     entry_id: str,
 ) -> None:
-    """Each send's quota headers update the limits sensors at once."""
+    """Each send's quota headers update the limits sensors at once.
+
+    The messages sent and the monthly limit are registered disabled, as on
+    every new installation (the dashboard test enables them).
+    """
     await simulator.set_remaining(4321)
     await send(hass_client, entry_id, title="Quota", message="Counting.")
     quota = (await simulator.state())["quota"]
     assert quota["remaining"] == 4320
 
-    remaining = await hass_client.wait_for_state(f"{SENSOR}messages_remaining", "4320")
-    assert remaining["attributes"]["unit_of_measurement"] == "messages"
-    used = await hass_client.state(f"{SENSOR}messages_used")
-    assert used["state"] == str(quota["limit"] - quota["remaining"])
-    limit = await hass_client.state(f"{SENSOR}monthly_limit")
-    assert limit["state"] == str(quota["limit"])
-    reset = await hass_client.state(f"{SENSOR}quota_reset")
+    remaining = await hass_client.wait_for_state(f"{SENSOR}remaining_messages", "4320")
+    assert "unit_of_measurement" not in remaining["attributes"]
+    reset = await hass_client.state(f"{SENSOR}next_quota_reset")
     assert datetime.fromisoformat(reset["state"]) == datetime.fromtimestamp(
         quota["reset"], tz=UTC
     )
+    async with hass_client.websocket() as websocket:
+        registry = await websocket.command("config/entity_registry/list")
+    disabled = {
+        item["entity_id"]: item["disabled_by"]
+        for item in registry
+        if item["config_entry_id"] == entry_id and item["disabled_by"]
+    }
+    assert disabled == {
+        f"{SENSOR}sent_this_month": "integration",
+        f"{SENSOR}monthly_limit": "integration",
+    }
 
 
 async def test_no_repair_notice_after_the_sends(

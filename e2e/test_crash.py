@@ -34,13 +34,14 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 SENDERS: Final = 4
 PER_SENDER: Final = 75
 KILLS: Final = 5
+# In calls begun by all senders together (about 35 a second).
+KILL_GAP: Final = 20
+CALLS_AFTER_LAST_KILL: Final = 20
 OUTAGE_REQUESTS: Final = 1_000_000
 # A file per queued message takes a page of tmpfs: 300 of them fit in 2 MiB.
 TMPFS_SIZE: Final = "2m"
 TITLE: Final = "crash test"
 WRITE_FAILED: Final = "writing it to disk failed"
-# Between a sender's calls: the sending must span the kills.
-PAUSE: Final = 0.1
 DELIVERY_TIMEOUT: Final = 240.0
 DUPLICATE_WATCH: Final = 8.0
 
@@ -54,6 +55,9 @@ class Ledger:
     refusals: list[str] = field(default_factory=list)
     # Set while a call is in flight, so that a kill can cut one off.
     calling: asyncio.Event = field(default_factory=asyncio.Event)
+    # Calls begun by all senders, and an event set at each.
+    begun: int = 0
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
     cut_off: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -105,6 +109,8 @@ async def _send_all(
             "message": f"{sender}:{number}",
         }
         ledger.calling.set()
+        ledger.begun += 1
+        ledger.progress.set()
         try:
             answer = await client.call_service(
                 DOMAIN, "send_message", data, return_response=True
@@ -122,7 +128,6 @@ async def _send_all(
             ledger.accepted[sender].append(number)
         finally:
             ledger.calling.clear()
-        await asyncio.sleep(PAUSE)
 
 
 async def test_crashes_and_a_full_disk_lose_no_accepted_message(
@@ -185,6 +190,22 @@ async def test_crashes_and_a_full_disk_lose_no_accepted_message(
     await hass_client.wait_for_state(f"{SENSOR}queued_messages", "0")
 
 
+def _kill_points(moments: random.Random) -> list[int]:
+    """Return after how many begun calls each kill falls, at random.
+
+    Counted in calls, not seconds: a kill timed by the clock could fall after
+    the senders' last call, and then wait for a call in flight forever. Kills
+    are KILL_GAP calls apart at least (the disk is full between two of them),
+    and the last leaves calls to cut off.
+    """
+    last = SENDERS * PER_SENDER - CALLS_AFTER_LAST_KILL
+    span = range(SENDERS, last - KILL_GAP * (KILLS - 1))
+    return [
+        at + KILL_GAP * index
+        for index, at in enumerate(sorted(moments.sample(span, KILLS)))
+    ]
+
+
 async def _send_through_crashes(
     home_assistant: HomeAssistant,
     hass_client: HomeAssistantClient,
@@ -204,9 +225,11 @@ async def _send_through_crashes(
         for sender in range(SENDERS)
     ]
     filler: Path | None = None
-    for kill in range(1, KILLS + 1):
-        await asyncio.sleep(moments.uniform(0.5, 2.5))
-        # At a random moment, then as soon as a call is in flight.
+    for kill, calls in enumerate(_kill_points(moments), start=1):
+        while ledger.begun < calls:
+            ledger.progress.clear()
+            await ledger.progress.wait()
+        # Then as soon as a call is in flight.
         await ledger.calling.wait()
         await _restart_after_kill(home_assistant, up)
         # The disk is full from the second restart to the fourth.

@@ -10,13 +10,21 @@ from .accounts import (
     TEST_APP_TOKEN,
     TEST_DEVICES,
     TEST_EMAIL,
+    TEST_ENCRYPTION_KEY,
     TEST_GROUP_KEY,
+    TEST_GROUP_SUBSCRIPTION_CODE,
     TEST_NO_DESKTOP_EMAIL,
     TEST_NO_DESKTOP_PASSWORD,
+    TEST_NO_DEVICE_EMAIL,
+    TEST_NO_DEVICE_PASSWORD,
+    TEST_NO_DEVICE_USER_KEY,
     TEST_OTHER_APP_TOKEN,
     TEST_PASSWORD,
+    TEST_SECOND_ENCRYPTION_KEY,
     TEST_SECOND_USER_DEVICES,
     TEST_SECOND_USER_KEY,
+    TEST_SUBSCRIBERS_GROUP_KEY,
+    TEST_SUBSCRIPTION_CODE,
     TEST_TWOFA_EMAIL,
     TEST_TWOFA_PASSWORD,
     TEST_USER_KEY,
@@ -65,6 +73,19 @@ def _banner(base_url: str, root_url: str, push_url: str) -> str:
             f"  user key:      {TEST_USER_KEY} (devices: {', '.join(TEST_DEVICES)})",
             f"  second user:   {TEST_SECOND_USER_KEY} ({second_devices})",
             f"  group key:     {TEST_GROUP_KEY}",
+            f"  no devices:    {TEST_NO_DEVICE_USER_KEY} (valid; no device logged in)",
+            "End-to-end encryption keys (as the Pushover apps show them):",
+            f"  user key's:    {TEST_ENCRYPTION_KEY}",
+            f"  second user's: {TEST_SECOND_ENCRYPTION_KEY}",
+            "Subscriptions:",
+            (
+                f"  web-based:     {root_url}subscribe/{TEST_SUBSCRIPTION_CODE}"
+                "?success=…&failure=… (app token)"
+            ),
+            (
+                f"  group-based:   {root_url}subscribe/{TEST_GROUP_SUBSCRIPTION_CODE}"
+                f" (other token; joins group {TEST_SUBSCRIBERS_GROUP_KEY})"
+            ),
             "Open Client logins (users/login.json):",
             f"  test user:     {TEST_EMAIL} / {TEST_PASSWORD} (the user key)",
             (
@@ -74,6 +95,10 @@ def _banner(base_url: str, root_url: str, push_url: str) -> str:
             (
                 f"  no Desktop:    {TEST_NO_DESKTOP_EMAIL} / {TEST_NO_DESKTOP_PASSWORD}"
                 " (a group member; its devices get the 30-day trial)"
+            ),
+            (
+                f"  newcomer:      {TEST_NO_DEVICE_EMAIL} / {TEST_NO_DEVICE_PASSWORD}"
+                " (the key with no devices; registering one gives it a device)"
             ),
             "Press Ctrl-C to stop.",
             "",

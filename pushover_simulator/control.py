@@ -8,6 +8,12 @@
   sessions (one device's, or all without `device_id`): `drop` the
   connection, send `reload` (R), `error` (E) or `elsewhere` (A), `silence`
   them or `resume`; answers how many sessions it reached;
+- POST /_sim/subscriptions {"code": ..., "user": ..., "device": ...}:
+  subscribe an account as its subscription page would (device optional);
+  answers the subscriber with its new key;
+- DELETE /_sim/subscriptions/{key}: unsubscribe, deleting the key;
+- POST /_sim/encryption-keys {"user": ..., "key": ...}: set an account's
+  end-to-end encryption key (64 hex characters), or remove it (null);
 - POST /_sim/reset: forget everything and switch faults off.
 
 GET /_sim/state includes the Open Client side under `open_client`: devices
@@ -18,10 +24,12 @@ from typing import cast
 
 from aiohttp import web
 
+from .encryption import KEY_HEX_PATTERN
 from .keys import ACKNOWLEDGE_KEY, PUSH_KEY, STATE_KEY
 from .models import JsonObject
 from .push import PUSH_ACTIONS, PushAction
 from .receipts import ReceiptError
+from .subscriptions import SubscriptionError
 
 
 def add_control_routes(app: web.Application) -> None:
@@ -33,6 +41,9 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/remaining", _set_remaining)
     app.router.add_post("/_sim/acknowledge", _acknowledge)
     app.router.add_post("/_sim/push", _push)
+    app.router.add_post("/_sim/subscriptions", _subscribe)
+    app.router.add_delete("/_sim/subscriptions/{key}", _unsubscribe)
+    app.router.add_post("/_sim/encryption-keys", _set_encryption_key)
     app.router.add_post("/_sim/reset", _reset)
 
 
@@ -120,6 +131,53 @@ async def _push(request: web.Request) -> web.Response:
     push = request.app[PUSH_KEY]
     reached = push.act(cast("PushAction", action), device_id)
     return web.json_response({"sessions": reached, "connected": push.device_ids})
+
+
+async def _subscribe(request: web.Request) -> web.Response:
+    """Subscribe an account to a subscription, as its page would."""
+    data = await _json_object(request) or {}
+    code, user, device = (data.get(name) for name in ("code", "user", "device"))
+    if not (isinstance(code, str) and isinstance(user, str)):
+        return _problem("code and user must be strings")
+    if device is not None and not isinstance(device, str):
+        return _problem("device must be a string when given")
+    state = request.app[STATE_KEY]
+    try:
+        subscribed = state.subscriptions.subscribe(code, user, device or None)
+    except SubscriptionError as error:
+        return _problem(str(error))
+    return web.json_response(
+        {"key": subscribed.key, "code": code, "user": user, "device": subscribed.device}
+    )
+
+
+async def _unsubscribe(request: web.Request) -> web.Response:
+    """Unsubscribe: the subscriber's key stops working and leaves its groups."""
+    key = request.match_info["key"]
+    removed = request.app[STATE_KEY].subscriptions.unsubscribe(key)
+    if removed is None:
+        return web.json_response(
+            {"status": 0, "errors": ["no subscriber has this key"]}, status=404
+        )
+    return web.json_response({"key": removed.key, "code": removed.code})
+
+
+async def _set_encryption_key(request: web.Request) -> web.Response:
+    """Set or remove an account's end-to-end encryption key."""
+    data = await _json_object(request) or {}
+    user, key = data.get("user"), data.get("key")
+    if not isinstance(user, str):
+        return _problem("user must be a string")
+    if key is not None and not (
+        isinstance(key, str) and KEY_HEX_PATTERN.fullmatch(key)
+    ):
+        return _problem("key must be 64 hex characters, or null to remove it")
+    state = request.app[STATE_KEY]
+    try:
+        state.set_encryption_key(user, key)
+    except KeyError:
+        return _problem(f"no account has the user key {user!r}")
+    return web.json_response(dict(state.directory.encryption_keys))
 
 
 async def _reset(request: web.Request) -> web.Response:

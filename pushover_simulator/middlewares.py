@@ -12,6 +12,7 @@ from .faults import Faults
 from .keys import FAULT_KEY, STATE_KEY
 from .models import RequestRecord
 from .push import PUSH_PATH
+from .subscribe_page import SUBSCRIBE_PREFIX
 
 CONTROL_PREFIX: Final = "/_sim/"
 _MALFORMED_BODY: Final = b'{"status":1,"request":"'
@@ -21,10 +22,14 @@ _DROPPED_BODY: Final = b'{"status":1,"request":"00000000-0000-0000-0000-00000000
 def is_untracked(request: web.Request) -> bool:
     """Tell whether a request is left out of API accounting and faults.
 
-    Those are the /_sim control API and the push WebSocket, whose one
-    request lasts as long as its connection (its own controls drop it).
+    Those are the /_sim control API, the push WebSocket, whose one request
+    lasts as long as its connection (its own controls drop it), and the
+    subscription page (pushover.net's, not the API's).
     """
-    return request.path.startswith(CONTROL_PREFIX) or request.path == PUSH_PATH
+    return (
+        request.path.startswith((CONTROL_PREFIX, SUBSCRIBE_PREFIX))
+        or request.path == PUSH_PATH
+    )
 
 
 @web.middleware

@@ -1,6 +1,6 @@
 """Plain records the simulator keeps: received messages, requests, rejections."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 type Encoding = Literal["form", "multipart", "json"]
@@ -14,6 +14,33 @@ class Upload:
     data: bytes
     content_type: str
     filename: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How a message reaches one recipient.
+
+    `key` is the user key Pushover counts (a user's own key or a
+    subscription's); `user` is the account whose devices receive it;
+    `devices` are the only devices it may reach (a group member added with a
+    device, a subscriber who chose one), empty for all of them.
+    """
+
+    key: str
+    user: str
+    devices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decryption:
+    """What one account's devices make of an end-to-end encrypted message.
+
+    `plaintext` holds each field they could decrypt; `problems` says, per
+    field, why they could not (no key, a wrong HMAC, ...).
+    """
+
+    plaintext: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -48,17 +75,24 @@ class ReceivedMessage:
     request: str = ""
     receipt: str | None = None
     received_at: float = 0.0
+    routes: list[Route] = field(default_factory=list)
+    encrypted: bool = False
+    decryptions: dict[str, Decryption] = field(default_factory=dict)
 
     def to_json(self) -> JsonObject:
         """Describe the message for the state endpoint (attachment as a size)."""
         data: JsonObject = {
             name: getattr(self, name)
             for name in self.__dataclass_fields__
-            if name != "attachment"
+            if name not in {"attachment", "routes", "decryptions"}
         }
         data["attachment_size"] = (
             None if self.attachment is None else len(self.attachment)
         )
+        data["routes"] = [asdict(route) for route in self.routes]
+        data["decryptions"] = {
+            user: asdict(decryption) for user, decryption in self.decryptions.items()
+        }
         return data
 
 

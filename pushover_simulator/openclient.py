@@ -263,10 +263,19 @@ class OpenClient:
     # Queues
 
     def deliver(self, message: ReceivedMessage) -> None:
-        """Queue an accepted message on every Open Client device it targets."""
+        """Queue an accepted message on every Open Client device it targets.
+
+        A device receives it when one of the message's routes reaches its
+        account on it (a group entry or a subscription may be limited to one
+        device) and the message's own device field names it or is empty.
+        """
         umids: dict[str, int] = {}
         for device in list(self.devices.values()):
-            if device.user not in message.recipients:
+            if not any(
+                route.user == device.user
+                and (not route.devices or device.name in route.devices)
+                for route in message.routes
+            ):
                 continue
             if message.devices and device.name not in message.devices:
                 continue

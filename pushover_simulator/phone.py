@@ -2,7 +2,12 @@
 
 Beside the delivered messages it shows the inbox: every Open Client device
 with its push session and the messages waiting in its queue, with buttons
-that steer the push server (drop, R, E, A, silence, resume).
+that steer the push server (drop, R, E, A, silence, resume). An end-to-end
+encrypted message shows as its first recipient's device decrypts it (with
+that account's key), beside the encrypted form and what each recipient
+account made of it. Side panels show what each glance widget shows, the
+delivery groups with their members, and the subscriptions with their page
+and subscribers.
 
 - GET / and GET /_sim/phone: the page (static/phone.html, its script and
   style served from /_sim/static/);
@@ -31,12 +36,15 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from .accounts import Directory
+from .encryption import encoded_fields
+from .groups import group_json
 from .keys import STATE_KEY
 from .models import JsonObject, ReceivedMessage
 from .openclient import OpenClient
 from .receipts import Receipt
 from .sanitise import safe_http_url, sanitise_html
 from .state import SimulatorState
+from .subscribe_page import SUBSCRIBE_PREFIX
 
 PAGE_PATH: Final = "/_sim/phone"
 EVENTS_PATH: Final = "/_sim/events"
@@ -63,6 +71,7 @@ ATTACHMENT_CSP: Final = "default-src 'none'; img-src 'self'; sandbox"
 _STATIC_FILES: Final = {
     "phone.js": "text/javascript",
     "phone.css": "text/css",
+    "subscribe.css": "text/css",
 }
 _IMAGE_TYPE: Final = re.compile(r"image/[a-z0-9][a-z0-9.+-]{0,62}")
 _TICK_SECONDS: Final = 1.0
@@ -261,6 +270,15 @@ def phone_view(state: SimulatorState) -> JsonObject:
         "quota": state.quota.to_json(),
         "requests": len(state.requests),
         "account": account_view(state.directory, state.open_client.twofa_codes()),
+        "glances": state.glances.to_json(),
+        "groups": [group_json(group) for group in state.directory.groups.values()],
+        "subscriptions": [
+            {
+                **subscription,
+                "page": SUBSCRIBE_PREFIX + quote(str(subscription["code"])),
+            }
+            for subscription in state.subscriptions.to_json()
+        ],
     }
 
 
@@ -309,20 +327,23 @@ def message_view(
     """Describe one message for the page (html_safe is markup safe to insert)."""
     receipt = state.receipts.get(message.receipt) if message.receipt else None
     has_image = message.attachment is not None
+    shown = readable_fields(message)
+    text = shown["message"]
     return {
         "id": message.request,
         "app": message.app_name,
-        "title": message.title,
-        "message": message.message,
+        "title": shown["title"],
+        "message": text,
         "html": message.html,
-        "html_safe": sanitise_html(message.message) if message.html else None,
+        "html_safe": sanitise_html(text) if message.html and text else None,
         "monospace": message.monospace,
         "priority": message.priority,
         "priority_label": PRIORITY_LABELS.get(message.priority, str(message.priority)),
         "sound": message.sound,
-        "url": message.url,
-        "url_href": safe_http_url(message.url),
-        "url_title": message.url_title,
+        "url": shown["url"],
+        "url_href": safe_http_url(shown["url"]),
+        "url_title": shown["url_title"],
+        "encryption": encryption_view(message),
         "time": message.timestamp or int(message.received_at),
         "received_at": int(message.received_at),
         "recipients": list(message.recipients),
@@ -336,6 +357,45 @@ def message_view(
             if receipt is None
             else receipt_view(receipt, message, state.directory, now)
         ),
+    }
+
+
+def readable_fields(message: ReceivedMessage) -> dict[str, str | None]:
+    """Return message, title, url and url_title as the phone shows them.
+
+    An encrypted message shows what its first recipient's account decrypted:
+    a field it could not decrypt is None (its problem is in the encryption
+    view).
+    """
+    if not message.encrypted:
+        return {
+            "message": message.message,
+            "title": message.title,
+            "url": message.url,
+            "url_title": message.url_title,
+        }
+    first = message.decryptions[message.routes[0].user]
+    names = ("message", "title", "url", "url_title")
+    return {name: first.plaintext.get(name) or None for name in names}
+
+
+def encryption_view(message: ReceivedMessage) -> JsonObject | None:
+    """Describe an encrypted message: its encoded fields, each account's result.
+
+    None for a message sent in plaintext.
+    """
+    if not message.encrypted:
+        return None
+    return {
+        "encoded": encoded_fields(message),
+        "accounts": [
+            {
+                "user": user,
+                "plaintext": decryption.plaintext,
+                "problems": decryption.problems,
+            }
+            for user, decryption in message.decryptions.items()
+        ],
     }
 
 
@@ -368,8 +428,7 @@ def acknowledger(message: ReceivedMessage, directory: Directory) -> tuple[str, s
     theirs, else their first device, else "phone".
     """
     user = message.recipients[0] if message.recipients else ""
-    user_entry = directory.users.get(user)
-    own = user_entry.devices if user_entry is not None else ()
+    own = directory.devices_of(user)
     targeted = [device for device in message.devices if device in own]
     device = (targeted or list(own) or [FALLBACK_DEVICE])[0]
     return user, device
@@ -414,11 +473,19 @@ def account_view(directory: Directory, twofa_codes: dict[str, str]) -> JsonObjec
             {"token": app.token, "name": app.name} for app in directory.apps.values()
         ],
         "users": [
-            {"key": user.key, "devices": list(directory.devices_of(user.key))}
+            {
+                "key": user.key,
+                "devices": list(directory.devices_of(user.key)),
+                "encryption_key": directory.encryption_keys.get(user.key),
+            }
             for user in directory.users.values()
         ],
         "groups": [
-            {"key": group.key, "members": list(group.members)}
+            {
+                "key": group.key,
+                "name": group.name,
+                "members": [member.user for member in group.enabled()],
+            }
             for group in directory.groups.values()
         ],
         "logins": [

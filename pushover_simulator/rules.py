@@ -9,8 +9,8 @@ from typing import Final
 
 from yarl import URL
 
-from .accounts import DEVICE_PATTERN, App, Directory, is_well_formed_key
-from .models import Encoding, ReceivedMessage, Rejection, Upload
+from .accounts import DEVICE_PATTERN, App, Directory, is_well_formed_key, merge_routes
+from .models import Encoding, ReceivedMessage, Rejection, Route, Upload
 
 MESSAGE_MAX_CHARS: Final = 1024
 TITLE_MAX_CHARS: Final = 250
@@ -35,9 +35,30 @@ USER_INVALID: Final = (
     "see https://pushover.net/api#identifiers"
 )
 DEVICE_NOT_FOR_USER: Final = "device name is not valid for user"
+# Pushover documents no answer for a group whose every entry is disabled (or
+# that has none): the simulator refuses the send, as it would for a user
+# without devices, rather than accept a message that reaches nobody.
+GROUP_HAS_NO_MEMBERS: Final = "group has no active members"
+# users/validate.json's answer (HTTP 400) for a valid key that no device is
+# logged in with. Whether Pushover flags a field with it is not documented;
+# the simulator flags none.
+NO_ACTIVE_DEVICES: Final = "user is valid but has no active devices"
 LIMIT_REACHED: Final = "message limit reached"
+MESSAGE_BLANK: Final = "message cannot be blank"
+# The limits of the fields end-to-end encryption covers, by field.
+TEXT_LIMITS: Final = {
+    "message": MESSAGE_MAX_CHARS,
+    "title": TITLE_MAX_CHARS,
+    "url": URL_MAX_CHARS,
+    "url_title": URL_TITLE_MAX_CHARS,
+}
 _INTEGER: Final = re.compile(r"-?[0-9]{1,18}")
 RECEIPT_NOT_FOUND: Final = "receipt not found; may be invalid or expired"
+
+
+def too_long(name: str, limit: int) -> str:
+    """Say that a text field is longer than its limit, in Pushover's words."""
+    return f"{name} is too long, maximum is {limit} characters"
 
 
 def token_rejection() -> Rejection:
@@ -73,13 +94,15 @@ class FieldReader:
         self.fields = fields
         self.rejection = Rejection()
 
-    def text(self, name: str, limit: int) -> str | None:
-        """Return a text field (None when absent or empty), at most `limit` chars."""
+    def text(self, name: str, limit: int | None) -> str | None:
+        """Return a text field (None when absent or empty), at most `limit` chars.
+
+        `limit` None leaves the length alone (an encrypted field, whose limit
+        applies to the text it decrypts to).
+        """
         value = self.fields.get(name) or None
-        if value is not None and len(value) > limit:
-            self.rejection.add(
-                name, f"{name} is too long, maximum is {limit} characters"
-            )
+        if value is not None and limit is not None and len(value) > limit:
+            self.rejection.add(name, too_long(name, limit))
         return value
 
     def integer(
@@ -121,9 +144,12 @@ class Emergency:
 
 
 def read_recipients(
-    reader: FieldReader, directory: Directory
-) -> tuple[list[str], list[str]]:
-    """Return the distinct keys sent and the distinct users they reach."""
+    reader: FieldReader, directory: Directory, token: str
+) -> tuple[list[str], list[Route]]:
+    """Return the distinct keys sent and how they reach each recipient.
+
+    Groups reach their enabled members; a recipient reached twice counts once.
+    """
     sent = split_list(reader.fields.get("user"))
     keys = list(dict.fromkeys(sent))
     if len(sent) > MAX_RECIPIENT_KEYS:
@@ -132,16 +158,18 @@ def read_recipients(
         )
         return keys, []
     if not keys or not all(
-        is_well_formed_key(key) and directory.is_known_key(key) for key in keys
+        is_well_formed_key(key) and directory.is_known_key(key, token) for key in keys
     ):
         reader.rejection.add("user", USER_INVALID)
         return keys, []
-    reached = (member for key in keys for member in directory.members(key))
-    return keys, list(dict.fromkeys(reached))
+    routes = merge_routes(route for key in keys for route in directory.routes(key))
+    if not routes:
+        reader.rejection.add("user", GROUP_HAS_NO_MEMBERS)
+    return keys, routes
 
 
 def read_devices(
-    reader: FieldReader, directory: Directory, keys: list[str]
+    reader: FieldReader, directory: Directory, keys: list[str], token: str
 ) -> list[str]:
     """Return the device names; with one known key they must be its devices."""
     devices = split_list(reader.fields.get("device"))
@@ -149,7 +177,7 @@ def read_devices(
         reader.rejection.add(
             "device", "device name is invalid: at most 25 of [A-Za-z0-9_-]"
         )
-    elif len(keys) == 1 and directory.is_known_key(keys[0]):
+    elif len(keys) == 1 and directory.is_known_key(keys[0], token):
         own = directory.devices_of(keys[0])
         if any(name not in own for name in devices):
             reader.rejection.add("device", DEVICE_NOT_FOR_USER)
@@ -252,15 +280,16 @@ def _check_image(reader: FieldReader, upload: Upload) -> bool:
     return False
 
 
-def read_message_text(reader: FieldReader) -> str:
-    """Return the required, non-blank message of at most 1024 characters."""
+def read_message_text(reader: FieldReader, *, encrypted: bool) -> str:
+    """Return the required, non-blank message of at most 1024 characters.
+
+    An encrypted message's length is its plaintext's, checked once decrypted.
+    """
     message = reader.fields.get("message", "")
     if not message.strip():
-        reader.rejection.add("message", "message cannot be blank")
-    elif len(message) > MESSAGE_MAX_CHARS:
-        reader.rejection.add(
-            "message", f"message is too long, maximum is {MESSAGE_MAX_CHARS} characters"
-        )
+        reader.rejection.add("message", MESSAGE_BLANK)
+    elif not encrypted and len(message) > MESSAGE_MAX_CHARS:
+        reader.rejection.add("message", too_long("message", MESSAGE_MAX_CHARS))
     return message
 
 
@@ -287,22 +316,32 @@ def parse_message(
     encoding: Encoding,
     request_id: str,
 ) -> ReceivedMessage | Rejection:
-    """Apply every messages.json rule; return the message or all its errors."""
+    """Apply every messages.json rule; return the message or all its errors.
+
+    With `encrypted=1` the lengths of message, title, url and url_title are
+    left to the decryption (`encryption.py`), which counts the plaintext.
+    """
     reader = FieldReader(fields)
-    keys, recipients = read_recipients(reader, directory)
-    devices = read_devices(reader, directory, keys)
-    message = read_message_text(reader)
+    encrypted = reader.flag("encrypted")
+    keys, routes = read_recipients(reader, directory, app.token)
+    devices = read_devices(reader, directory, keys, app.token)
+    message = read_message_text(reader, encrypted=encrypted)
     html, monospace, sound = read_style(reader, directory)
     emergency = read_emergency(reader)
     image = read_attachment(reader, upload)
+    limits: dict[str, int | None] = {
+        name: None if encrypted else limit for name, limit in TEXT_LIMITS.items()
+    }
     received = ReceivedMessage(
         token=app.token,
         app_name=app.name,
         user=fields.get("user", ""),
         users=keys,
-        recipients=recipients,
+        recipients=[route.key for route in routes],
+        routes=routes,
+        encrypted=encrypted,
         message=message,
-        title=reader.text("title", TITLE_MAX_CHARS),
+        title=reader.text("title", limits["title"]),
         device=fields.get("device") or None,
         devices=devices,
         html=html,
@@ -315,8 +354,8 @@ def parse_message(
         sound=sound,
         timestamp=reader.integer("timestamp", minimum=0, maximum=TIMESTAMP_MAX),
         ttl=reader.integer("ttl", minimum=1),
-        url=reader.text("url", URL_MAX_CHARS),
-        url_title=reader.text("url_title", URL_TITLE_MAX_CHARS),
+        url=reader.text("url", limits["url"]),
+        url_title=reader.text("url_title", limits["url_title"]),
         attachment=image.data if image else None,
         attachment_type=image.content_type if image else None,
         attachment_filename=image.filename if image else None,
@@ -336,15 +375,17 @@ class Validation:
 
 
 def validate_user(
-    fields: Mapping[str, str], directory: Directory
+    fields: Mapping[str, str], directory: Directory, token: str
 ) -> Validation | Rejection:
-    """Check one user or group key and an optional device of it."""
+    """Check one user, group or subscriber key and an optional device of it."""
     key = fields.get("user", "").strip()
     rejection = Rejection()
-    if not (is_well_formed_key(key) and directory.is_known_key(key)):
+    if not (is_well_formed_key(key) and directory.is_known_key(key, token)):
         rejection.add("user", USER_INVALID)
         return rejection
     devices = directory.devices_of(key)
+    if not devices:
+        return Rejection(errors=[NO_ACTIVE_DEVICES])
     device = fields.get("device", "").strip()
     if device and device not in devices:
         rejection.add("device", DEVICE_NOT_FOR_USER)

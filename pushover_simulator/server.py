@@ -2,7 +2,9 @@
 
 Besides the sending side it serves the Open Client side: users/login.json,
 devices.json, GET messages.json, update_highest_message.json, a receipt's
-acknowledge.json, and the push WebSocket (`push.py`).
+acknowledge.json, and the push WebSocket (`push.py`); glances.json; the
+Groups API (groups.json, groups/{key}.json and its five actions); and the
+subscription page (`subscribe_page.py`).
 """
 
 from collections.abc import Awaitable, Callable
@@ -10,9 +12,10 @@ import uuid
 
 from aiohttp import web
 
-from .accounts import App
+from .accounts import App, Group
 from .bodies import MAX_BODY_BYTES, Body, read_body, read_query
 from .control import add_control_routes
+from .groups import GroupsApi
 from .keys import ACKNOWLEDGE_KEY, PUSH_KEY, STATE_KEY, Acknowledger
 from .middlewares import accounting, fault_injection, json_errors
 from .models import JsonObject, Rejection
@@ -21,6 +24,7 @@ from .push import PushServer
 from .receipts import Receipt
 from .rules import RECEIPT_NOT_FOUND, token_rejection
 from .state import SimulatorState
+from .subscribe_page import add_subscribe_routes
 
 type ApiResult = JsonObject | Rejection
 type ApiHandler = Callable[[web.Request], Awaitable[ApiResult]]
@@ -51,9 +55,16 @@ def build_app(
     app.router.add_post("/1/receipts/{receipt}/cancel.json", _api(_cancel))
     app.router.add_post("/1/receipts/cancel_by_tag/{tag}.json", _api(_cancel_by_tag))
     app.router.add_post("/1/receipts/{receipt}/acknowledge.json", _api(_acknowledge))
+    app.router.add_post("/1/glances.json", _glance)
+    app.router.add_post("/1/groups.json", _api(_create_group))
+    app.router.add_get("/1/groups.json", _api(_list_groups))
+    app.router.add_get("/1/groups/{group}.json", _api(_group_info))
+    for action, handler in _GROUP_ACTIONS.items():
+        app.router.add_post(f"/1/groups/{{group}}/{action}.json", _api(handler))
     push.add_to(app)
     add_control_routes(app)
     add_phone_routes(app)
+    add_subscribe_routes(app)
     return app
 
 
@@ -118,7 +129,8 @@ async def _validate(request: web.Request) -> ApiResult:
     authorised = await _authorised(request)
     if isinstance(authorised, Rejection):
         return authorised
-    result = request.app[STATE_KEY].validate_user(authorised[1])
+    app, fields = authorised
+    result = request.app[STATE_KEY].validate_user(fields, app)
     if isinstance(result, Rejection):
         return result
     return {
@@ -244,3 +256,78 @@ async def _acknowledge(request: web.Request) -> ApiResult:
     user, device = who
     await request.app[ACKNOWLEDGE_KEY](receipt_id, user, device)
     return {}
+
+
+async def _glance(request: web.Request) -> web.Response:
+    """POST glances.json: show small data on a recipient's widget."""
+    request_id = str(uuid.uuid4())
+    body = await read_body(request)
+    if isinstance(body, Rejection):
+        return _answer(body, request_id)
+    state = request.app[STATE_KEY]
+    return _answer(
+        state.submit_glance(body.fields, body.encoding, request_id), request_id
+    )
+
+
+async def _create_group(request: web.Request) -> ApiResult:
+    """POST groups.json: create a delivery group (name) and answer its key."""
+    authorised = await _authorised(request)
+    if isinstance(authorised, Rejection):
+        return authorised
+    return request.app[STATE_KEY].groups.create(authorised[1])
+
+
+async def _list_groups(request: web.Request) -> ApiResult:
+    """GET groups.json: the account's groups, key and name."""
+    authorised = await _authorised(request)
+    if isinstance(authorised, Rejection):
+        return authorised
+    return request.app[STATE_KEY].groups.list_groups()
+
+
+async def _find_group(request: web.Request) -> tuple[Group, dict[str, str]] | Rejection:
+    """Check the token and find the group in the path."""
+    authorised = await _authorised(request)
+    if isinstance(authorised, Rejection):
+        return authorised
+    group = request.app[STATE_KEY].groups.find(request.match_info["group"])
+    return group if isinstance(group, Rejection) else (group, authorised[1])
+
+
+async def _group_info(request: web.Request) -> ApiResult:
+    """GET groups/{group}.json: the group's name and users."""
+    found = await _find_group(request)
+    if isinstance(found, Rejection):
+        return found
+    return GroupsApi.info(found[0])
+
+
+type GroupChange = Callable[[GroupsApi, Group, dict[str, str]], Rejection | None]
+
+
+def _group_action(change: GroupChange) -> ApiHandler:
+    """Make the handler of a POST groups/{group}/<action>.json."""
+
+    async def handle(request: web.Request) -> ApiResult:
+        found = await _find_group(request)
+        if isinstance(found, Rejection):
+            return found
+        group, fields = found
+        refused = change(request.app[STATE_KEY].groups, group, fields)
+        return {} if refused is None else refused
+
+    return handle
+
+
+_GROUP_ACTIONS: dict[str, ApiHandler] = {
+    "add_user": _group_action(GroupsApi.add_user),
+    "remove_user": _group_action(GroupsApi.remove_user),
+    "disable_user": _group_action(
+        lambda api, group, fields: api.set_disabled(group, fields, disabled=True)
+    ),
+    "enable_user": _group_action(
+        lambda api, group, fields: api.set_disabled(group, fields, disabled=False)
+    ),
+    "rename": _group_action(GroupsApi.rename),
+}

@@ -12,8 +12,9 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from yarl import URL
 
-from .accounts import TEST_DEVICES, TEST_USER_KEY
+from .accounts import TEST_DEVICES, TEST_USER_KEY, Group, Subscriber
 from .faults import Faults
+from .glances import GlanceRecord
 from .models import ReceivedMessage, RequestRecord
 from .openclient import OpenClient
 from .push import KEEP_ALIVE_SECONDS, PUSH_PATH, PushServer
@@ -21,6 +22,7 @@ from .quota import DEFAULT_MONTHLY_LIMIT
 from .receipts import Receipt
 from .server import build_app
 from .state import SimulatorState
+from .subscribe_page import SUBSCRIBE_PREFIX
 from .twofa import twofa_code
 
 _SHUTDOWN_TIMEOUT = 1.0
@@ -185,6 +187,50 @@ class PushoverSimulator:
     def messages(self) -> list[ReceivedMessage]:
         """Accepted messages, oldest first."""
         return self.state.messages
+
+    @property
+    def glances(self) -> list[GlanceRecord]:
+        """Accepted glances, oldest first."""
+        return self.state.glances.records
+
+    @property
+    def groups(self) -> dict[str, Group]:
+        """The delivery groups by key, as the Groups API left them."""
+        return self.state.directory.groups
+
+    def subscribe_url(
+        self, code: str, success: str | None = None, failure: str | None = None
+    ) -> str:
+        """Return the subscription page's URL with `success` and `failure`."""
+        query = {
+            name: value
+            for name, value in (("success", success), ("failure", failure))
+            if value is not None
+        }
+        url = URL(self.root_url).with_path(SUBSCRIBE_PREFIX + code)
+        return str(url.with_query(query))
+
+    def subscribe(
+        self, code: str, user: str = TEST_USER_KEY, device: str | None = None
+    ) -> Subscriber:
+        """Subscribe an account as its subscription page would; return the key.
+
+        Raises SubscriptionError saying why when the code, user or device is
+        wrong.
+        """
+        return self.state.subscriptions.subscribe(code, user, device)
+
+    def unsubscribe(self, key: str) -> None:
+        """Delete a subscriber's key, as the user unsubscribing would.
+
+        Raises KeyError for a key no subscriber has.
+        """
+        if self.state.subscriptions.unsubscribe(key) is None:
+            raise KeyError(key)
+
+    def set_encryption_key(self, user: str, key: str | None) -> None:
+        """Set (None: remove) an account's end-to-end encryption key."""
+        self.state.set_encryption_key(user, key)
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -1,13 +1,18 @@
 """The simulator's state model, free of HTTP: messages, receipts, quota, faults.
 
 The Open Client side (logins, devices, their queues) is in `openclient.py`;
-every accepted message is handed to it.
+every accepted message is handed to it. Glances (`glances.py`), delivery
+groups (`groups.py`), subscriptions (`subscriptions.py`) and end-to-end
+encryption (`encryption.py`) each have a module of their own.
 """
 
 from collections.abc import Callable, Mapping
 
 from .accounts import App, Directory, default_directory
+from .encryption import decrypt_message, shape_rejection
 from .faults import Faults
+from .glances import Glances
+from .groups import GroupsApi, group_json
 from .models import (
     Encoding,
     JsonObject,
@@ -29,6 +34,7 @@ from .rules import (
     token_rejection,
     validate_user,
 )
+from .subscriptions import Subscriptions
 
 
 class SimulatorState:
@@ -56,14 +62,19 @@ class SimulatorState:
         self.open_client = OpenClient(
             self.directory, clock, self.receipts, self.changed
         )
+        self.glances = Glances(self.directory, clock, self.changed)
+        self.groups = GroupsApi(self.directory, self.changed)
+        self.subscriptions = Subscriptions(self.directory, self.changed)
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call `listener` after each change; return a function that unsubscribes.
 
-        Changes are: a message accepted, a receipt acknowledged or cancelled,
-        the quota set, faults switched through the control API, a reset, and
-        on the Open Client side a login, a device registered, messages
-        deleted, a push session started, ended, silenced or resumed.
+        Changes are: a message or glance accepted, a receipt acknowledged or
+        cancelled, the quota set, faults switched through the control API, a
+        group or its members changed, a user subscribed or unsubscribed, an
+        encryption key set, a reset, and on the Open Client side a login, a
+        device registered, messages deleted, a push session started, ended,
+        silenced or resumed.
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
@@ -74,12 +85,15 @@ class SimulatorState:
             listener()
 
     def reset(self) -> None:
-        """Forget messages, receipts, requests, counters, Open Client devices.
+        """Forget messages, glances, receipts, requests, counters, devices.
 
-        Also refill the quota and clear the faults.
+        Also refill the quota, clear the faults, and put groups, subscribers
+        and encryption keys back as configured.
         """
         self.faults.reset()
         self.open_client.reset()
+        self.directory.restore()
+        self.glances.reset()
         self.quota.refill()
         self.messages.clear()
         self.receipts.clear()
@@ -131,9 +145,34 @@ class SimulatorState:
         )
         if isinstance(result, Rejection):
             return result
+        if result.encrypted:
+            decrypted = self._decrypt(result)
+            if isinstance(decrypted, Rejection):
+                return decrypted
         if not self.quota.charge(len(result.recipients)):
             return limit_rejection()
         return self._record(result)
+
+    def _decrypt(self, message: ReceivedMessage) -> ReceivedMessage | Rejection:
+        """Check an encrypted message's fields and decrypt them per account."""
+        rejection = shape_rejection(message)
+        if rejection:
+            return rejection
+        decryptions = decrypt_message(message, self.directory.encryption_keys)
+        if isinstance(decryptions, Rejection):
+            return decryptions
+        message.decryptions = decryptions
+        return message
+
+    def submit_glance(
+        self, fields: Mapping[str, str], encoding: Encoding, request_id: str
+    ) -> JsonObject | Rejection:
+        """Handle a glances.json request: token, then the glance's rules."""
+        app = self.app_for(fields)
+        if app is None:
+            return token_rejection()
+        result = self.glances.submit(fields, app, encoding, request_id)
+        return result if isinstance(result, Rejection) else {}
 
     def _record(self, message: ReceivedMessage) -> ReceivedMessage:
         """Store an accepted message, opening a receipt for emergency priority."""
@@ -161,9 +200,24 @@ class SimulatorState:
         self.receipts[receipt.receipt] = receipt
         return receipt
 
-    def validate_user(self, fields: Mapping[str, str]) -> Validation | Rejection:
-        """Handle users/validate.json."""
-        return validate_user(fields, self.directory)
+    def validate_user(
+        self, fields: Mapping[str, str], app: App
+    ) -> Validation | Rejection:
+        """Handle users/validate.json for the app (subscriber keys are per app)."""
+        return validate_user(fields, self.directory, app.token)
+
+    def set_encryption_key(self, user: str, key: str | None) -> None:
+        """Set (or, with None, remove) an account's end-to-end encryption key.
+
+        Raises KeyError for an unknown account; the caller checks the key's form.
+        """
+        if user not in self.directory.users:
+            raise KeyError(user)
+        if key is None:
+            self.directory.encryption_keys.pop(user, None)
+        else:
+            self.directory.encryption_keys[user] = key.lower()
+        self.changed()
 
     def find_receipt(self, receipt_id: str, app: App) -> Receipt | None:
         """Find the receipt of a message the app sent (while retained), or None."""
@@ -195,6 +249,7 @@ class SimulatorState:
     def acknowledge(self, receipt_id: str, user: str, device: str) -> Receipt:
         """Mark an open receipt acknowledged by a recipient's device.
 
+        `user` is a recipient key or the account behind one (a subscriber's).
         Raises ReceiptError when the receipt is unknown or no longer open, or
         when the user is not a recipient or the device is not the user's.
         """
@@ -205,14 +260,16 @@ class SimulatorState:
         if not receipt.is_open(self.clock()):
             msg = f"receipt {receipt_id!r} is acknowledged, cancelled or expired"
             raise ReceiptError(msg)
-        if user not in receipt.recipients:
+        recipient = self.directory.recipient_for(receipt.recipients, user)
+        if recipient is None:
             msg = f"user {user!r} is not a recipient of receipt {receipt_id!r}"
             raise ReceiptError(msg)
-        if device not in self.directory.devices_of(user):
+        if device not in self.directory.devices_of(recipient):
             msg = f"device {device!r} is not a device of user {user!r}"
             raise ReceiptError(msg)
         receipt.acknowledged_at = int(self.clock())
-        receipt.acknowledged_by = user
+        # Pushover names the key the sender used: a subscriber's, not theirs.
+        receipt.acknowledged_by = recipient
         receipt.acknowledged_by_device = device
         self.changed()
         return receipt
@@ -234,7 +291,7 @@ class SimulatorState:
         receipt = self.receipts.get(receipt_id)
         if (
             receipt is None
-            or user not in receipt.recipients
+            or self.directory.recipient_for(receipt.recipients, user) is None
             or not receipt.is_retained(now)
         ):
             return Rejection(errors=[RECEIPT_NOT_FOUND], status=404)
@@ -265,4 +322,9 @@ class SimulatorState:
             "max_concurrent_requests": self.max_concurrent_requests,
             "connections_opened": self.connections_opened,
             "open_client": self.open_client.to_json(),
+            "glances": [record.to_json() for record in self.glances.records],
+            "widgets": self.glances.to_json(),
+            "groups": [group_json(g) for g in self.directory.groups.values()],
+            "subscriptions": self.subscriptions.to_json(),
+            "encryption_keys": dict(self.directory.encryption_keys),
         }

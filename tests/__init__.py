@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.pushover_plus.callback import webhook_id_of
 from custom_components.pushover_plus.const import DOMAIN
 from pushover_simulator import PushoverSimulator
 
@@ -141,3 +142,8 @@ async def snapshot_one_platform(
                 assert device == snapshot(name=f"{device.name}-device")
         finally:
             assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def webhook_path(entry: MockConfigEntry) -> str:
+    """Return the path of the entry's acknowledgement webhook."""
+    return f"/api/webhook/{webhook_id_of(entry)}"

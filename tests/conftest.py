@@ -23,14 +23,18 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
+    CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     ENV_API_BASE_URL,
     SUBENTRY_RECIPIENT,
 )
 from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_GROUP_KEY,
+    TEST_NO_DEVICE_USER_KEY,
     TEST_OTHER_APP_TOKEN,
     TEST_SECOND_USER_KEY,
     TEST_USER_KEY,
@@ -50,12 +54,21 @@ TRANSLATIONS = json.loads(
         / "en.json"
     ).read_text(encoding="utf-8")
 )
+# The test application's entry as this version stores it: its primary
+# recipient, named Pushover, sends with notify.pushover.
+PRIMARY_DATA = {
+    CONF_NAME: "Pushover",
+    CONF_API_TOKEN: TEST_APP_TOKEN,
+    CONF_USER_KEY: TEST_USER_KEY,
+    CONF_SERVICE_NAME: "pushover",
+}
 SECRETS = (
     TEST_APP_TOKEN,
     TEST_OTHER_APP_TOKEN,
     TEST_USER_KEY,
     TEST_SECOND_USER_KEY,
     TEST_GROUP_KEY,
+    TEST_NO_DEVICE_USER_KEY,
 )
 
 
@@ -162,11 +175,9 @@ def config_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="Pushover",
-        data={
-            CONF_NAME: "Pushover",
-            CONF_API_TOKEN: TEST_APP_TOKEN,
-            CONF_USER_KEY: TEST_USER_KEY,
-        },
+        version=ENTRY_VERSION,
+        minor_version=ENTRY_MINOR_VERSION,
+        data=PRIMARY_DATA,
         unique_id=token_unique_id(TEST_APP_TOKEN),
     )
 
@@ -182,17 +193,19 @@ def entry_with_alex() -> MockConfigEntry:
         domain=DOMAIN,
         title="Pushover",
         entry_id=SNAPSHOT_ENTRY_ID,
-        data={
-            CONF_NAME: "Pushover",
-            CONF_API_TOKEN: TEST_APP_TOKEN,
-            CONF_USER_KEY: TEST_USER_KEY,
-        },
+        version=ENTRY_VERSION,
+        minor_version=ENTRY_MINOR_VERSION,
+        data=PRIMARY_DATA,
         subentries_data=[
             ConfigSubentryDataWithId(
                 subentry_id=SNAPSHOT_RECIPIENT_ID,
                 subentry_type=SUBENTRY_RECIPIENT,
                 title="Alex",
-                data={CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: ["laptop"]},
+                data={
+                    CONF_USER_KEY: TEST_SECOND_USER_KEY,
+                    CONF_DEVICES: ["laptop"],
+                    CONF_SERVICE_NAME: "alex",
+                },
                 unique_id=None,
             )
         ],

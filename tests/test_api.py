@@ -21,6 +21,7 @@ from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_DEVICES,
     TEST_GROUP_KEY,
+    TEST_NO_DEVICE_USER_KEY,
     TEST_USER_KEY,
     PushoverSimulator,
 )
@@ -105,6 +106,13 @@ async def test_validate_user_and_group(client: PushoverClient) -> None:
     assert not user.is_group
     assert user.licenses
     assert group.is_group
+
+
+async def test_validate_user_without_active_devices(client: PushoverClient) -> None:
+    """A valid key that no device is logged in with has no devices, not an error."""
+    info = await client.validate_user(TEST_NO_DEVICE_USER_KEY)
+
+    assert info.devices == []
 
 
 async def test_validate_unknown_device(client: PushoverClient) -> None:

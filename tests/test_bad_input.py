@@ -231,7 +231,7 @@ CASES: Final[dict[str, Case]] = {
     ),
     # The legacy notify action and the built-in integration's data.
     "legacy-unknown-data-key": legacy("unknown_data_key", data={"colour": "red"}),
-    "legacy-title-in-data": legacy("unknown_data_key", data={"title": "Door"}),
+    "legacy-title-in-data": legacy("unknown_data_key_near", data={"title": "Door"}),
     "legacy-message-empty": legacy("message_empty", message=""),
     "legacy-priority-misspelt": legacy("priority_invalid", data={"priority": "hi"}),
     "legacy-retry-10": legacy("retry_too_short", data={"priority": 2, "retry": 10}),

@@ -1,6 +1,7 @@
 """The acknowledgement callback: Pushover's POST only prompts a confirming read."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 import logging
 from typing import Any
@@ -16,7 +17,6 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.pushover_plus.api import ReceiptStatus
-from custom_components.pushover_plus.callback import webhook_id_of
 from custom_components.pushover_plus.const import (
     CONF_ACK_CALLBACK,
     DOMAIN,
@@ -25,7 +25,13 @@ from custom_components.pushover_plus.const import (
 from custom_components.pushover_plus.receipts import ReceiptTracker
 from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
-from . import WebClient, load_with_webhook, receipt_reads, send_emergency
+from . import (
+    WebClient,
+    load_with_webhook,
+    receipt_reads,
+    send_emergency,
+    webhook_path,
+)
 
 
 @pytest.fixture
@@ -37,11 +43,6 @@ async def webhook_client(
 ) -> WebClient:
     """Load the entry with Home Assistant reachable at its external URL."""
     return await load_with_webhook(hass, config_entry, hass_client_no_auth)
-
-
-def webhook_path(entry: MockConfigEntry) -> str:
-    """Return the path of the entry's webhook."""
-    return f"/api/webhook/{webhook_id_of(entry)}"
 
 
 def tracker_of(entry: MockConfigEntry) -> ReceiptTracker:
@@ -76,6 +77,7 @@ async def test_callback_confirms_and_fires_at_once(
     receipt = await send_emergency(hass)
 
     answered = await simulator.acknowledge(receipt, device="watch")
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert answered.callback_statuses == [200]
     assert len(receipt_reads(simulator)) == 1
@@ -104,6 +106,7 @@ async def test_forged_callback_changes_nothing(
             "acknowledged_by_device": "phone",
         },
     )
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert response.status == 200
     assert len(receipt_reads(simulator)) == 1
@@ -140,6 +143,34 @@ async def test_unusable_callback_is_ignored(
     assert len(receipt_reads(simulator)) == 0
     assert acknowledged == []
     assert len(tracker_of(config_entry).open) == 1
+
+
+@pytest.mark.parametrize("size", ["oversized", "unknown"])
+async def test_callback_of_unknown_or_large_size_is_not_read(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    webhook_client: WebClient,
+    simulator: PushoverSimulator,
+    size: str,
+) -> None:
+    """A body Pushover would never send is answered 200 without being read."""
+    receipt = await send_emergency(hass)
+    form = f"receipt={receipt}".encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        # Sent chunked: no Content-Length says how much is coming.
+        yield form
+
+    data: Any = chunks() if size == "unknown" else {"receipt": receipt, "x": "x" * 5000}
+    response = await webhook_client.post(
+        webhook_path(config_entry),
+        data=data,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert response.status == 200
+    assert receipt_reads(simulator) == []
 
 
 async def test_callback_receipts_are_polled_every_five_minutes(
@@ -247,7 +278,7 @@ async def test_repeated_callbacks_close_once(
     simulator: PushoverSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Two callbacks read at once for one receipt: one event, no error."""
+    """Two callbacks at once for one receipt: one read, one event, no error."""
     acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
     receipt = await send_emergency(hass)
     simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
@@ -259,21 +290,30 @@ async def test_repeated_callbacks_close_once(
         )
     )
 
+    await hass.async_block_till_done(wait_background_tasks=True)
+
     assert [response.status for response in responses] == [200, 200]
-    assert len(receipt_reads(simulator)) == 2
+    assert len(receipt_reads(simulator)) == 1
     assert len(acknowledged) == 1
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
-async def test_no_timer_after_unload_during_a_read(
+async def test_unload_cuts_a_read_short_and_plans_none(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
     webhook_client: WebClient,
     simulator: PushoverSimulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A receipt read still in flight when the entry unloads schedules no poll."""
+    """A read still in flight when the entry unloads ends with it; no poll follows.
+
+    The read runs in a task of the entry, which the unload cancels: the next
+    tracker reads the receipt again itself.
+    """
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
     receipt = await send_emergency(hass)
+    # Acknowledged at Pushover, whose callback is yet to come.
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
     tracker = tracker_of(config_entry)
     reading = asyncio.Event()
     read = tracker._client.receipt
@@ -284,13 +324,17 @@ async def test_no_timer_after_unload_during_a_read(
 
     monkeypatch.setattr(tracker._client, "receipt", read_and_signal)
     simulator.faults.delay = 0.2
-    post = asyncio.create_task(
-        webhook_client.post(webhook_path(config_entry), data={"receipt": receipt})
+    response = await webhook_client.post(
+        webhook_path(config_entry), data={"receipt": receipt}
     )
     await reading.wait()
+    reader = tracker._reader
+    assert reader is not None
 
     assert await hass.config_entries.async_unload(config_entry.entry_id)
-    await post
 
-    assert len(receipt_reads(simulator)) == 1
+    assert response.status == 200
+    assert reader.cancelled()
+    assert acknowledged == []
     assert tracker._unsub_timer is None
+    assert tracker._reader is None

@@ -1,121 +1,51 @@
-"""Tests of the config flow, reauth, reconfigure, options and recipient flows.
+"""Tests of adding an application, reauthentication and reconfiguration.
 
 Every flow talks to the Pushover simulator over real HTTP.
 """
 
-from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import (
-    SOURCE_RECONFIGURE,
-    SOURCE_USER,
-    ConfigEntryState,
-    ConfigSubentryData,
-)
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_TOKEN, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.pushover_plus.api import PushoverClient
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
-    CONF_ACK_CALLBACK,
-    CONF_DEVICES,
-    CONF_EXPIRE,
-    CONF_PRIORITY,
-    CONF_RETRY,
-    CONF_SOUND,
+    CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
-    PRIORITY_NAMES,
-    SUBENTRY_RECIPIENT,
+    ENTRY_MINOR_VERSION,
 )
 from pushover_simulator import (
-    BUILTIN_SOUNDS,
-    CUSTOM_SOUNDS,
     TEST_APP_TOKEN,
-    TEST_DEVICES,
     TEST_GROUP_KEY,
+    TEST_NO_DEVICE_USER_KEY,
     TEST_OTHER_APP_TOKEN,
     TEST_SECOND_USER_KEY,
     TEST_USER_KEY,
     PushoverSimulator,
 )
 
-# Well-formed (30 letters and digits) but unknown to the simulator.
-UNKNOWN_TOKEN = "aUnknownToken00000000000000000"  # noqa: S105 - fake
-UNKNOWN_USER_KEY = "uUnknownUserKey000000000000000"
-
-USER_INPUT = {
-    CONF_NAME: "Home",
-    CONF_API_TOKEN: TEST_APP_TOKEN,
-    CONF_USER_KEY: TEST_USER_KEY,
-}
-PARTNER = {CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: ["laptop"]}
+from .conftest import PRIMARY_DATA
+from .flow_helpers import (
+    CREDENTIALS,
+    UNKNOWN_TOKEN,
+    UNKNOWN_USER_KEY,
+    add_entry,
+    field_names,
+    placeholders,
+    selector_config,
+    start_user_flow,
+    submit,
+    suggested,
+)
 
 pytestmark = pytest.mark.usefixtures("api_base_url")
-
-
-def _field(result: FlowResult[Any, Any], name: str) -> Any:
-    """Return the schema key (with its default) of a form field."""
-    schema = result["data_schema"]
-    assert schema is not None
-    return next(key for key in schema.schema if key == name)
-
-
-def _selector_config(result: FlowResult[Any, Any], name: str) -> dict[str, Any]:
-    schema = result["data_schema"]
-    assert schema is not None
-    config: dict[str, Any] = schema.schema[name].config
-    return config
-
-
-def _subentry_id(entry: MockConfigEntry) -> str:
-    subentry_id: str = next(iter(entry.subentries))
-    return subentry_id
-
-
-async def _start_user_flow(hass: HomeAssistant) -> FlowResult[Any, Any]:
-    return await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-
-
-async def _submit_user(
-    hass: HomeAssistant, user_input: dict[str, Any]
-) -> FlowResult[Any, Any]:
-    result = await _start_user_flow(hass)
-    return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
-
-
-async def _start_recipient_flow(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> FlowResult[Any, Any]:
-    return await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
-    )
-
-
-async def _start_recipient_reconfigure(
-    hass: HomeAssistant, entry: MockConfigEntry
-) -> FlowResult[Any, Any]:
-    """Start changing the entry's only recipient."""
-    return await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_RECIPIENT),
-        context={"source": SOURCE_RECONFIGURE, "subentry_id": _subentry_id(entry)},
-    )
-
-
-async def _add_recipient(
-    hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]
-) -> FlowResult[Any, Any]:
-    result = await _start_recipient_flow(hass, entry)
-    return await hass.config_entries.subentries.async_configure(
-        result["flow_id"], user_input
-    )
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -130,64 +60,103 @@ def other_entry() -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="Other",
+        minor_version=ENTRY_MINOR_VERSION,
         data={
             CONF_NAME: "Other",
             CONF_API_TOKEN: TEST_OTHER_APP_TOKEN,
             CONF_USER_KEY: TEST_USER_KEY,
+            CONF_SERVICE_NAME: "other",
         },
         unique_id=token_unique_id(TEST_OTHER_APP_TOKEN),
     )
 
 
 @pytest.fixture
-async def entry_with_recipient(
-    hass: HomeAssistant, config_entry: MockConfigEntry
-) -> MockConfigEntry:
-    """Set up the test entry with a recipient subentry, "Partner"."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=config_entry.title,
-        data=dict(config_entry.data),
-        unique_id=config_entry.unique_id,
-        subentries_data=[
-            ConfigSubentryData(
-                data=PARTNER,
-                subentry_type=SUBENTRY_RECIPIENT,
-                title="Partner",
-                unique_id=None,
-            )
-        ],
-    )
-    await _setup(hass, entry)
-    assert entry.state is ConfigEntryState.LOADED
-    return entry
+def owner(hass: HomeAssistant) -> MockUser:
+    """Add the owner who set Home Assistant up."""
+    return MockUser(name="Ada Lovelace", is_owner=True).add_to_hass(hass)
 
 
-# The user step
+# Adding an application
 
 
 async def test_user_form(hass: HomeAssistant) -> None:
-    """The user step asks for a name, the token and the primary key."""
-    result = await _start_user_flow(hass)
+    """The first form asks for the token, hidden, and the primary key only."""
+    result = await start_user_flow(hass)
 
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "credentials"
     assert result["errors"] == {}
-    assert _field(result, CONF_NAME).default() == "Pushover"
-    assert _selector_config(result, CONF_API_TOKEN)["type"] == "password"
+    assert field_names(result) == [CONF_API_TOKEN, CONF_USER_KEY]
+    assert selector_config(result, CONF_API_TOKEN)["type"] == "password"
 
 
-async def test_user_creates_entry(hass: HomeAssistant) -> None:
-    """Valid credentials create an entry keyed by the token's hash."""
-    result = await _submit_user(hass, USER_INPUT)
+@pytest.mark.usefixtures("owner")
+async def test_user_creates_entry(
+    hass: HomeAssistant, simulator: PushoverSimulator
+) -> None:
+    """Accepted credentials lead to the recipient's name, then the entry."""
+    result = await submit(hass, await start_user_flow(hass), CREDENTIALS)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "recipient"
+    assert field_names(result) == [CONF_NAME]
+    # The owner's name, for a user key: acknowledged by Ada Lovelace.
+    assert suggested(result, CONF_NAME) == "Ada Lovelace"
+    assert placeholders(result)["devices"] == "phone, tablet, watch"
+
+    result = await submit(hass, result, {CONF_NAME: " Ada Lovelace "})
+    await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Home"
-    assert result["data"] == USER_INPUT
+    assert result["title"] == "Pushover"
+    assert result["data"] == {
+        CONF_NAME: "Ada Lovelace",
+        **CREDENTIALS,
+        CONF_SERVICE_NAME: "ada_lovelace",
+    }
     [entry] = hass.config_entries.async_entries(DOMAIN)
     assert entry.unique_id == token_unique_id(TEST_APP_TOKEN)
     assert len(entry.unique_id) == 64
     assert TEST_APP_TOKEN not in entry.unique_id
+    assert entry.minor_version == ENTRY_MINOR_VERSION
+    assert hass.services.has_service(Platform.NOTIFY, "ada_lovelace")
+    # One check by the flow; the new entry checks and reads its quota.
+    assert [request.path for request in simulator.requests] == [
+        "/1/users/validate.json",
+        "/1/users/validate.json",
+        "/1/apps/limits.json",
+    ]
+
+
+async def test_user_without_owner_suggests_no_name(hass: HomeAssistant) -> None:
+    """Without an owner's name nothing is suggested: the field is required."""
+    result = await submit(hass, await start_user_flow(hass), CREDENTIALS)
+
+    assert suggested(result, CONF_NAME) is None
+
+
+@pytest.mark.usefixtures("owner")
+async def test_group_key_suggests_everyone(hass: HomeAssistant) -> None:
+    """A delivery group's key is everyone in the group, not the owner."""
+    result = await submit(
+        hass, await start_user_flow(hass), CREDENTIALS | {CONF_USER_KEY: TEST_GROUP_KEY}
+    )
+
+    assert suggested(result, CONF_NAME) == "Everyone"
+
+
+async def test_second_entry_title_names_its_recipient(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Pushover names no application: a second one adds its recipient's name."""
+    config_entry.add_to_hass(hass)
+
+    result = await add_entry(
+        hass, "Bob", CREDENTIALS | {CONF_API_TOKEN: TEST_OTHER_APP_TOKEN}
+    )
+
+    assert result["title"] == "Pushover (Bob)"
 
 
 @pytest.mark.parametrize(
@@ -198,15 +167,55 @@ async def test_user_creates_entry(hass: HomeAssistant) -> None:
     ],
     ids=["unknown_token", "unknown_user_key"],
 )
-async def test_user_refused_credentials(
+async def test_user_refused_credentials_keep_what_was_typed(
     hass: HomeAssistant, changes: dict[str, str], errors: dict[str, str]
 ) -> None:
-    """Credentials Pushover refuses show an error on their field."""
-    result = await _submit_user(hass, USER_INPUT | changes)
+    """Only the refused field shows an error; both keep their values."""
+    typed = CREDENTIALS | changes
+    result = await submit(hass, await start_user_flow(hass), typed)
 
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "credentials"
     assert result["errors"] == errors
+    # The token too: a password field keeps what was typed.
+    assert suggested(result, CONF_API_TOKEN) == typed[CONF_API_TOKEN]
+    assert suggested(result, CONF_USER_KEY) == typed[CONF_USER_KEY]
+
+
+async def test_user_malformed_credentials_are_refused_before_pushover(
+    hass: HomeAssistant, simulator: PushoverSimulator
+) -> None:
+    """A token or key that is not 30 letters and digits never reaches Pushover."""
+    result = await submit(
+        hass,
+        await start_user_flow(hass),
+        {CONF_API_TOKEN: "short", CONF_USER_KEY: f"{TEST_USER_KEY}-x"},
+    )
+
+    assert result["errors"] == {
+        CONF_API_TOKEN: "api_token_malformed",
+        CONF_USER_KEY: "user_key_malformed",
+    }
+    assert result["description_placeholders"] == {
+        "api_token_length": "5",
+        "user_key_length": "32",
+    }
+    assert simulator.requests == []
+
+
+async def test_user_pasted_spaces_are_removed(hass: HomeAssistant) -> None:
+    """Spaces and line breaks around a pasted token or key are not part of it."""
+    result = await add_entry(
+        hass,
+        credentials={
+            CONF_API_TOKEN: f" {TEST_APP_TOKEN}\n",
+            CONF_USER_KEY: f"\t{TEST_USER_KEY} ",
+        },
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_TOKEN] == TEST_APP_TOKEN
+    assert result["data"][CONF_USER_KEY] == TEST_USER_KEY
 
 
 @pytest.mark.parametrize("fault", ["fail_next", "drop_next", "malformed_next"])
@@ -216,10 +225,11 @@ async def test_user_cannot_connect(
     """A 5xx, a dropped connection or broken JSON is cannot_connect."""
     simulator.faults.update({fault: 1})
 
-    result = await _submit_user(hass, USER_INPUT)
+    result = await submit(hass, await start_user_flow(hass), CREDENTIALS)
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
+    assert suggested(result, CONF_API_TOKEN) == TEST_APP_TOKEN
 
 
 async def test_user_simulator_down(
@@ -228,48 +238,118 @@ async def test_user_simulator_down(
     """An unreachable Pushover is cannot_connect."""
     await simulator.stop()
 
-    result = await _submit_user(hass, USER_INPUT)
+    result = await submit(hass, await start_user_flow(hass), CREDENTIALS)
 
-    assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
 
 
 async def test_user_unexpected_error(hass: HomeAssistant) -> None:
     """An unexpected exception is reported as unknown."""
     with patch.object(PushoverClient, "validate_user", side_effect=Exception("boom")):
-        result = await _submit_user(hass, USER_INPUT)
+        result = await submit(hass, await start_user_flow(hass), CREDENTIALS)
 
-    assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unknown"}
 
 
 async def test_user_recovers_after_error(
     hass: HomeAssistant, simulator: PushoverSimulator
 ) -> None:
-    """After an error, the same form creates the entry once input is right."""
+    """After an error, the same form goes on once the input is right."""
     simulator.faults.fail_next = 1
-    result = await _submit_user(hass, USER_INPUT | {CONF_NAME: "Retry"})
+    result = await submit(hass, await start_user_flow(hass), CREDENTIALS)
     assert result["errors"] == {"base": "cannot_connect"}
-    assert _field(result, CONF_NAME).default() == "Retry"
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], USER_INPUT
+    result = await submit(hass, result, CREDENTIALS)
+
+    assert result["step_id"] == "recipient"
+
+
+async def test_abandoned_flows_do_not_block_a_new_one(hass: HomeAssistant) -> None:
+    """A flow left after an error, or before its last step, blocks nothing.
+
+    The unique id is set only after Pushover accepted the token, and without
+    refusing other flows in progress: a closed browser tab must not stop the
+    user from starting again.
+    """
+    after_error = await submit(
+        hass,
+        await start_user_flow(hass),
+        CREDENTIALS | {CONF_USER_KEY: UNKNOWN_USER_KEY},
     )
+    assert after_error["errors"] == {CONF_USER_KEY: "invalid_user_key"}
+    before_name = await submit(hass, await start_user_flow(hass), CREDENTIALS)
+    assert before_name["step_id"] == "recipient"
+
+    result = await add_entry(hass)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == USER_INPUT
+    # The entry now has the token: the abandoned flow with it is ended.
+    in_progress = {
+        flow["flow_id"] for flow in hass.config_entries.flow.async_progress()
+    }
+    assert before_name["flow_id"] not in in_progress
 
 
 async def test_user_token_already_configured(
-    hass: HomeAssistant, config_entry: MockConfigEntry
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """A token that already has an entry aborts."""
+    """A token that already has an entry aborts before Pushover is asked."""
     config_entry.add_to_hass(hass)
 
-    result = await _submit_user(hass, USER_INPUT | {CONF_NAME: "Again"})
+    result = await submit(hass, await start_user_flow(hass), CREDENTIALS)
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    assert simulator.requests == []
+
+
+async def test_name_whose_action_is_taken_is_refused(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A name whose legacy action exists already is refused on its field.
+
+    Here the other application's primary recipient has notify.pushover, and
+    the notify integration itself notify.persistent_notification.
+    """
+    result = await submit(
+        hass,
+        await start_user_flow(hass),
+        CREDENTIALS | {CONF_API_TOKEN: TEST_OTHER_APP_TOKEN},
+    )
+
+    for name, action in (
+        ("PushOver", "notify.pushover"),
+        ("Persistent notification", "notify.persistent_notification"),
+    ):
+        result = await submit(hass, result, {CONF_NAME: name})
+
+        assert result["errors"] == {CONF_NAME: "name_in_use"}
+        assert placeholders(result)["action"] == action
+        assert suggested(result, CONF_NAME) == name
+
+    result = await submit(hass, result, {CONF_NAME: "   "})
+    assert result["errors"] == {CONF_NAME: "name_empty"}
+
+
+async def test_key_without_devices_is_accepted(hass: HomeAssistant) -> None:
+    """A valid key that no device is logged in with is added, and said so."""
+    result = await submit(
+        hass,
+        await start_user_flow(hass),
+        CREDENTIALS | {CONF_USER_KEY: TEST_NO_DEVICE_USER_KEY},
+    )
+
+    assert result["step_id"] == "recipient_no_devices"
+
+    result = await submit(hass, result, {CONF_NAME: "Newcomer"})
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(
+        DOMAIN, f"no_active_devices_{entry.entry_id}"
+    )
 
 
 # Reauthentication
@@ -284,24 +364,26 @@ async def test_reauth_form(hass: HomeAssistant, config_entry: MockConfigEntry) -
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reauth_confirm"
     assert result["description_placeholders"] == {"name": "Pushover"}
-    schema = result["data_schema"]
-    assert schema is not None
-    assert list(schema.schema) == [CONF_API_TOKEN]
+    assert field_names(result) == [CONF_API_TOKEN]
 
 
+@pytest.mark.parametrize(
+    ("token", "error"),
+    [(UNKNOWN_TOKEN, "invalid_api_token"), ("short", "api_token_malformed")],
+    ids=["unknown", "malformed"],
+)
 async def test_reauth_refused_token(
-    hass: HomeAssistant, config_entry: MockConfigEntry
+    hass: HomeAssistant, config_entry: MockConfigEntry, token: str, error: str
 ) -> None:
-    """A token Pushover refuses is shown as invalid."""
+    """A token Pushover refuses, or that is no token, stays in its field."""
     config_entry.add_to_hass(hass)
     result = await config_entry.start_reauth_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_TOKEN: UNKNOWN_TOKEN}
-    )
+    result = await submit(hass, result, {CONF_API_TOKEN: token})
 
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_API_TOKEN: "invalid_api_token"}
+    assert result["errors"] == {CONF_API_TOKEN: error}
+    assert suggested(result, CONF_API_TOKEN) == token
     assert config_entry.data[CONF_API_TOKEN] == TEST_APP_TOKEN
 
 
@@ -312,17 +394,13 @@ async def test_reauth_new_token(
     config_entry.add_to_hass(hass)
     result = await config_entry.start_reauth_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_TOKEN: TEST_OTHER_APP_TOKEN}
-    )
+    result = await submit(hass, result, {CONF_API_TOKEN: TEST_OTHER_APP_TOKEN})
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert config_entry.data == {
-        CONF_NAME: "Pushover",
-        CONF_API_TOKEN: TEST_OTHER_APP_TOKEN,
-        CONF_USER_KEY: TEST_USER_KEY,
-    }
+    # Our own text, not Home Assistant's generic one.
+    assert "translation_domain" not in result
+    assert config_entry.data == PRIMARY_DATA | {CONF_API_TOKEN: TEST_OTHER_APP_TOKEN}
     assert config_entry.unique_id == token_unique_id(TEST_OTHER_APP_TOKEN)
 
 
@@ -334,12 +412,25 @@ async def test_reauth_token_in_use(
     other_entry.add_to_hass(hass)
     result = await config_entry.start_reauth_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_TOKEN: TEST_OTHER_APP_TOKEN}
-    )
+    result = await submit(hass, result, {CONF_API_TOKEN: TEST_OTHER_APP_TOKEN})
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_API_TOKEN: "token_in_use"}
+
+
+async def test_reauth_primary_key_refused(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """A good token with a key Pushover no longer knows: said above the form."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, data=PRIMARY_DATA | {CONF_USER_KEY: UNKNOWN_USER_KEY}
+    )
+    result = await config_entry.start_reauth_flow(hass)
+
+    result = await submit(hass, result, {CONF_API_TOKEN: TEST_APP_TOKEN})
+
+    assert result["errors"] == {"base": "primary_key_refused"}
 
 
 async def test_reauth_sets_up_refused_entry(
@@ -369,16 +460,62 @@ async def test_reauth_sets_up_refused_entry(
 async def test_reconfigure_form(
     hass: HomeAssistant, config_entry: MockConfigEntry
 ) -> None:
-    """Reconfigure shows the current name and key, never the token."""
+    """Reconfigure shows the recipient's name and key; the token is never shown."""
     config_entry.add_to_hass(hass)
 
     result = await config_entry.start_reconfigure_flow(hass)
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    assert _field(result, CONF_NAME).default() == "Pushover"
-    assert _field(result, CONF_USER_KEY).default() == TEST_USER_KEY
-    assert not callable(_field(result, CONF_API_TOKEN).default)
+    assert field_names(result) == [CONF_NAME, CONF_API_TOKEN, CONF_USER_KEY]
+    assert suggested(result, CONF_NAME) == "Pushover"
+    assert suggested(result, CONF_USER_KEY) == TEST_USER_KEY
+    assert suggested(result, CONF_API_TOKEN) is None
+    assert selector_config(result, CONF_API_TOKEN)["type"] == "password"
+
+
+async def test_reconfigure_rename_only_keeps_token_and_action(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Renaming needs no token and no Pushover; the legacy action stays."""
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    simulator.reset()
+
+    result = await submit(
+        hass, result, {CONF_NAME: "Ada", CONF_USER_KEY: TEST_USER_KEY}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert "translation_domain" not in result
+    assert loaded_entry.data == PRIMARY_DATA | {CONF_NAME: "Ada"}
+    assert loaded_entry.title == "Pushover"
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert hass.services.has_service(Platform.NOTIFY, "pushover")
+    assert not hass.services.has_service(Platform.NOTIFY, "ada")
+    # No check by the flow; the reloaded entry checks and reads its quota.
+    assert [request.path for request in simulator.requests] == [
+        "/1/users/validate.json",
+        "/1/apps/limits.json",
+    ]
+
+
+async def test_reconfigure_new_key_keeps_the_stored_token(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Left empty, the token field keeps the stored token; the new key is checked."""
+    result = await loaded_entry.start_reconfigure_flow(hass)
+
+    result = await submit(
+        hass,
+        result,
+        {CONF_NAME: "Pushover", CONF_API_TOKEN: "", CONF_USER_KEY: TEST_GROUP_KEY},
+    )
+    await hass.async_block_till_done()
+
+    assert result["reason"] == "reconfigure_successful"
+    assert loaded_entry.data == PRIMARY_DATA | {CONF_USER_KEY: TEST_GROUP_KEY}
 
 
 async def test_reconfigure_changes_everything(
@@ -393,17 +530,13 @@ async def test_reconfigure_changes_everything(
         CONF_USER_KEY: TEST_GROUP_KEY,
     }
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], new)
+    result = await submit(hass, result, new)
     await hass.async_block_till_done()
 
-    assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.title == "Office"
-    assert loaded_entry.data == new
+    assert loaded_entry.data == PRIMARY_DATA | new
     assert loaded_entry.unique_id == token_unique_id(TEST_OTHER_APP_TOKEN)
     assert loaded_entry.state is ConfigEntryState.LOADED
-    assert hass.services.has_service(Platform.NOTIFY, "office")
-    # One check by the flow; the reloaded entry checks and reads its quota.
     assert [request.path for request in simulator.requests] == [
         "/1/users/validate.json",
         "/1/users/validate.json",
@@ -417,8 +550,18 @@ async def test_reconfigure_changes_everything(
         ({CONF_API_TOKEN: UNKNOWN_TOKEN}, {CONF_API_TOKEN: "invalid_api_token"}),
         ({CONF_USER_KEY: UNKNOWN_USER_KEY}, {CONF_USER_KEY: "invalid_user_key"}),
         ({CONF_API_TOKEN: TEST_OTHER_APP_TOKEN}, {CONF_API_TOKEN: "token_in_use"}),
+        ({CONF_API_TOKEN: "short"}, {CONF_API_TOKEN: "api_token_malformed"}),
+        ({CONF_USER_KEY: "short"}, {CONF_USER_KEY: "user_key_malformed"}),
+        ({CONF_NAME: " "}, {CONF_NAME: "name_empty"}),
     ],
-    ids=["unknown_token", "unknown_user_key", "token_in_use"],
+    ids=[
+        "unknown_token",
+        "unknown_user_key",
+        "token_in_use",
+        "malformed_token",
+        "malformed_key",
+        "empty_name",
+    ],
 )
 async def test_reconfigure_refused(
     hass: HomeAssistant,
@@ -427,19 +570,19 @@ async def test_reconfigure_refused(
     changes: dict[str, str],
     errors: dict[str, str],
 ) -> None:
-    """Refused credentials keep the form open, with the entered values."""
+    """Refused input keeps the form open with everything typed, token included."""
     config_entry.add_to_hass(hass)
     other_entry.add_to_hass(hass)
     result = await config_entry.start_reconfigure_flow(hass)
+    typed = {CONF_NAME: "Home", **CREDENTIALS, **changes}
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], USER_INPUT | changes
-    )
+    result = await submit(hass, result, typed)
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
-    assert _field(result, CONF_NAME).default() == "Home"
-    assert config_entry.title == "Pushover"
+    for name in (CONF_NAME, CONF_API_TOKEN, CONF_USER_KEY):
+        assert suggested(result, name) == typed[name]
+    assert config_entry.data == PRIMARY_DATA
 
 
 async def test_reconfigure_cannot_connect(
@@ -450,8 +593,8 @@ async def test_reconfigure_cannot_connect(
     result = await config_entry.start_reconfigure_flow(hass)
     simulator.faults.fail_next = 1
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], USER_INPUT
+    result = await submit(
+        hass, result, {CONF_NAME: "Pushover", CONF_USER_KEY: TEST_GROUP_KEY}
     )
 
     assert result["errors"] == {"base": "cannot_connect"}
@@ -465,8 +608,8 @@ async def test_reconfigure_unexpected_error(
     result = await config_entry.start_reconfigure_flow(hass)
 
     with patch.object(PushoverClient, "validate_user", side_effect=Exception("boom")):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], USER_INPUT
+        result = await submit(
+            hass, result, {CONF_NAME: "Pushover", CONF_USER_KEY: TEST_GROUP_KEY}
         )
 
     assert result["errors"] == {"base": "unknown"}
@@ -478,372 +621,31 @@ async def test_reconfigure_sets_up_refused_entry(
     """An entry whose primary key was refused works after reconfiguring it."""
     config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        config_entry, data={**config_entry.data, CONF_USER_KEY: UNKNOWN_USER_KEY}
+        config_entry, data=PRIMARY_DATA | {CONF_USER_KEY: UNKNOWN_USER_KEY}
     )
     await hass.config_entries.async_setup(config_entry.entry_id)
     assert hass.states.get("notify.pushover") is None
     result = await config_entry.start_reconfigure_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], USER_INPUT
+    result = await submit(
+        hass, result, {CONF_NAME: "Pushover", CONF_USER_KEY: TEST_USER_KEY}
     )
     await hass.async_block_till_done()
 
     assert result["reason"] == "reconfigure_successful"
     assert config_entry.state is ConfigEntryState.LOADED
-    assert hass.states.get("notify.home") is not None
-
-
-# Options
-
-
-async def test_options_form(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
-    """The options offer the primary key's devices and Pushover's sounds."""
-    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
-
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
-    assert _selector_config(result, CONF_DEVICES)["options"] == list(TEST_DEVICES)
-    assert _selector_config(result, CONF_SOUND)["options"] == [
-        {"value": name, "label": label}
-        for name, label in {**BUILTIN_SOUNDS, **CUSTOM_SOUNDS}.items()
-    ]
-    assert _selector_config(result, CONF_PRIORITY)["options"] == list(PRIORITY_NAMES)
-    assert _field(result, CONF_RETRY).default() == 60
-    assert _field(result, CONF_EXPIRE).default() == 3600
-    # Without an external URL Pushover could not call back.
-    assert _field(result, CONF_ACK_CALLBACK).default() is False
-
-
-async def test_options_callback_on_with_external_url(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    """With an external URL the acknowledgement callback is on by default."""
-    hass.config.external_url = "https://home.example.com"
-
-    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
-
-    assert _field(result, CONF_ACK_CALLBACK).default() is True
-
-
-async def test_options_saved(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    """Saving stores the defaults in the entry's options."""
-    options = {
-        CONF_DEVICES: ["phone", "watch"],
-        CONF_SOUND: "doorbell",
-        CONF_PRIORITY: "high",
-        CONF_RETRY: 120,
-        CONF_EXPIRE: 600,
-        CONF_ACK_CALLBACK: False,
-    }
-    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], options
-    )
-    await hass.async_block_till_done()
-
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == options
-    assert loaded_entry.state is ConfigEntryState.LOADED
-
-
-async def test_options_suggest_current_values(
-    hass: HomeAssistant, config_entry: MockConfigEntry
-) -> None:
-    """The form suggests the options already saved."""
-    config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        config_entry, options={CONF_SOUND: "bike", CONF_RETRY: 90, CONF_EXPIRE: 900}
-    )
-    await hass.config_entries.async_setup(config_entry.entry_id)
-
-    result = await hass.config_entries.options.async_init(config_entry.entry_id)
-
-    assert _field(result, CONF_SOUND).description == {"suggested_value": "bike"}
-    assert _field(result, CONF_RETRY).description == {"suggested_value": 90}
-
-
-async def test_options_entry_not_loaded(
-    hass: HomeAssistant, config_entry: MockConfigEntry
-) -> None:
-    """An entry that is not loaded has no options to offer."""
-    config_entry.add_to_hass(hass)
-
-    result = await hass.config_entries.options.async_init(config_entry.entry_id)
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "entry_not_loaded"
-
-
-async def test_options_cannot_connect(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
-) -> None:
-    """The options abort when Pushover cannot list the devices and sounds."""
-    await simulator.stop()
-
-    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "cannot_connect"
-
-
-# Recipient subentries
-
-
-async def test_recipient_form(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    """Adding a recipient asks for a name, a key and default devices."""
-    result = await _start_recipient_flow(hass, loaded_entry)
-
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
-    assert result["errors"] == {}
-    schema = result["data_schema"]
-    assert schema is not None
-    assert list(schema.schema) == [CONF_NAME, CONF_USER_KEY, CONF_DEVICES]
-
-
-async def test_recipient_added(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    """A valid key and devices add a recipient with its own notify entity."""
-    result = await _add_recipient(hass, loaded_entry, {CONF_NAME: "Partner", **PARTNER})
-    await hass.async_block_till_done()
-
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Partner"
-    assert result["data"] == PARTNER
-    [subentry] = loaded_entry.subentries.values()
-    assert subentry.subentry_type == SUBENTRY_RECIPIENT
-    assert subentry.title == "Partner"
-    assert subentry.data == PARTNER
-    assert loaded_entry.state is ConfigEntryState.LOADED
-    assert hass.states.get("notify.partner") is not None
-    assert hass.services.has_service(Platform.NOTIFY, "partner")
-
-
-async def test_recipient_without_devices(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
-) -> None:
-    """A group key without devices is stored with an empty device list."""
-    result = await _add_recipient(
-        hass, loaded_entry, {CONF_NAME: "Family", CONF_USER_KEY: TEST_GROUP_KEY}
-    )
-
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {CONF_USER_KEY: TEST_GROUP_KEY, CONF_DEVICES: []}
-
-
-@pytest.mark.parametrize(
-    "user_key", [TEST_USER_KEY, TEST_SECOND_USER_KEY], ids=["primary", "recipient"]
-)
-async def test_recipient_already_configured(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry, user_key: str
-) -> None:
-    """A key that is already the primary or another recipient aborts."""
-    result = await _add_recipient(
-        hass, entry_with_recipient, {CONF_NAME: "Again", CONF_USER_KEY: user_key}
-    )
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-
-
-@pytest.mark.parametrize(
-    ("user_input", "errors"),
-    [
-        ({CONF_USER_KEY: UNKNOWN_USER_KEY}, {CONF_USER_KEY: "invalid_user_key"}),
-        (
-            {CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: ["laptop", "phone"]},
-            {CONF_DEVICES: "invalid_device"},
-        ),
-    ],
-    ids=["unknown_user_key", "device_of_another_user"],
-)
-async def test_recipient_refused(
-    hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    user_input: dict[str, Any],
-    errors: dict[str, str],
-) -> None:
-    """A key or device Pushover does not know keeps the form open."""
-    result = await _add_recipient(
-        hass, loaded_entry, {CONF_NAME: "Partner", **user_input}
-    )
-
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == errors
-    assert _field(result, CONF_USER_KEY).default() == user_input[CONF_USER_KEY]
-    assert loaded_entry.subentries == {}
-
-
-async def test_recipient_cannot_connect(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
-) -> None:
-    """A 5xx answer is cannot_connect."""
-    simulator.faults.fail_next = 1
-
-    result = await _add_recipient(hass, loaded_entry, {CONF_NAME: "Partner", **PARTNER})
-
-    assert result["errors"] == {"base": "cannot_connect"}
-
-
-async def test_recipient_token_refused_shows_above_the_form(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
-) -> None:
-    """The recipient form has no token field: a refused token is a base error."""
-    simulator.faults.reject_token = True
-
-    result = await _add_recipient(hass, loaded_entry, {CONF_NAME: "Partner", **PARTNER})
-
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_api_token"}
-    assert loaded_entry.subentries == {}
-
-
-async def test_recipient_entry_not_loaded(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
-) -> None:
-    """Recipients cannot be added while the entry is not loaded."""
-    await hass.config_entries.async_unload(entry_with_recipient.entry_id)
-
-    result = await _start_recipient_flow(hass, entry_with_recipient)
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "entry_not_loaded"
-
-
-async def test_recipient_reconfigure_entry_not_loaded(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
-) -> None:
-    """Recipients cannot be changed while the entry is not loaded."""
-    await hass.config_entries.async_unload(entry_with_recipient.entry_id)
-
-    result = await _start_recipient_reconfigure(hass, entry_with_recipient)
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "entry_not_loaded"
-
-
-async def test_recipient_reconfigure_form(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
-) -> None:
-    """Changing a recipient starts from its current name, key and devices."""
-    result = await _start_recipient_reconfigure(hass, entry_with_recipient)
-
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-    assert _field(result, CONF_NAME).default() == "Partner"
-    assert _field(result, CONF_USER_KEY).default() == TEST_SECOND_USER_KEY
-    assert _field(result, CONF_DEVICES).default() == ["laptop"]
-
-
-async def test_recipient_reconfigured(
-    hass: HomeAssistant,
-    entry_with_recipient: MockConfigEntry,
-    device_registry: dr.DeviceRegistry,
-) -> None:
-    """A changed recipient is saved and the entry reloads with its new name."""
-    entry = entry_with_recipient
-    subentry_id = _subentry_id(entry)
-    result = await _start_recipient_reconfigure(hass, entry)
-
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {CONF_NAME: "Family", CONF_USER_KEY: TEST_GROUP_KEY, CONF_DEVICES: ["pager"]},
-    )
-    await hass.async_block_till_done()
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    subentry = entry.subentries[subentry_id]
-    assert subentry.title == "Family"
-    assert subentry.data == {CONF_USER_KEY: TEST_GROUP_KEY, CONF_DEVICES: ["pager"]}
-    assert entry.state is ConfigEntryState.LOADED
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"{entry.entry_id}_{subentry_id}"), entry.entry_id
-    )
-    assert device is not None
-    assert device.name == "Family"
-    assert hass.services.has_service(Platform.NOTIFY, "family")
-    assert not hass.services.has_service(Platform.NOTIFY, "partner")
-
-
-async def test_recipient_reconfigure_keeps_own_key(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
-) -> None:
-    """A recipient may keep its own key while changing its devices."""
-    entry = entry_with_recipient
-    subentry_id = _subentry_id(entry)
-    result = await _start_recipient_reconfigure(hass, entry)
-
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {CONF_NAME: "Partner", CONF_USER_KEY: TEST_SECOND_USER_KEY, CONF_DEVICES: []},
-    )
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.subentries[subentry_id].data == {
-        CONF_USER_KEY: TEST_SECOND_USER_KEY,
-        CONF_DEVICES: [],
-    }
-
-
-async def test_recipient_reconfigure_to_primary_key(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
-) -> None:
-    """A recipient cannot take the primary key."""
-    entry = entry_with_recipient
-    result = await _start_recipient_reconfigure(hass, entry)
-
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_NAME: "Partner", CONF_USER_KEY: TEST_USER_KEY}
-    )
-
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-
-
-async def test_recipient_reconfigure_refused_device(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
-) -> None:
-    """An error keeps the form open with the values entered."""
-    entry = entry_with_recipient
-    result = await _start_recipient_reconfigure(hass, entry)
-
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {
-            CONF_NAME: "Renamed",
-            CONF_USER_KEY: TEST_SECOND_USER_KEY,
-            CONF_DEVICES: ["phone"],
-        },
-    )
-
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_DEVICES: "invalid_device"}
-    assert _field(result, CONF_NAME).default() == "Renamed"
-    assert _field(result, CONF_DEVICES).default() == ["phone"]
+    assert hass.states.get("notify.pushover") is not None
 
 
 async def test_reconfigure_primary_key_of_a_recipient(
-    hass: HomeAssistant, entry_with_recipient: MockConfigEntry
+    hass: HomeAssistant, entry_with_alex: MockConfigEntry
 ) -> None:
     """The primary key cannot become a key another recipient already has."""
-    result = await entry_with_recipient.start_reconfigure_flow(hass)
+    await _setup(hass, entry_with_alex)
+    result = await entry_with_alex.start_reconfigure_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_NAME: entry_with_recipient.title,
-            CONF_API_TOKEN: TEST_APP_TOKEN,
-            CONF_USER_KEY: PARTNER[CONF_USER_KEY],
-        },
+    result = await submit(
+        hass, result, {CONF_NAME: "Pushover", CONF_USER_KEY: TEST_SECOND_USER_KEY}
     )
 
     assert result["type"] is FlowResultType.FORM

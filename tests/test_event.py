@@ -58,8 +58,8 @@ async def test_acknowledgement_sets_event(
     receipt = await send_emergency(hass)
     await simulator.acknowledge(receipt, device="phone")
 
-    assert await loaded_entry.runtime_data.receipts.async_confirm(receipt)
-    await hass.async_block_till_done()
+    assert loaded_entry.runtime_data.receipts.async_request_read(receipt)
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     state = state_of(hass, loaded_entry)
     assert dt_util.parse_datetime(state.state) == SNAPSHOT_TIME

@@ -94,7 +94,7 @@ async def test_tracker_with_500_open_receipts(
     tracker = loaded_entry.runtime_data.receipts
     assert len(tracker.open) == COUNT
 
-    held = retained_bytes(tracker._data.open)
+    held = retained_bytes(tracker._open)
 
     record_property("count", COUNT)
     record_property("bytes", held)

@@ -1,7 +1,9 @@
 """Setting up, unloading and reloading a config entry."""
 
+from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -33,7 +35,7 @@ async def test_reload_keeps_one_legacy_action(
     await hass.async_block_till_done()
 
     assert loaded_entry.state is ConfigEntryState.LOADED
-    assert len(loaded_entry.runtime_data.legacy_services) == 1
+    assert len(hass.data[NOTIFY_SERVICES][DOMAIN]) == 1
     assert hass.services.has_service("notify", "pushover")
 
 
@@ -90,5 +92,78 @@ async def test_loads_while_pushover_is_down(
 
     assert config_entry.state is ConfigEntryState.LOADED
     assert "messages are queued until it can" in caplog.text
-    remaining = "sensor.pushover_application_messages_remaining"
+    remaining = "sensor.pushover_app_remaining_messages"
     assert hass.states.get(remaining).state == "unavailable"  # type: ignore[union-attr]
+
+
+# What Pushover Plus 0.2.0 registered: its names made these entity ids.
+ENTITY_IDS_BEFORE_THE_RENAMING = {
+    "messages_remaining": "sensor.pushover_application_messages_remaining",
+    "messages_used": "sensor.pushover_application_messages_used",
+    "monthly_limit": "sensor.pushover_application_monthly_limit",
+    "quota_reset": "sensor.pushover_application_quota_reset",
+    "last_emergency": "sensor.pushover_application_last_emergency",
+    "open_emergencies": "sensor.pushover_application_open_emergencies",
+    "queued_messages": "sensor.pushover_application_queued_messages",
+    "emergency": "event.pushover_application_emergency",
+}
+# 0.2.0 gave these the unit "messages".
+COUNTED_IN_MESSAGES = {
+    "messages_remaining",
+    "messages_used",
+    "monthly_limit",
+    "queued_messages",
+}
+
+
+async def test_an_earlier_installation_keeps_its_entity_ids(
+    hass: HomeAssistant, config_entry: MockConfigEntry, api_base_url: str
+) -> None:
+    """New names rename neither entity ids nor re-disable enabled sensors.
+
+    The registry keeps the entity id an entity got when it was first
+    registered; only its friendly name and its device's name follow the
+    translations. Sensors registered enabled stay enabled.
+    """
+    config_entry.add_to_hass(hass)
+    device_registry = dr.async_get(hass)
+    entity_registry = er.async_get(hass)
+    device = device_registry.async_get_or_create(
+        config_entry_id=config_entry.entry_id,
+        identifiers={(DOMAIN, config_entry.entry_id)},
+        name="Pushover application",
+    )
+    for key, entity_id in ENTITY_IDS_BEFORE_THE_RENAMING.items():
+        domain, object_id = entity_id.split(".")
+        entity_registry.async_get_or_create(
+            domain,
+            DOMAIN,
+            f"{config_entry.entry_id}_{key}",
+            suggested_object_id=object_id,
+            config_entry=config_entry,
+            device_id=device.id,
+            unit_of_measurement="messages" if key in COUNTED_IN_MESSAGES else None,
+        )
+
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    for key, entity_id in ENTITY_IDS_BEFORE_THE_RENAMING.items():
+        domain = entity_id.split(".")[0]
+        assert (
+            entity_registry.async_get_entity_id(
+                domain, DOMAIN, f"{config_entry.entry_id}_{key}"
+            )
+            == entity_id
+        )
+    used = hass.states.get("sensor.pushover_application_messages_used")
+    assert used is not None
+    assert used.name == "Pushover app Sent this month"
+    assert used.state == "0"
+    remaining = hass.states.get("sensor.pushover_application_messages_remaining")
+    assert remaining is not None
+    assert remaining.name == "Pushover app Remaining messages"
+    assert "unit_of_measurement" not in remaining.attributes
+    renamed = device_registry.async_get(device.id)
+    assert renamed is not None
+    assert renamed.name == "Pushover app"

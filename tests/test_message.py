@@ -7,12 +7,14 @@ import logging
 from pathlib import Path
 import string
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 import homeassistant.util.dt as dt_util
+import probatio
 import pytest
 
 from custom_components.pushover_plus.api import Message
@@ -20,8 +22,11 @@ from custom_components.pushover_plus.const import DOMAIN
 from custom_components.pushover_plus.message import (
     MESSAGE_KEYS,
     AttachmentSource,
+    FieldError,
     SendDefaults,
+    _as_field_error,
     build_message,
+    refusal,
 )
 
 EN_JSON = (
@@ -600,12 +605,21 @@ INVALID_CASES = {
     "unknown key": _case(
         {"colour": "red"},
         "unknown_data_key",
-        {"keys": "colour", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+        {"field": "colour", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
     ),
-    "unknown keys not text": _case(
-        {1: "x", "b": 2},
+    "unknown key not text": _case(
+        {1: "x"},
         "unknown_data_key",
-        {"keys": "1, b", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+        {"field": "1", "allowed": ", ".join(sorted(MESSAGE_KEYS))},
+    ),
+    "misspelt key": _case(
+        {"attachement": "/config/www/door.jpg"},
+        "unknown_data_key_near",
+        {
+            "field": "attachement",
+            "near": "attachment",
+            "allowed": ", ".join(sorted(MESSAGE_KEYS)),
+        },
     ),
     "title number": _case({"title": 5}, "invalid_type", _type("title", "text")),
     "url list": _case({"url": ["a"]}, "invalid_type", _type("url", "text")),
@@ -712,7 +726,7 @@ INVALID_CASES = {
         {"col\ud800our\x00": "red"},
         "unknown_data_key",
         {
-            "keys": "col\\ud800our\\u0000",
+            "field": "col\\ud800our\\u0000",
             "allowed": ", ".join(sorted(MESSAGE_KEYS)),
         },
     ),
@@ -886,3 +900,92 @@ async def test_error_is_rendered_from_translation(
         build_message({"message": "Hello", **data}, SendDefaults())
 
     assert str(caught.value) == text
+
+
+async def test_every_mistake_is_reported_at_once(hass: HomeAssistant) -> None:
+    """Several mistakes come back together, each naming its field and limit."""
+    assert await async_setup_component(hass, DOMAIN, {})
+
+    with pytest.raises(ServiceValidationError) as caught:
+        build_message(
+            {
+                "message": "Hello",
+                "colour": "red",
+                "title": "x" * 260,
+                "priority": "emergency",
+                "retry": 10,
+                "url_title": "Camera",
+            },
+            SendDefaults(),
+        )
+
+    error = caught.value
+    assert error.translation_key == "fields_invalid"
+    assert error.translation_placeholders is not None
+    assert error.translation_placeholders["count"] == "4"
+    assert str(error) == (
+        "4 fields are not valid: (1) Unknown field colour. Allowed: "
+        + ", ".join(sorted(MESSAGE_KEYS))
+        + "; (2) The title has 260 characters; Pushover allows at most 250; "
+        "(3) The retry of 10 seconds is too short: at least 30; "
+        "(4) The url_title is the text of a link, but no url is given"
+    )
+
+
+async def test_mistakes_between_fields_wait_for_the_fields(hass: HomeAssistant) -> None:
+    """A rule between two fields is checked only when both are readable."""
+    with pytest.raises(ServiceValidationError) as caught:
+        build_message(
+            {"message": "Hello", "priority": 2, "retry": "often", "expire": 60},
+            SendDefaults(),
+        )
+
+    assert caught.value.translation_key == "invalid_type"
+
+
+def test_a_field_left_empty_is_as_if_left_out() -> None:
+    """YAML's `key:` with nothing after it gives None: the field is not sent."""
+    empty = dict.fromkeys(MESSAGE_KEYS - {"message"})
+
+    assert build(**empty) == build()
+
+
+def test_a_list_of_mistakes_outside_home_assistant_names_their_keys() -> None:
+    """Without a running Home Assistant, nothing is translated: keys are shown."""
+    with patch(
+        "custom_components.pushover_plus.message.async_get_hass",
+        side_effect=HomeAssistantError,
+    ):
+        error = refusal(
+            [FieldError("html_with_monospace"), FieldError("url_title_without_url")]
+        )
+
+    assert error.translation_placeholders == {
+        "count": "2",
+        "errors": "(1) html_with_monospace; (2) url_title_without_url",
+    }
+
+
+async def test_a_list_of_mistakes_falls_back_to_english(hass: HomeAssistant) -> None:
+    """A language without our translations shows English; an unknown key itself."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    hass.config.language = "tlh"
+
+    error = refusal(
+        [FieldError("html_with_monospace"), FieldError("not_a_translation_key")]
+    )
+
+    assert error.translation_placeholders is not None
+    assert error.translation_placeholders["errors"] == (
+        "(1) "
+        + EXCEPTIONS["html_with_monospace"]["message"].rstrip(".")
+        + "; (2) not_a_translation_key"
+    )
+
+
+def test_a_schema_error_of_probatio_names_its_field() -> None:
+    """Should a validator raise probatio's own error, the field is still named."""
+    error = _as_field_error(probatio.Invalid("expected str", path=["sound"]))
+
+    assert error.key == "invalid_type"
+    assert error.values == {"field": "sound", "expected": "expected str"}

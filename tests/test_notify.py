@@ -244,7 +244,7 @@ async def test_removed_recipient_takes_its_device_along(
     )
     assert sorted(device.name or "" for device in devices) == [
         "Pushover",
-        "Pushover application",
+        "Pushover app",
     ]
     assert entity_registry.async_get("notify.alex") is None
     assert hass.states.get("notify.alex") is None

@@ -5,7 +5,7 @@ The storage itself (`outbox_store.py`, `spool.py`) and the retry timer
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 import errno
@@ -194,6 +194,15 @@ def attachment_file(hass: HomeAssistant, queued: SendResult | Queued) -> Path:
     assert isinstance(queued, Queued)
     [path] = spool_dir(hass).glob(f"*-{queued.item_id}.bin")
     return path
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the event loop run until `condition` holds, failing if it never does."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    pytest.fail("the outbox never got there")
 
 
 def assert_translated(err: HomeAssistantError, key: str) -> None:
@@ -1150,3 +1159,49 @@ async def test_a_late_answer_after_unload_starts_no_wait(
 
     assert not outbox._retry.waiting
     assert warnings(caplog) == []
+
+
+async def test_queued_messages_say_why_they_wait(
+    hass: HomeAssistant, harness: Harness, outbox: Outbox
+) -> None:
+    """Unreachable, then behind the queue once Pushover takes messages again."""
+    harness.deliver.outcomes = [down()]
+    first = await send(outbox, "one")
+    second = await send(outbox, "two")
+    assert isinstance(first, Queued)
+    assert isinstance(second, Queued)
+    assert (first.reason, second.reason) == ("pushover_unreachable",) * 2
+
+    # Pushover is back: the drain sends "one", and waits on "two".
+    harness.deliver.gate = asyncio.Event()
+    harness.freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await until(lambda: len(harness.deliver.calls) == 2)
+    harness.deliver.gate.set()
+    harness.deliver.gate = asyncio.Event()
+    await until(lambda: len(harness.deliver.calls) == 3)
+    assert harness.deliver.texts == ["one"]
+
+    third = await send(outbox, "three")
+
+    assert isinstance(third, Queued)
+    assert third.reason == "behind_queue"
+    harness.deliver.gate.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert harness.deliver.texts == ["one", "two", "three"]
+
+
+async def test_a_refused_token_or_quota_is_the_reason(
+    harness: Harness, outbox: Outbox
+) -> None:
+    """While the token is refused, queued messages say so."""
+    harness.deliver.outcomes = [
+        PushoverAuthenticationError("application token is invalid")
+    ]
+
+    queued = await send(outbox, "one")
+    later = await send(outbox, "two")
+
+    assert isinstance(queued, Queued)
+    assert isinstance(later, Queued)
+    assert (queued.reason, later.reason) == ("token_refused", "token_refused")

@@ -10,7 +10,7 @@ from pushover_simulator import PushoverSimulator
 
 from . import advance
 
-SENSOR = "sensor.pushover_application_queued_messages"
+SENSOR = "sensor.pushover_app_queued_messages"
 
 
 def stuck_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:

@@ -15,11 +15,11 @@ from custom_components.pushover_plus.api import Attachment, Message
 from custom_components.pushover_plus.outbox_store import (
     OutboxItem,
     QueueStore,
-    RecordError,
     decode_record,
     encode_record,
     remove_queue,
 )
+from custom_components.pushover_plus.records import RecordError
 from custom_components.pushover_plus.spool import Spool
 
 ENTRY_ID = "01KFIXTURE0OUTBOX0VERSION1"

@@ -1,10 +1,11 @@
 """The receipts path: emergency messages tracked, polled, closed and cancelled."""
 
 import asyncio
-from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
 import json
+import logging
+from pathlib import Path
 import time
 from typing import Any
 
@@ -29,21 +30,17 @@ from custom_components.pushover_plus.const import (
     EVENT_CANCELLED,
     EVENT_EXPIRED,
 )
-from custom_components.pushover_plus.receipts import (
-    EmergencyState,
-    ReceiptTracker,
-    TrackedReceipt,
-)
-from pushover_simulator import PushoverSimulator
+from custom_components.pushover_plus.receipts import ReceiptTracker
+from pushover_simulator import TEST_USER_KEY, PushoverSimulator
 
 from . import advance, receipt_reads, run_timers, send_emergency as send_any_emergency
 
-STORAGE_KEY = "pushover_plus.receipts.{}"
+LEAK_EXPIRE = 600
 LEAK_ALARM = {
     "message": "Water on the basement floor",
     "title": "Leak",
     "retry": 30,
-    "expire": 600,
+    "expire": LEAK_EXPIRE,
     "tags": ["leak"],
 }
 
@@ -51,6 +48,19 @@ LEAK_ALARM = {
 async def send_emergency(hass: HomeAssistant, **data: Any) -> str:
     """Send the leak alarm these tests follow; return its receipt."""
     return await send_any_emergency(hass, **{**LEAK_ALARM, **data})
+
+
+def receipts_dir(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    """Return the folder of the entry's tracked receipts."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}_receipts", entry.entry_id))
+
+
+def stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, dict[str, Any]]:
+    """Return the records on disk by file name."""
+    folder = receipts_dir(hass, entry)
+    return {
+        path.name: json.loads(path.read_bytes()) for path in sorted(folder.iterdir())
+    }
 
 
 def sensor(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
@@ -233,18 +243,30 @@ async def test_polling_stops_once_closed(
 
 
 async def test_open_receipt_is_stored(
-    hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """The open receipt and the latest emergency are written to the store."""
+    """The open receipt has a file of its own; `last.json` names the latest."""
     receipt = await send_emergency(hass)
+    await hass.async_block_till_done()
 
-    stored = hass_storage[STORAGE_KEY.format(loaded_entry.entry_id)]["data"]
-    assert [item["receipt"] for item in stored["open"]] == [receipt]
-    assert stored["open"][0]["state"] == "pending"
-    assert stored["open"][0]["tags"] == ["leak"]
-    assert stored["last"]["receipt"] == receipt
+    files = stored(hass, loaded_entry)
+    assert set(files) == {f"{receipt}.json", "last.json"}
+    record = files[f"{receipt}.json"]
+    assert (record["format"], record["state"], record["tags"]) == (
+        1,
+        "pending",
+        ["leak"],
+    )
+    assert files["last.json"] == record
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+    files = stored(hass, loaded_entry)
+    assert set(files) == {"last.json"}
+    assert files["last.json"]["state"] == "cancelled"
 
 
 async def test_open_receipt_survives_restart(
@@ -291,7 +313,6 @@ async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
     loaded_entry: MockConfigEntry,
     simulator: PushoverSimulator,
     freezer: FrozenDateTimeFactory,
-    hass_storage: dict[str, Any],
     read_by: str,
 ) -> None:
     """A read answered after a reload changes nothing the new tracker did."""
@@ -304,7 +325,7 @@ async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
         freezer.tick(timedelta(seconds=5))
         async_fire_time_changed(hass)
     else:
-        confirming = hass.async_create_task(old_tracker.async_confirm(receipt))
+        assert old_tracker.async_request_read(receipt)
     await reading.wait()
 
     closed_by_new_tracker = asyncio.Event()
@@ -318,14 +339,149 @@ async def test_read_in_flight_during_reload_is_left_to_the_new_tracker(
     await closed_by_new_tracker.wait()
     answer.set()
     await hass.async_block_till_done(wait_background_tasks=True)
-    if read_by == "callback":
-        assert await confirming
 
     assert [event.data["receipt"] for event in acknowledged] == [receipt]
-    stored = hass_storage[STORAGE_KEY.format(loaded_entry.entry_id)]["data"]
-    assert stored["open"] == []
-    assert stored["last"]["state"] == "acknowledged"
+    files = stored(hass, loaded_entry)
+    assert set(files) == {"last.json"}
+    assert files["last.json"]["state"] == "acknowledged"
     assert tracker_of(loaded_entry).open == []
+
+
+async def test_cancel_during_a_read_stands(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A read answered after a cancel closed the receipt changes nothing."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    cancelled = async_capture_events(hass, EVENT_CANCELLED)
+    receipt = await send_emergency(hass)
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
+    reading, answer = hold_receipt_reads(tracker_of(loaded_entry))
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await reading.wait()
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+    )
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert [event.data["receipt"] for event in cancelled] == [receipt]
+    assert acknowledged == []
+    last = sensor(hass, loaded_entry, "last_emergency")
+    assert last.state == "cancelled"
+    assert last.attributes["acknowledged_by"] is None
+
+
+async def test_read_during_a_cancel_stands(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An acknowledgement read while the cancel is on its way is the one event."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    cancelled = async_capture_events(hass, EVENT_CANCELLED)
+    receipt = await send_emergency(hass)
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
+    tracker = tracker_of(loaded_entry)
+    real_cancel = tracker._client.cancel_receipt
+    read = asyncio.Event()
+    hass.bus.async_listen_once(EVENT_ACKNOWLEDGED, callback(lambda _event: read.set()))
+
+    async def cancel_after_a_read(receipt: str) -> None:
+        assert tracker.async_request_read(receipt)
+        await read.wait()
+        await real_cancel(receipt)
+
+    monkeypatch.setattr(tracker._client, "cancel_receipt", cancel_after_a_read)
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+    )
+
+    assert [event.data["receipt"] for event in acknowledged] == [receipt]
+    assert cancelled == []
+    assert sensor(hass, loaded_entry, "last_emergency").state == "acknowledged"
+
+
+async def test_receipt_cancelled_while_reads_wait_is_not_read(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Reads go one at a time; one cancelled while it waits its turn is skipped."""
+    first, second, third = [await send_emergency(hass) for _ in range(3)]
+    reading, answer = hold_receipt_reads(tracker_of(loaded_entry))
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await reading.wait()
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_receipt", {"receipt": second}, blocking=True
+    )
+    answer.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    read_paths = [
+        record.path
+        for record in simulator.requests
+        if record.method == "GET" and record.path.startswith("/1/receipts/")
+    ]
+    assert read_paths == [f"/1/receipts/{item}.json" for item in (first, third)]
+    assert [item.receipt for item in tracker_of(loaded_entry).open] == [first, third]
+
+
+async def test_save_in_flight_at_reload_ends_before_the_next_tracker_loads(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unload cancels the reader mid-save; the save still ends, and first.
+
+    Otherwise the next tracker would load the receipt as still open, read it
+    again and announce the acknowledgement twice.
+    """
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    receipt = await send_emergency(hass)
+    simulator.state.acknowledge(receipt, TEST_USER_KEY, "phone")
+    old_tracker = tracker_of(loaded_entry)
+    saving = asyncio.Event()
+    written = asyncio.Event()
+    real_save = old_tracker._store.async_save
+
+    async def slow_save(*changes: Any) -> None:
+        saving.set()
+        await written.wait()
+        await real_save(*changes)
+
+    monkeypatch.setattr(old_tracker._store, "async_save", slow_save)
+    freezer.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await saving.wait()
+
+    unloading = asyncio.Event()
+    loaded_entry.async_on_unload(unloading.set)
+    reload = hass.async_create_task(
+        hass.config_entries.async_reload(loaded_entry.entry_id)
+    )
+    await unloading.wait()
+    await asyncio.sleep(0)
+    # The unload has cancelled the reader, and waits for its save.
+    assert not reload.done()
+    written.set()
+    assert await reload
+    await advance(hass, freezer, 30)
+
+    assert [event.data["receipt"] for event in acknowledged] == [receipt]
+    assert tracker_of(loaded_entry).open == []
+    assert sensor(hass, loaded_entry, "last_emergency").state == "acknowledged"
+    assert len(receipt_reads(simulator)) == 1
 
 
 async def test_closed_emergency_is_restored(
@@ -378,27 +534,44 @@ async def test_cancel_unknown_receipt(
     assert not any("cancel" in record.path for record in simulator.requests)
 
 
-@pytest.mark.parametrize("refusal", ["server_error", "unknown_to_pushover"])
-async def test_cancel_receipt_refused(
-    hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,
-    simulator: PushoverSimulator,
-    refusal: str,
+async def test_cancel_receipt_fails_while_pushover_is_down(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
-    """A 5xx or a refusal raises receipt_action_failed; the receipt stays open."""
+    """A 5xx raises receipt_action_failed; the receipt stays open and polled."""
     receipt = await send_emergency(hass)
-    if refusal == "server_error":
-        simulator.faults.fail_next = 1
-    else:
-        simulator.receipts.clear()
+    simulator.faults.fail_next = 1
 
     with pytest.raises(HomeAssistantError) as raised:
         await hass.services.async_call(
             DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
         )
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert raised.value.translation_key == "receipt_action_failed"
     assert sensor(hass, loaded_entry, "open_emergencies").state == "1"
+    assert receipt_reads(simulator) == []
+
+
+async def test_cancel_refused_by_pushover_reads_the_receipt(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Pushover refuses to cancel a receipt it lost; a read then stops following it."""
+    expired = async_capture_events(hass, EVENT_EXPIRED)
+    receipt = await send_emergency(hass)
+    simulator.receipts.clear()
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "cancel_receipt", {"receipt": receipt}, blocking=True
+        )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert raised.value.translation_key == "receipt_action_failed"
+    assert len(receipt_reads(simulator)) == 1
+    # Lost before it could expire: not called expired.
+    assert expired == []
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+    assert sensor(hass, loaded_entry, "last_emergency").state == "unknown"
 
 
 async def test_cancel_by_tag(
@@ -444,18 +617,46 @@ async def test_cancel_by_tag_refused(
     assert len(tracker_of(loaded_entry).open) == 1
 
 
-async def test_receipt_unknown_to_pushover_closes_as_expired(
+async def test_receipt_unknown_before_its_expiry_is_unknown(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     simulator: PushoverSimulator,
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Pushover forgets old receipts: one it no longer knows is expired."""
+    """A receipt Pushover does not know before its expiry is not called expired.
+
+    It is no longer polled, and no event claims it ended.
+    """
+    caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus.receipts")
     expired = async_capture_events(hass, EVENT_EXPIRED)
     receipt = await send_emergency(hass)
     simulator.reset()
 
     await advance(hass, freezer, 5)
+    reads = len(receipt_reads(simulator))
+    await run_timers(hass, freezer, 3600)
+
+    assert expired == []
+    assert sensor(hass, loaded_entry, "last_emergency").state == "unknown"
+    assert sensor(hass, loaded_entry, "open_emergencies").state == "0"
+    assert len(receipt_reads(simulator)) == reads == 1
+    assert f"Pushover does not know receipt {receipt} before its expiry" in caplog.text
+
+
+async def test_receipt_forgotten_after_its_expiry_is_expired(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Read first after its expiry (Home Assistant was busy), then forgotten."""
+    expired = async_capture_events(hass, EVENT_EXPIRED)
+    receipt = await send_emergency(hass)
+    simulator.reset()
+    freezer.tick(timedelta(seconds=LEAK_EXPIRE + 60))
+
+    await advance(hass, freezer, 1)
 
     assert [event.data["receipt"] for event in expired] == [receipt]
     assert sensor(hass, loaded_entry, "last_emergency").state == "expired"
@@ -512,17 +713,18 @@ async def test_automation_triggers_on_acknowledgement(
 
 
 async def test_store_without_emergency_loads(
-    hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    api_base_url: str,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, config_entry: MockConfigEntry, api_base_url: str
 ) -> None:
-    """A store holding no emergency yet loads as nothing sent, with no timer."""
-    hass_storage[STORAGE_KEY.format(config_entry.entry_id)] = {
-        "version": 1,
-        "key": STORAGE_KEY.format(config_entry.entry_id),
-        "data": {"open": [], "last": None},
-    }
+    """A 0.2.0 store holding no emergency yet loads as nothing sent, with no timer."""
+    legacy = Path(
+        hass.config.path(".storage", f"pushover_plus.receipts.{config_entry.entry_id}")
+    )
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text(
+        json.dumps(
+            {"version": 1, "key": legacy.name, "data": {"open": [], "last": None}}
+        )
+    )
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
@@ -530,40 +732,18 @@ async def test_store_without_emergency_loads(
     assert sensor(hass, config_entry, "last_emergency").state == "unknown"
     assert sensor(hass, config_entry, "open_emergencies").state == "0"
     assert tracker_of(config_entry)._unsub_timer is None
+    assert not legacy.exists()
 
 
 async def test_removing_entry_deletes_store(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_storage: dict[str, Any]
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """Removing the entry deletes its stored receipts."""
     await send_emergency(hass)
-    assert STORAGE_KEY.format(loaded_entry.entry_id) in hass_storage
+    await hass.async_block_till_done()
+    assert receipts_dir(hass, loaded_entry).is_dir()
 
     await hass.config_entries.async_remove(loaded_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert STORAGE_KEY.format(loaded_entry.entry_id) not in hass_storage
-
-
-def test_stored_form_keeps_every_field() -> None:
-    """What `to_json` writes, `from_json` reads back whole, field for field."""
-    sent = datetime(2026, 11, 26, 12, tzinfo=UTC)
-    tracked = TrackedReceipt(
-        receipt="r" * 30,
-        title="Leak",
-        tags=["leak"],
-        recipients=["Pushover"],
-        sent_at=sent,
-        expires_at=sent + timedelta(hours=1),
-        callback=True,
-        state=EmergencyState.ACKNOWLEDGED,
-        acknowledged_by="Pushover",
-        acknowledged_by_device="phone",
-        changed_at=sent + timedelta(minutes=3),
-        polled_at=sent + timedelta(minutes=2),
-    )
-
-    stored = tracked.to_json()
-
-    assert set(stored) == {item.name for item in fields(TrackedReceipt)}
-    assert TrackedReceipt.from_json(json.loads(json.dumps(stored))) == tracked
+    assert not receipts_dir(hass, loaded_entry).exists()

@@ -178,3 +178,17 @@ def test_every_platform_sets_parallel_updates() -> None:
     for platform in PLATFORMS:
         module = importlib.import_module(f"custom_components.pushover_plus.{platform}")
         assert isinstance(module.PARALLEL_UPDATES, int), platform
+
+
+def test_no_file_keeps_a_merge_conflict() -> None:
+    """A conflict left in a text file (the changelog once had one) fails here."""
+    marker = re.compile(r"^(<{7}|>{7}) ", re.MULTILINE)
+    texts = [
+        path
+        for pattern in ("*.md", "*.py", "*.json", "*.yaml", "*.toml", "*.js")
+        for path in ROOT.rglob(pattern)
+        if not {".git", ".e2e", ".venv", "node_modules"} & set(path.parts)
+        and not path.is_relative_to(ROOT / "config")
+    ]
+
+    assert [p for p in texts if marker.search(p.read_text("utf-8"))] == []

@@ -1,7 +1,9 @@
 """The quota and emergency sensors, end to end against the simulator."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 import logging
+from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, Platform
@@ -24,6 +26,19 @@ COORDINATOR_LOGGER = "custom_components.pushover_plus.coordinator"
 
 
 LIMITS_KEYS = ("messages_remaining", "messages_used", "monthly_limit", "quota_reset")
+# Disabled on a new installation until the user enables them.
+DISABLED_BY_DEFAULT = {"messages_used", "monthly_limit"}
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Register every entity enabled, as core's tests do for their snapshots."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
 
 
 def registry_entry_of(
@@ -54,6 +69,7 @@ async def send(hass: HomeAssistant, **data: object) -> None:
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_entities(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -67,6 +83,75 @@ async def test_entities(
     await snapshot_one_platform(hass, entry_with_alex, Platform.SENSOR, snapshot)
 
 
+async def test_less_used_sensors_are_disabled_by_default(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Messages sent (limit less remaining) and the monthly limit start disabled."""
+    registry = er.async_get(hass)
+    disabled = {
+        entry.unique_id.removeprefix(f"{loaded_entry.entry_id}_"): entry.disabled_by
+        for entry in er.async_entries_for_config_entry(registry, loaded_entry.entry_id)
+        if entry.disabled_by is not None
+    }
+
+    assert disabled == dict.fromkeys(
+        DISABLED_BY_DEFAULT, er.RegistryEntryDisabler.INTEGRATION
+    )
+    for key in DISABLED_BY_DEFAULT:
+        assert (
+            hass.states.get(registry_entry_of(hass, loaded_entry, key).entity_id)
+            is None
+        )
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_application_names_start_with_different_words(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A card that cuts "Pushover app …" early still tells the entities apart.
+
+    Cards show the device's name, then the entity's; the first word after
+    the device's name is what stays visible in a narrow tile.
+    """
+    device = f"{loaded_entry.title} app "
+    names = [
+        state.name
+        for entry in er.async_entries_for_config_entry(
+            er.async_get(hass), loaded_entry.entry_id
+        )
+        if entry.domain != "notify"
+        and (state := hass.states.get(entry.entity_id)) is not None
+    ]
+
+    assert len(names) == len(LIMITS_KEYS) + 4
+    assert all(name.startswith(device) for name in names)
+    first_words = [name.removeprefix(device).split()[0] for name in names]
+    assert len(set(first_words)) == len(names), first_words
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_counts_have_no_unit(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A count shows as a plain number, right for 1 and for 9,999 alike."""
+    simulator.set_remaining(DEFAULT_MONTHLY_LIMIT - 1)
+    await loaded_entry.runtime_data.limits.async_refresh()
+
+    for key, count in (
+        ("messages_remaining", DEFAULT_MONTHLY_LIMIT - 1),
+        ("messages_used", 1),
+        ("monthly_limit", DEFAULT_MONTHLY_LIMIT),
+        ("open_emergencies", 0),
+        ("queued_messages", 0),
+    ):
+        state = state_of(hass, loaded_entry, key)
+        assert state.state == str(count)
+        assert "unit_of_measurement" not in state.attributes
+        # The state class makes the frontend format it as a number.
+        assert state.attributes["state_class"] == "measurement"
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_limits_sensors_show_the_quota(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
@@ -83,6 +168,7 @@ async def test_limits_sensors_show_the_quota(
     assert state_of(hass, loaded_entry, "quota_reset").state == reset.isoformat()
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_send_updates_quota_without_a_poll(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
@@ -126,6 +212,7 @@ async def advance(
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_failed_polls_make_limits_unavailable_until_recovery(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

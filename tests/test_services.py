@@ -6,6 +6,7 @@ from pathlib import Path
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir, service
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -72,13 +73,18 @@ async def test_every_field_reaches_pushover(
     assert response["deliveries"] == [
         {
             "recipients": ["Pushover"],
+            "status": "sent",
             "request_id": received.request,
             "receipt": received.receipt,
             "queued_id": None,
             "queue_position": None,
+            "queued_reason": None,
+            "errors": [],
         }
     ]
     assert response["queued"] is False
+    assert response["accepted"] == ["Pushover"]
+    assert response["refused"] == []
 
 
 async def test_monospace_and_ttl(
@@ -278,10 +284,12 @@ async def test_server_error_queues(
     response = await send(hass, message="Hi")
 
     assert response["queued"] is True
+    assert response["queued_reason"] == "pushover_unreachable"
     assert response["request_id"] is None
     [delivery] = response["deliveries"]
     assert delivery["queue_position"] == 1
     assert delivery["queued_id"]
+    assert delivery["queued_reason"] == "pushover_unreachable"
     assert len(loaded_entry.runtime_data.sender.outbox) == 1
 
 
@@ -295,8 +303,24 @@ async def test_refused_token_queues_and_starts_reauth(
     await hass.async_block_till_done()
 
     assert response["queued"] is True
+    assert response["queued_reason"] == "token_refused"
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    notice = f"token_refused_{loaded_entry.entry_id}"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, notice)
+    assert issue is not None
+    assert issue.translation_placeholders == {"name": loaded_entry.title}
+    # A second message waits for the same reason; the notice says it once.
+    second = await send(hass, message="Again")
+    assert second["queued_reason"] == "token_refused"
+
+    # The token works again (as after a reauth): the reloaded entry sees it.
+    simulator.faults.reject_token = False
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert ir.async_get(hass).async_get_issue(DOMAIN, notice) is None
+    assert [message.message for message in simulator.messages] == ["Hi", "Again"]
 
 
 async def test_file_attachment_is_multipart(
@@ -338,3 +362,57 @@ async def test_recipient_named_twice_gets_one_message(
     await send(hass, message="Hi", recipients=["Pushover", "primary"])
 
     assert simulator.messages[-1].users == [TEST_USER_KEY]
+
+
+async def test_a_misspelt_action_field_is_named_with_its_nearest(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """The action's own fields are listed, and the nearest one is suggested."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, message="Hello", recipent=["Family"])
+
+    error = caught.value
+    assert error.translation_key == "unknown_data_key_near"
+    assert error.translation_placeholders is not None
+    assert error.translation_placeholders["near"] == "recipients"
+    allowed = error.translation_placeholders["allowed"].split(", ")
+    assert {"config_entry_id", "recipients", "message", "attachment"} <= set(allowed)
+    assert simulator.messages == []
+
+
+async def test_the_action_reports_every_mistake_at_once(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """Missing message, a bad priority and an unknown field: one error."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, priority="urgent", colour="red")
+
+    assert caught.value.translation_key == "fields_invalid"
+    assert str(caught.value).startswith("3 fields are not valid: (1) Unknown field")
+    assert "The field message must be text" in str(caught.value)
+    assert simulator.messages == []
+
+
+async def test_the_action_form_is_grouped_in_sections(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Home Assistant reads services.yaml with its sections, rarely used ones folded."""
+    descriptions = await service.async_get_all_descriptions(hass)
+
+    fields = descriptions[DOMAIN]["send_message"]["fields"]
+    assert list(fields) == [
+        "config_entry_id",
+        "recipients",
+        "message",
+        "title",
+        "delivery",
+        "emergency",
+        "link",
+        "attachments",
+    ]
+    assert fields["delivery"]["collapsed"] is False
+    assert all(
+        fields[name]["collapsed"] for name in ("emergency", "link", "attachments")
+    )
+    assert "priority" in fields["delivery"]["fields"]
+    assert "attachment_entity" in fields["attachments"]["fields"]

@@ -114,13 +114,24 @@ def test_entity_device_and_selector_keys_are_used() -> None:
     assert unused == []
 
 
+def _declared(action: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """Return an action's fields, those of its sections included, and its sections."""
+    fields: set[str] = set()
+    sections: set[str] = set()
+    for name, field in (action.get("fields") or {}).items():
+        if "fields" in (field or {}):
+            sections.add(name)
+            fields |= set(field["fields"])
+        else:
+            fields.add(name)
+    return fields, sections
+
+
 def test_actions_and_their_fields_match_services_yaml() -> None:
-    """The translated actions and fields are exactly those of services.yaml."""
+    """The translated actions, fields and sections are those of services.yaml."""
     translated = {
-        name: set(action.get("fields", {}))
+        name: (set(action.get("fields", {})), set(action.get("sections", {})))
         for name, action in TRANSLATIONS["services"].items()
     }
-    declared = {
-        name: set(action.get("fields") or {}) for name, action in SERVICES.items()
-    }
+    declared = {name: _declared(action) for name, action in SERVICES.items()}
     assert translated == declared

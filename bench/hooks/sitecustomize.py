@@ -11,6 +11,6 @@ import os
 
 _URL = os.environ.get("BENCH_PUSHOVER_COMPLETE_URL")
 if _URL:
-    from pushover_complete import pushover_api  # type: ignore[import-not-found]
+    from pushover_complete import pushover_api  # type: ignore[import-untyped]
 
     pushover_api.PUSHOVER_API_URL = _URL

@@ -1,41 +1,47 @@
 """Pushover Plus: Pushover notifications for Home Assistant."""
 
+from collections.abc import Coroutine
 import logging
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
-from homeassistant.components.notify.legacy import NOTIFY_SERVICES
-from homeassistant.const import CONF_API_TOKEN, Platform
+from homeassistant.const import CONF_API_TOKEN, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
-    ConfigEntryError,
-    ConfigEntryNotReady,
-)
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
-    discovery,
 )
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import slugify
 from homeassistant.util.hass_dict import HassKey
 
-from .api import (
-    PushoverAuthenticationError,
-    PushoverError,
-    PushoverInvalidRequestError,
-)
+from .api import PushoverError, UserInfo
 from .callback import async_setup_callback
 from .client import create_client
-from .const import CONF_USER_KEY, DOMAIN
+from .const import (
+    CONF_SERVICE_NAME,
+    CONF_USER_KEY,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+)
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
-from .notify import DISCOVERY_ENTRY_ID, DISCOVERY_RECIPIENT_ID
-from .outbox_repair import OutboxRepair, async_report_unreadable
+from .errors import setup_failure
+from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
+from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
-from .receipts import ReceiptTracker, async_remove_receipts
+from .receipts import ReceiptTracker
+from .receipts_store import remove_receipts
+from .recipient_repair import (
+    NoDevicesNotice,
+    async_update_kept_actions,
+    async_watch_builtin_entries,
+)
 from .recipients import recipient_name_of, recipients_of
-from .sender import MessageSender
+from .repairs import async_clear_issue, async_report_unreadable
+from .sender import REFUSED_APP_ISSUE, MessageSender
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,41 +54,76 @@ _HASS_CONFIG: HassKey[ConfigType] = HassKey(f"{DOMAIN}_hass_config")
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions."""
+    """Register the actions; offer to move built-in Pushover entries over."""
     hass.data[_HASS_CONFIG] = config
     async_setup_services(hass)
+    async_watch_builtin_entries(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
+    """Bring an entry written by an older version to today's layout.
+
+    1.2: the title no longer names the primary recipient, and every recipient
+    stores its legacy action. The primary recipient's name is the title (what
+    it was until now), and each action the slug of the name it had, so that
+    no `notify.<name>` changes. (Home Assistant itself refuses an entry of a
+    newer major version; a newer minor one is read as it is.)
+    """
+    # The one step so far: from 1.1 to 1.2.
+    if entry.minor_version < ENTRY_MINOR_VERSION:
+        for subentry in entry.subentries.values():
+            hass.config_entries.async_update_subentry(
+                entry,
+                subentry,
+                data={**subentry.data, CONF_SERVICE_NAME: slugify(subentry.title)},
+            )
+        hass.config_entries.async_update_entry(
+            entry,
+            data={
+                **entry.data,
+                CONF_NAME: entry.title,
+                CONF_SERVICE_NAME: slugify(entry.title),
+            },
+            minor_version=ENTRY_MINOR_VERSION,
+        )
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
     """Check the token and primary key; set up the send, limits and receipts paths."""
     client = create_client(hass, entry.data[CONF_API_TOKEN])
+    info: UserInfo | None = None
     try:
-        await client.validate_user(entry.data[CONF_USER_KEY])
-    except PushoverAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="authentication_failed"
-        ) from err
-    except PushoverInvalidRequestError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="primary_key_refused",
-            translation_placeholders={"errors": "; ".join(err.errors)},
-        ) from err
+        info = await client.validate_user(entry.data[CONF_USER_KEY])
     except PushoverError as err:
+        if (failure := setup_failure(err)) is not None:
+            raise failure from err
         # Load anyway: the outbox must take messages from the first minute
         # after a restart, even while Pushover is down.
         _LOGGER.warning(
             "Pushover cannot be reached (%s); messages are queued until it can", err
         )
+    else:
+        # The token works (again, after a reauth): no message waits for it.
+        async_clear_issue(hass, REFUSED_APP_ISSUE, entry.entry_id)
 
     limits = LimitsCoordinator(hass, entry, client)
     await limits.async_refresh()
     client.on_limits = limits.async_set_limits
     entry.async_on_unload(limits.async_clear_issue)
-    receipts = ReceiptTracker(hass, entry.entry_id, client, recipient_name_of(entry))
-    await receipts.async_load()
+    receipts = ReceiptTracker(hass, entry, client, recipient_name_of(entry))
+    await _async_load_storage(receipts.async_load(), receipts.directory)
     entry.async_on_unload(receipts.async_unload)
+    entry.async_on_unload(
+        async_report_unreadable(
+            hass,
+            "receipts_unreadable",
+            entry.entry_id,
+            entry.title,
+            receipts.unreadable,
+        )
+    )
     sender = MessageSender(
         hass,
         entry,
@@ -93,21 +134,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     # The queue is read before anything can send: messages queued before a
     # restart go out before any new one.
-    try:
-        await sender.outbox.async_load()
-    except OSError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="outbox_unreadable",
-            translation_placeholders={
-                "directory": str(sender.outbox.directory),
-                "error": err.strerror or str(err),
-            },
-        ) from err
+    await _async_load_storage(sender.outbox.async_load(), sender.outbox.directory)
     entry.async_on_unload(sender.outbox.async_unload)
     entry.async_on_unload(
         async_report_unreadable(
-            hass, entry.entry_id, entry.title, sender.outbox.unreadable
+            hass,
+            "outbox_unreadable",
+            entry.entry_id,
+            entry.title,
+            sender.outbox.unreadable,
         )
     )
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
@@ -123,20 +158,30 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         application_device_id=application.id,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    for recipient in recipients_of(entry):
-        await discovery.async_load_platform(
-            hass,
-            Platform.NOTIFY,
-            DOMAIN,
-            {
-                "name": recipient.name,
-                DISCOVERY_ENTRY_ID: entry.entry_id,
-                DISCOVERY_RECIPIENT_ID: recipient.id,
-            },
-            hass.data[_HASS_CONFIG],
+    recipients = recipients_of(entry)
+    await async_setup_legacy_actions(hass, entry, recipients, hass.data[_HASS_CONFIG])
+    async_update_kept_actions(hass, entry.entry_id, recipients)
+    if info is not None and not info.devices:
+        entry.async_on_unload(
+            NoDevicesNotice(hass, entry, client, recipients[0]).async_start()
         )
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
+
+
+async def _async_load_storage(load: Coroutine[Any, Any, None], directory: Path) -> None:
+    """Read what an entry stored; a folder that cannot be read retries the setup."""
+    try:
+        await load
+    except OSError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="storage_unreadable",
+            translation_placeholders={
+                "directory": str(directory),
+                "error": err.strerror or str(err),
+            },
+        ) from err
 
 
 async def _async_reload_on_update(
@@ -148,15 +193,11 @@ async def _async_reload_on_update(
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
     """Delete what the entry stored: its queued messages and tracked receipts."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
-    await async_remove_receipts(hass, entry.entry_id)
+    await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
+    async_update_kept_actions(hass, entry.entry_id, [])
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
     """Remove the entities and this entry's legacy notify actions."""
-    services = entry.runtime_data.legacy_services
-    for service in services:
-        await service.async_unregister_services()
-    # Forget them too, or `notify.reload` would register them again.
-    registered = hass.data.get(NOTIFY_SERVICES, {}).get(DOMAIN, [])
-    registered[:] = [item for item in registered if item not in services]
+    await async_unload_legacy_actions(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -21,6 +21,9 @@ _LOGGER = logging.getLogger(__name__)
 type AttachmentEncoding = Literal["multipart", "base64"]
 
 _FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+# What users/validate.json answers (HTTP 400) for a valid key that no device
+# is logged in with: the key is good, it just cannot receive yet.
+NO_ACTIVE_DEVICES: Final = "user is valid but has no active devices"
 
 
 class PushoverError(Exception):
@@ -140,7 +143,10 @@ class SendResult:
 
 @dataclass(frozen=True, slots=True)
 class UserInfo:
-    """What users/validate.json says of a user or group key."""
+    """What users/validate.json says of a user or group key.
+
+    No devices means a valid key that no device is logged in with yet.
+    """
 
     devices: list[str]
     licenses: list[str]
@@ -242,7 +248,12 @@ class PushoverClient:
         data = {"token": self._token, "user": user}
         if device:
             data["device"] = device
-        body = (await self._request("POST", "users/validate.json", data=data)).body
+        try:
+            body = (await self._request("POST", "users/validate.json", data=data)).body
+        except PushoverInvalidRequestError as err:
+            if NO_ACTIVE_DEVICES in err.errors:
+                return UserInfo(devices=[], licenses=[], is_group=False)
+            raise
         return UserInfo(
             devices=[str(name) for name in body.get("devices") or []],
             licenses=[str(name) for name in body.get("licenses") or []],

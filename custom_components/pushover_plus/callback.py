@@ -1,12 +1,16 @@
 """Acknowledgement callbacks: Pushover POSTs here when an emergency is acknowledged.
 
-The POST is unsigned, so it only prompts the tracker to read the receipt from
-Pushover; an unknown or forged receipt changes nothing. The answer is always
-200, or Pushover would retry a forged callback every minute.
+The POST is unsigned and reaches us without a login, so it is hostile until
+Pushover says otherwise: it only asks the tracker to read the receipt, and the
+tracker reads each receipt at most every 5 seconds, in a task of its own,
+however many POSTs name it. The answer is always 200, at once and without
+waiting for Pushover, or Pushover would retry a forged callback every minute.
+An unknown or forged receipt changes nothing and costs no API call.
 """
 
 import hashlib
 import logging
+from typing import Final
 
 from aiohttp import web
 from homeassistant.components import webhook
@@ -19,6 +23,11 @@ from .data import PushoverConfigEntry
 from .receipts import ReceiptTracker
 
 _LOGGER = logging.getLogger(__name__)
+
+# Pushover's callback is a short form (five fields, under 300 bytes). A body
+# of unknown or larger size is not Pushover's and is not read, so that a
+# flood of large POSTs cannot make Home Assistant hold them in memory.
+MAX_CALLBACK_BYTES: Final = 4096
 
 
 def webhook_id_of(entry: PushoverConfigEntry) -> str:
@@ -47,11 +56,14 @@ def async_setup_callback(
         webhook_id: str,  # noqa: ARG001
         request: web.Request,
     ) -> web.Response:
+        length = request.content_length
+        if length is None or length > MAX_CALLBACK_BYTES:
+            _LOGGER.debug("Callback of %s bytes ignored: not Pushover's", length)
+            return web.Response(status=200)
         form = await request.post()
         receipt = form.get("receipt")
         if isinstance(receipt, str) and KEY_PATTERN.fullmatch(receipt):
-            known = await tracker.async_confirm(receipt)
-            _LOGGER.debug("Callback for receipt %s (tracked: %s)", receipt, known)
+            tracker.async_request_read(receipt)
         return web.Response(status=200)
 
     webhook.async_register(

@@ -1,8 +1,12 @@
-"""Config flow: the application, its recipients, reauth, reconfigure, options."""
+"""Config flow: adding an application (or moving a built-in entry), reauth, reconfigure.
+
+Adding takes two steps: the token and the primary key, checked with Pushover,
+then the name of who receives with that key (suggested from what Pushover
+said). The recipient and options flows are in `config_flow_recipient.py` and
+`config_flow_options.py`; what the flows check is in `config_flow_checks.py`.
+"""
 
 from collections.abc import Mapping
-import hashlib
-import logging
 from typing import Any, override
 
 from homeassistant.config_entries import (
@@ -11,16 +15,10 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentryFlow,
     OptionsFlow,
-    SubentryFlowResult,
 )
-from homeassistant.const import CONF_API_TOKEN, CONF_NAME
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.const import CONF_API_KEY, CONF_API_TOKEN, CONF_NAME
+from homeassistant.core import callback
 from homeassistant.helpers.selector import (
-    BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -29,92 +27,73 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.util import slugify
 import probatio
 
-from .api import (
-    PushoverAuthenticationError,
-    PushoverClient,
-    PushoverError,
-    PushoverInvalidRequestError,
-    UserInfo,
-)
+from .api import UserInfo
 from .client import create_client
+from .config_flow_checks import (
+    Checked,
+    add_refusal,
+    async_suggested_name,
+    async_validate_key,
+    check_name,
+    check_shape,
+    entry_title,
+)
+from .config_flow_options import PushoverPlusOptionsFlow
+from .config_flow_recipient import RecipientSubentryFlow
 from .const import (
-    CONF_ACK_CALLBACK,
-    CONF_DEVICES,
-    CONF_EXPIRE,
-    CONF_PRIORITY,
-    CONF_RETRY,
-    CONF_SOUND,
+    CONF_BUILTIN_ENTRY,
+    CONF_SERVICE_NAME,
     CONF_USER_KEY,
-    DEFAULT_EXPIRE,
-    DEFAULT_NAME,
-    DEFAULT_RETRY,
     DOMAIN,
-    MAX_EXPIRE,
-    MIN_RETRY,
-    PRIORITY_NAMES,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     SUBENTRY_RECIPIENT,
 )
-from .data import PushoverConfigEntry
+from .data import PushoverConfigEntry, token_unique_id
+from .errors import Refusal
+from .migrate_builtin import movable_builtin_entries
 from .recipients import recipients_of
 
-_LOGGER = logging.getLogger(__name__)
+__all__ = ["PushoverPlusConfigFlow", "token_unique_id"]
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-_DEVICE_NAMES = TextSelector(TextSelectorConfig(multiple=True))
+_TEXT = TextSelector()
+_TOKEN_ERRORS = (CONF_API_TOKEN, "invalid_api_token")
+_KEY_ERRORS = (CONF_USER_KEY, "invalid_user_key")
 
-
-def token_unique_id(token: str) -> str:
-    """Derive an entry's unique id from its token without revealing it."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def _validate(
-    client: PushoverClient,
-    user_key: str,
-    devices: list[str] | None = None,
-    *,
-    token_on_form: bool = True,
-) -> tuple[dict[str, str], UserInfo | None]:
-    """Check a key (and devices) with Pushover; return form errors or its info.
-
-    A refused token is shown beside the token field, or above a form without one.
-    """
-    try:
-        info = await client.validate_user(user_key)
-    except PushoverAuthenticationError:
-        return {CONF_API_TOKEN if token_on_form else "base": "invalid_api_token"}, None
-    except PushoverInvalidRequestError:
-        return {CONF_USER_KEY: "invalid_user_key"}, None
-    except PushoverError:
-        return {"base": "cannot_connect"}, None
-    except Exception:
-        _LOGGER.exception("Unexpected error while validating a Pushover key")
-        return {"base": "unknown"}, None
-    if devices and not set(devices) <= set(info.devices):
-        return {CONF_DEVICES: "invalid_device"}, None
-    return {}, info
-
-
-def _credentials_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
-    return probatio.Schema(
-        {
-            probatio.Required(
-                CONF_NAME, default=defaults.get(CONF_NAME, DEFAULT_NAME)
-            ): str,
-            probatio.Required(CONF_API_TOKEN): _PASSWORD,
-            probatio.Required(
-                CONF_USER_KEY, default=defaults.get(CONF_USER_KEY, "")
-            ): str,
-        }
-    )
+CREDENTIALS_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_API_TOKEN): _PASSWORD,
+        probatio.Required(CONF_USER_KEY): _TEXT,
+    }
+)
+NAME_SCHEMA = probatio.Schema({probatio.Required(CONF_NAME): _TEXT})
+REAUTH_SCHEMA = probatio.Schema({probatio.Required(CONF_API_TOKEN): _PASSWORD})
+# The stored token is never shown: left empty, it is kept.
+RECONFIGURE_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NAME): _TEXT,
+        probatio.Optional(CONF_API_TOKEN): _PASSWORD,
+        probatio.Required(CONF_USER_KEY): _TEXT,
+    }
+)
 
 
 class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
     """Adds a Pushover application with its primary recipient."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
+
+    def __init__(self) -> None:
+        """Start with nothing accepted yet."""
+        self._token = ""
+        self._user_key = ""
+        self._devices: list[str] = []
+        self._suggested_name: str | None = None
 
     @staticmethod
     @callback
@@ -132,24 +111,159 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
         """Recipients are subentries."""
         return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
 
+    @override
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for a name, the application token and the primary key."""
-        errors: dict[str, str] = {}
+        """Offer to move a built-in Pushover entry over, when there is one."""
+        if movable_builtin_entries(self.hass):
+            return self.async_show_menu(
+                step_id="user", menu_options=["import_builtin", "credentials"]
+            )
+        return await self.async_step_credentials()
+
+    async def async_step_credentials(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the application token and the primary key."""
+        checked = Checked()
         if user_input is not None:
-            await self.async_set_unique_id(token_unique_id(user_input[CONF_API_TOKEN]))
-            self._abort_if_unique_id_configured()
-            client = create_client(self.hass, user_input[CONF_API_TOKEN])
-            errors, _ = await _validate(client, user_input[CONF_USER_KEY])
-            if not errors:
-                return self.async_create_entry(
-                    title=user_input[CONF_NAME], data=user_input
+            token = user_input[CONF_API_TOKEN].strip()
+            user_key = user_input[CONF_USER_KEY].strip()
+            check_shape(checked, CONF_API_TOKEN, token)
+            check_shape(checked, CONF_USER_KEY, user_key)
+            if not checked.errors:
+                # Refused before Pushover is asked.
+                self._async_abort_entries_match({CONF_API_TOKEN: token})
+                result = await async_validate_key(
+                    create_client(self.hass, token), user_key
                 )
+                if isinstance(result, UserInfo):
+                    return await self._async_accepted(
+                        token,
+                        user_key,
+                        result,
+                        await async_suggested_name(self.hass, result),
+                    )
+                add_refusal(checked, result, token=_TOKEN_ERRORS, user_key=_KEY_ERRORS)
         return self.async_show_form(
-            step_id="user",
-            data_schema=_credentials_schema(user_input or {}),
-            errors=errors,
+            step_id="credentials",
+            data_schema=self.add_suggested_values_to_schema(
+                CREDENTIALS_SCHEMA, user_input
+            ),
+            errors=checked.errors,
+            description_placeholders=checked.placeholders,
+        )
+
+    async def async_step_import_builtin(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Bring a built-in entry's token, key and name over."""
+        entries = movable_builtin_entries(self.hass)
+        checked = Checked()
+        if user_input is not None:
+            chosen = next(
+                (
+                    entry
+                    for entry in entries
+                    if entry.entry_id == user_input[CONF_BUILTIN_ENTRY]
+                ),
+                None,
+            )
+            if chosen is None:
+                # Moved over (or removed) by another flow meanwhile.
+                return self.async_abort(reason="builtin_entry_gone")
+            token = chosen.data[CONF_API_KEY]
+            result = await async_validate_key(
+                create_client(self.hass, token), chosen.data[CONF_USER_KEY]
+            )
+            if isinstance(result, UserInfo):
+                return await self._async_accepted(
+                    token, chosen.data[CONF_USER_KEY], result, chosen.data[CONF_NAME]
+                )
+            add_refusal(
+                checked,
+                result,
+                token=(CONF_BUILTIN_ENTRY, "builtin_token_refused"),
+                user_key=(CONF_BUILTIN_ENTRY, "builtin_user_key_refused"),
+            )
+        if not entries:
+            return self.async_abort(reason="builtin_entry_gone")
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_BUILTIN_ENTRY): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=entry.entry_id, label=entry.title)
+                            for entry in entries
+                        ],
+                        mode=SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="import_builtin",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_BUILTIN_ENTRY: entries[0].entry_id}
+            ),
+            errors=checked.errors,
+        )
+
+    async def _async_accepted(
+        self, token: str, user_key: str, info: UserInfo, name: str | None
+    ) -> ConfigFlowResult:
+        """Keep what Pushover accepted; ask who receives with the key."""
+        await self.async_set_unique_id(token_unique_id(token), raise_on_progress=False)
+        self._abort_if_unique_id_configured()
+        self._token = token
+        self._user_key = user_key
+        self._devices = info.devices
+        self._suggested_name = name
+        if info.devices:
+            return await self.async_step_recipient()
+        return await self.async_step_recipient_no_devices()
+
+    async def async_step_recipient(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Name the primary recipient, whose key reaches the devices listed."""
+        return await self._async_step_name("recipient", user_input)
+
+    async def async_step_recipient_no_devices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Name the primary recipient, whose key has no active device yet."""
+        return await self._async_step_name("recipient_no_devices", user_input)
+
+    async def _async_step_name(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        checked = Checked()
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            check_name(checked, self.hass, name)
+            if not checked.errors:
+                return self.async_create_entry(
+                    title=entry_title(self.hass, name),
+                    data={
+                        CONF_NAME: name,
+                        CONF_API_TOKEN: self._token,
+                        CONF_USER_KEY: self._user_key,
+                        CONF_SERVICE_NAME: slugify(name),
+                    },
+                )
+        suggested = user_input or (
+            {CONF_NAME: self._suggested_name} if self._suggested_name else {}
+        )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(NAME_SCHEMA, suggested),
+            errors=checked.errors,
+            description_placeholders={
+                "devices": ", ".join(self._devices),
+                **checked.placeholders,
+            },
         )
 
     async def async_step_reauth(
@@ -164,55 +278,86 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for a new application token."""
         entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
+        checked = Checked()
         if user_input is not None:
-            token = user_input[CONF_API_TOKEN]
-            errors = await self._validate_replacement(
-                entry, token, entry.data[CONF_USER_KEY]
-            )
-            if not errors:
+            token = user_input[CONF_API_TOKEN].strip()
+            check_shape(checked, CONF_API_TOKEN, token)
+            if not checked.errors:
+                # The form has no key field: a refused key is said above it.
+                await self._async_check_replacement(
+                    checked,
+                    entry,
+                    token,
+                    entry.data[CONF_USER_KEY],
+                    key_errors=("base", "primary_key_refused"),
+                )
+            if not checked.errors:
                 return self._update_and_abort(
                     entry,
+                    reason="reauth_successful",
                     unique_id=token_unique_id(token),
                     data_updates={CONF_API_TOKEN: token},
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=probatio.Schema({probatio.Required(CONF_API_TOKEN): _PASSWORD}),
-            description_placeholders={"name": entry.title},
-            errors=errors,
+            data_schema=self.add_suggested_values_to_schema(REAUTH_SCHEMA, user_input),
+            description_placeholders={"name": entry.title, **checked.placeholders},
+            errors=checked.errors,
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the name, the token or the primary key."""
+        """Change the primary recipient's name, the token or the primary key.
+
+        The token is asked for only to replace it, and Pushover only when the
+        token or the key changes. A new name keeps the legacy action.
+        """
         entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
+        checked = Checked()
         if user_input is not None:
-            token = user_input[CONF_API_TOKEN]
-            errors = await self._validate_replacement(
-                entry, token, user_input[CONF_USER_KEY]
+            name = user_input[CONF_NAME].strip()
+            typed_token = user_input.get(CONF_API_TOKEN, "").strip()
+            token = typed_token or entry.data[CONF_API_TOKEN]
+            user_key = user_input[CONF_USER_KEY].strip()
+            if not name:
+                checked.add(CONF_NAME, "name_empty")
+            if typed_token:
+                check_shape(checked, CONF_API_TOKEN, typed_token)
+            check_shape(checked, CONF_USER_KEY, user_key)
+            changed = (token, user_key) != (
+                entry.data[CONF_API_TOKEN],
+                entry.data[CONF_USER_KEY],
             )
-            if not errors:
+            if not checked.errors and changed:
+                await self._async_check_replacement(checked, entry, token, user_key)
+            if not checked.errors:
                 return self._update_and_abort(
                     entry,
-                    title=user_input[CONF_NAME],
+                    reason="reconfigure_successful",
                     unique_id=token_unique_id(token),
-                    data=user_input,
+                    data={
+                        **entry.data,
+                        CONF_NAME: name,
+                        CONF_API_TOKEN: token,
+                        CONF_USER_KEY: user_key,
+                    },
                 )
-        defaults = user_input or {
-            CONF_NAME: entry.title,
+        suggested = user_input or {
+            CONF_NAME: entry.data[CONF_NAME],
             CONF_USER_KEY: entry.data[CONF_USER_KEY],
         }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_credentials_schema(defaults),
-            errors=errors,
+            data_schema=self.add_suggested_values_to_schema(
+                RECONFIGURE_SCHEMA, suggested
+            ),
+            description_placeholders=checked.placeholders,
+            errors=checked.errors,
         )
 
     def _update_and_abort(
-        self, entry: PushoverConfigEntry, **changes: Any
+        self, entry: PushoverConfigEntry, reason: str, **changes: Any
     ) -> ConfigFlowResult:
         """Update the entry; set it up again if it is not loaded or unchanged.
 
@@ -220,18 +365,27 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
         setup failed has none and would stay failed until a restart. Nor is the
         listener called when nothing changed (the same token given again to
         reauth), and the outbox would stay paused for reauth until a restart.
+        The listener stays (rather than async_update_reload_and_abort): adding
+        or removing a recipient reloads the entry only through it.
         """
         loaded = entry.state is ConfigEntryState.LOADED
         before = (entry.title, entry.unique_id, dict(entry.data))
-        result = self.async_update_and_abort(entry, **changes)
+        # Our own reason: without one the frontend shows its generic text.
+        result = self.async_update_and_abort(entry, reason=reason, **changes)
         if not loaded or before == (entry.title, entry.unique_id, dict(entry.data)):
             self.hass.config_entries.async_schedule_reload(entry.entry_id)
         return result
 
-    async def _validate_replacement(
-        self, entry: PushoverConfigEntry, token: str, user_key: str
-    ) -> dict[str, str]:
-        """Validate new credentials.
+    async def _async_check_replacement(
+        self,
+        checked: Checked,
+        entry: PushoverConfigEntry,
+        token: str,
+        user_key: str,
+        *,
+        key_errors: tuple[str, str] = _KEY_ERRORS,
+    ) -> None:
+        """Check new credentials.
 
         Refuse a token another entry already has, and a primary key that is
         already one of the entry's other recipients.
@@ -239,175 +393,15 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
         unique_id = token_unique_id(token)
         for other in self._async_current_entries(include_ignore=False):
             if other.entry_id != entry.entry_id and other.unique_id == unique_id:
-                return {CONF_API_TOKEN: "token_in_use"}
+                checked.add(CONF_API_TOKEN, "token_in_use")
+                return
         if any(
             recipient.user_key == user_key
             for recipient in recipients_of(entry)
             if recipient.subentry_id is not None
         ):
-            return {CONF_USER_KEY: "user_key_in_use"}
-        errors, _ = await _validate(create_client(self.hass, token), user_key)
-        return errors
-
-
-class RecipientSubentryFlow(ConfigSubentryFlow):
-    """Adds or changes a further user or group key of an application."""
-
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Add a recipient."""
-        return await self._async_step_recipient("user", user_input, None)
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Change a recipient."""
-        subentry = self._get_reconfigure_subentry()
-        return await self._async_step_recipient(
-            "reconfigure", user_input, subentry.subentry_id
-        )
-
-    async def _async_step_recipient(
-        self,
-        step_id: str,
-        user_input: dict[str, Any] | None,
-        subentry_id: str | None,
-    ) -> SubentryFlowResult:
-        entry: PushoverConfigEntry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            user_key = user_input[CONF_USER_KEY]
-            devices = user_input.get(CONF_DEVICES) or []
-            taken = {
-                recipient.user_key
-                for recipient in recipients_of(entry)
-                if recipient.subentry_id is None or recipient.subentry_id != subentry_id
-            }
-            if user_key in taken:
-                return self.async_abort(reason="already_configured")
-            errors, _ = await _validate(
-                entry.runtime_data.client,
-                user_key,
-                devices,
-                token_on_form=False,
-            )
-            if not errors:
-                data = {CONF_USER_KEY: user_key, CONF_DEVICES: devices}
-                title = user_input[CONF_NAME]
-                if subentry_id is None:
-                    return self.async_create_entry(title=title, data=data)
-                return self.async_update_and_abort(
-                    entry, self._get_reconfigure_subentry(), title=title, data=data
-                )
-        defaults = user_input or {}
-        if subentry_id is not None and user_input is None:
-            subentry = self._get_reconfigure_subentry()
-            defaults = {CONF_NAME: subentry.title, **subentry.data}
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(
-                        CONF_NAME, default=defaults.get(CONF_NAME, "")
-                    ): str,
-                    probatio.Required(
-                        CONF_USER_KEY, default=defaults.get(CONF_USER_KEY, "")
-                    ): str,
-                    probatio.Optional(
-                        CONF_DEVICES, default=defaults.get(CONF_DEVICES, [])
-                    ): _DEVICE_NAMES,
-                }
-            ),
-            errors=errors,
-        )
-
-
-class PushoverPlusOptionsFlow(OptionsFlow):
-    """Default devices, sound, priority and emergency timing."""
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Offer choices read from Pushover: the key's devices and the sounds."""
-        entry: PushoverConfigEntry = self.config_entry
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="entry_not_loaded")
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
-        client = entry.runtime_data.client
-        try:
-            info = await client.validate_user(entry.data[CONF_USER_KEY])
-            sounds = await client.sounds()
-        except PushoverError:
-            return self.async_abort(reason="cannot_connect")
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                _options_schema(
-                    info.devices, sounds, external_url=_has_external_url(self.hass)
-                ),
-                entry.options,
-            ),
-        )
-
-
-def _has_external_url(hass: HomeAssistant) -> bool:
-    """Tell whether Pushover could reach Home Assistant for callbacks."""
-    try:
-        get_url(hass, allow_internal=False, prefer_external=True)
-    except NoURLAvailableError:
-        return False
-    return True
-
-
-def _options_schema(
-    devices: list[str], sounds: Mapping[str, str], *, external_url: bool
-) -> probatio.Schema:
-    # Sound and priority may stay blank: Pushover then uses the user's choice.
-    sound_options = [
-        SelectOptionDict(value=name, label=description)
-        for name, description in sounds.items()
-    ]
-    return probatio.Schema(
-        {
-            probatio.Optional(CONF_DEVICES): SelectSelector(
-                SelectSelectorConfig(
-                    options=devices, multiple=True, mode=SelectSelectorMode.DROPDOWN
-                )
-            ),
-            probatio.Optional(CONF_SOUND): SelectSelector(
-                SelectSelectorConfig(
-                    options=sound_options, mode=SelectSelectorMode.DROPDOWN
-                )
-            ),
-            probatio.Optional(CONF_PRIORITY): SelectSelector(
-                SelectSelectorConfig(
-                    options=list(PRIORITY_NAMES),
-                    translation_key=CONF_PRIORITY,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            probatio.Required(CONF_RETRY, default=DEFAULT_RETRY): NumberSelector(
-                NumberSelectorConfig(
-                    min=MIN_RETRY,
-                    max=MAX_EXPIRE,
-                    unit_of_measurement="s",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
-            probatio.Required(CONF_EXPIRE, default=DEFAULT_EXPIRE): NumberSelector(
-                NumberSelectorConfig(
-                    min=MIN_RETRY,
-                    max=MAX_EXPIRE,
-                    unit_of_measurement="s",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
-            probatio.Required(
-                CONF_ACK_CALLBACK, default=external_url
-            ): BooleanSelector(),
-        }
-    )
+            checked.add(CONF_USER_KEY, "user_key_in_use")
+            return
+        result = await async_validate_key(create_client(self.hass, token), user_key)
+        if isinstance(result, Refusal):
+            add_refusal(checked, result, token=_TOKEN_ERRORS, user_key=key_errors)

@@ -18,11 +18,23 @@ CONF_RETRY: Final = "retry"
 CONF_EXPIRE: Final = "expire"
 CONF_ACK_CALLBACK: Final = "acknowledgement_callback"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+# The recipient's legacy action, notify.<service_name>: its first name's slug,
+# kept when the recipient is renamed.
+CONF_SERVICE_NAME: Final = "service_name"
+CONF_BUILTIN_ENTRY: Final = "builtin_entry"
+
+# The layout of an entry's data. 1.2: the primary recipient's name and every
+# recipient's legacy action are stored (see async_migrate_entry).
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
 
 SUBENTRY_RECIPIENT: Final = "recipient"
 PRIMARY_RECIPIENT_ID: Final = "primary"
 
-DEFAULT_NAME: Final = "Pushover"
+# The entry is a Pushover application, whose name Pushover's API never tells.
+ENTRY_TITLE: Final = "Pushover"
+# A delivery group's suggested recipient name; a user key's is the owner's.
+DEFAULT_GROUP_RECIPIENT_NAME: Final = "Everyone"
 DEFAULT_RETRY: Final = 60
 DEFAULT_EXPIRE: Final = 3600
 
@@ -80,6 +92,13 @@ TIMESTAMP_MIN: Final = 0
 TIMESTAMP_MAX_AHEAD: Final = timedelta(days=1)
 # Links that run code or carry content instead of opening a page or an app.
 REFUSED_URL_SCHEMES: Final = ("javascript", "data", "vbscript")
+
+# The built-in `pushover` integration, whose entries can move to this one.
+BUILTIN_DOMAIN: Final = "pushover"
+
+# A primary key without active devices is asked about again this often,
+# until a device is logged in with it.
+NO_DEVICES_RECHECK_INTERVAL: Final = timedelta(hours=1)
 
 # Good-citizen rules for talking to Pushover.
 MAX_CONCURRENT_REQUESTS: Final = 2

@@ -5,14 +5,14 @@ import logging
 from typing import override
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 import homeassistant.util.dt as dt_util
 
-from .api import Limits, PushoverAuthenticationError, PushoverClient, PushoverError
+from .api import Limits, PushoverClient, PushoverError
 from .const import DOMAIN, LIMITS_POLL_INTERVAL, LIMITS_RESET_GRACE
 from .data import PushoverConfigEntry
+from .errors import quota_exceeded, translated
 from .repairs import async_clear_issue, async_raise_issue
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,16 +47,8 @@ class LimitsCoordinator(DataUpdateCoordinator[Limits]):
     async def _async_update_data(self) -> Limits:
         try:
             limits = await self._client.limits()
-        except PushoverAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="authentication_failed"
-            ) from err
         except PushoverError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="limits_update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise translated(err, "limits") from err
         self._follow(limits)
         return limits
 
@@ -87,11 +79,7 @@ class LimitsCoordinator(DataUpdateCoordinator[Limits]):
     def raise_if_exhausted(self) -> None:
         """Fail fast, without calling Pushover, while the quota is used up."""
         if (until := self.exhausted_until) is not None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="quota_exceeded",
-                translation_placeholders={"reset": until.isoformat()},
-            )
+            raise quota_exceeded(until)
 
     @callback
     def async_clear_issue(self) -> None:

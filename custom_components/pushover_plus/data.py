@@ -1,6 +1,7 @@
 """A config entry's type, what it holds while loaded, and what its options mean."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+import hashlib
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -17,14 +18,17 @@ from .const import (
 from .message import SendDefaults
 
 if TYPE_CHECKING:
-    from homeassistant.components.notify.legacy import BaseNotificationService
-
     from .api import PushoverClient
     from .coordinator import LimitsCoordinator
     from .receipts import ReceiptTracker
     from .sender import MessageSender
 
 type PushoverConfigEntry = ConfigEntry[PushoverRuntimeData]
+
+
+def token_unique_id(token: str) -> str:
+    """Derive an entry's unique id from its token without revealing it."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -37,7 +41,6 @@ class PushoverRuntimeData:
     receipts: ReceiptTracker
     # The device registry's id of the application's device.
     application_device_id: str
-    legacy_services: list[BaseNotificationService] = field(default_factory=list)
 
 
 def send_defaults_of(entry: PushoverConfigEntry) -> SendDefaults:

@@ -3,22 +3,35 @@
 The notify entity, the legacy notify action and `pushover_plus.send_message`
 all pass their data through `build_message`, so a field means the same thing
 and fails the same way wherever it is used. Nothing here talks to Pushover.
+
+One schema (`FIELDS`) holds every field's validator; Home Assistant's config
+validation reads what it reads the same way (booleans), our own validators
+keep Pushover's rules. Every mistake is collected, not only the first: one
+field's error names the field and the limit, and several come back together
+in one translated error, so that a script is fixed in one round.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+import difflib
 import logging
 import math
 import re
 from typing import Any, Final
 
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import async_get_hass
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.translation import async_get_cached_translations
 import homeassistant.util.dt as dt_util
+import probatio
 from yarl import URL
 
 from .api import Message
 from .const import (
+    DEFAULT_EXPIRE,
+    DEFAULT_RETRY,
     DEVICE_NAME_PATTERN,
     DOMAIN,
     MAX_DEVICE_NAME_LENGTH,
@@ -111,8 +124,8 @@ class SendDefaults:
 
     sound: str | None = None
     priority: int | None = None
-    retry: int = 60
-    expire: int = 3600
+    retry: int = DEFAULT_RETRY
+    expire: int = DEFAULT_EXPIRE
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,107 +144,232 @@ class MessageRequest:
     attachment: AttachmentSource | None
 
 
-def invalid(key: str, **placeholders: object) -> ServiceValidationError:
-    """Return a translated validation error.
+class FieldError(probatio.Invalid):
+    """One field's mistake, as a translation key and its placeholders.
 
     Placeholders often quote what the caller sent: control characters and
     lone surrogates in them are written as escapes, so that the error can be
     shown, logged and sent to the frontend as JSON.
     """
+
+    def __init__(self, translation_key: str, **placeholders: object) -> None:
+        """Name the mistake by its key under `exceptions` in the translations."""
+        super().__init__(
+            translation_key,
+            translation_key=translation_key,
+            placeholders={
+                name: _printable(str(value)) for name, value in placeholders.items()
+            },
+        )
+
+    @property
+    def key(self) -> str:
+        """The mistake's translation key."""
+        return str(self.translation_key)
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The placeholders of its translated text, quoted safely."""
+        return {name: str(value) for name, value in (self.placeholders or {}).items()}
+
+
+def invalid(key: str, **placeholders: object) -> ServiceValidationError:
+    """Return a translated validation error."""
+    return refusal([FieldError(key, **placeholders)])
+
+
+def refusal(errors: list[FieldError]) -> ServiceValidationError:
+    """Return one translated error for every mistake found."""
+    if len(errors) == 1:
+        [error] = errors
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=error.key,
+            translation_placeholders=error.values,
+        )
     return ServiceValidationError(
         translation_domain=DOMAIN,
-        translation_key=key,
+        translation_key="fields_invalid",
         translation_placeholders={
-            name: _printable(str(value)) for name, value in placeholders.items()
+            "count": str(len(errors)),
+            "errors": "; ".join(
+                f"({number}) {_rendered(error)}"
+                for number, error in enumerate(errors, start=1)
+            ),
         },
     )
+
+
+def _rendered(error: FieldError) -> str:
+    """Render one mistake in Home Assistant's language (English if untranslated)."""
+    try:
+        hass = async_get_hass()
+    except HomeAssistantError:
+        return error.key
+    key = f"component.{DOMAIN}.exceptions.{error.key}.message"
+    for language in (hass.config.language, "en"):
+        template = async_get_cached_translations(
+            hass, language, "exceptions", DOMAIN
+        ).get(key)
+        if template:
+            return template.rstrip(".").format(**error.values)
+    return error.key
 
 
 def _printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
-def build_message(data: Mapping[str, Any], defaults: SendDefaults) -> MessageRequest:
-    """Validate service data and map it onto Pushover's fields."""
-    check_keys(data, MESSAGE_KEYS)
-    _check_text_fields(data)
-    html = _boolean(data, ATTR_HTML)
-    monospace = _boolean(data, ATTR_MONOSPACE)
+def build_message(
+    data: Mapping[str, Any],
+    defaults: SendDefaults,
+    *,
+    allowed: frozenset[str] = MESSAGE_KEYS,
+    listed: frozenset[str] | None = None,
+    found: Sequence[FieldError] = (),
+) -> MessageRequest:
+    """Validate service data and map it onto Pushover's fields.
+
+    `allowed` names the keys a caller may give; any other is refused with the
+    nearest of `listed` (`allowed` unless given) suggested and all of them
+    listed. `found` are mistakes the caller found first. Raises one
+    translated error naming every mistake.
+    """
+    errors = [*found, *unknown_keys(data, allowed, listed or allowed)]
+    fields = {key: value for key, value in data.items() if key in MESSAGE_KEYS}
+    text_errors = _text_errors(fields)
+    errors += text_errors.values()
+    if ATTR_MESSAGE not in fields:
+        errors.append(FieldError("invalid_type", field=ATTR_MESSAGE, expected="text"))
+    values, field_errors = _validated(
+        {key: value for key, value in fields.items() if key not in text_errors}
+    )
+    errors += field_errors
+    message, attachment = _combined(values, defaults, errors)
+    if errors:
+        raise refusal(errors)
+    return MessageRequest(message=message, attachment=attachment)
+
+
+def unknown_keys(
+    data: Mapping[str, Any], allowed: frozenset[str], listed: frozenset[str]
+) -> list[FieldError]:
+    """Return a mistake for each key that means nothing here, with a suggestion."""
+    errors = []
+    names = ", ".join(sorted(listed))
+    for key in sorted(map(str, set(data) - allowed)):
+        if near := difflib.get_close_matches(key, listed, n=1, cutoff=0.6):
+            errors.append(
+                FieldError(
+                    "unknown_data_key_near", field=key, near=near[0], allowed=names
+                )
+            )
+        else:
+            errors.append(FieldError("unknown_data_key", field=key, allowed=names))
+    return errors
+
+
+def _validated(fields: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    """Run the schema; return the fields that passed and every field's mistake."""
+    try:
+        return _SCHEMA(fields), []
+    except probatio.MultipleInvalid as err:
+        invalid_fields = err.errors
+    errors = [_as_field_error(error) for error in invalid_fields]
+    failed = {str(error.path[0]) for error in invalid_fields if error.path}
+    # Again without the failed fields, so that the rest can be checked
+    # together (html with monospace, retry with expire, the link).
+    passed = _SCHEMA({key: value for key, value in fields.items() if key not in failed})
+    return passed, errors
+
+
+def _as_field_error(error: probatio.Invalid) -> FieldError:
+    if isinstance(error, FieldError):
+        return error
+    # Not one of ours: name the field the schema names.
+    return FieldError("invalid_type", field=error.path[0], expected=str(error.msg))
+
+
+def _combined(
+    values: dict[str, Any], defaults: SendDefaults, errors: list[FieldError]
+) -> tuple[Message, AttachmentSource | None]:
+    """Apply the rules between fields and the entry's defaults; collect mistakes."""
+    html = values.get(ATTR_HTML, False)
+    monospace = values.get(ATTR_MONOSPACE, False)
     if html and monospace:
-        raise invalid("html_with_monospace")
-    priority = _priority(data.get(ATTR_PRIORITY), defaults.priority)
-    retry, expire = _emergency_timing(data, defaults, priority)
-    ttl = _integer(data, ATTR_TTL)
-    if ttl is not None and ttl <= 0:
-        raise invalid("ttl_not_positive", value=ttl)
-    url, url_title = _link(data)
+        errors.append(FieldError("html_with_monospace"))
+    priority = values.get(ATTR_PRIORITY, defaults.priority)
+    retry, expire = _emergency_timing(values, defaults, priority, errors)
+    url, url_title = values.get(ATTR_URL), values.get(ATTR_URL_TITLE)
+    if url is None and url_title is not None:
+        errors.append(FieldError("url_title_without_url"))
+    devices = tuple(
+        dict.fromkeys(values.get(ATTR_DEVICE, ()) + values.get(ATTR_TARGET, ()))
+    )
+    if len(devices) > MAX_DEVICES_PER_MESSAGE:
+        errors.append(
+            FieldError(
+                "too_many_devices", count=len(devices), limit=MAX_DEVICES_PER_MESSAGE
+            )
+        )
     message = Message(
-        message=_message_text(data.get(ATTR_MESSAGE)),
-        title=_limited_text(data, ATTR_TITLE, MAX_TITLE_LENGTH),
-        devices=_devices(data),
+        message=values.get(ATTR_MESSAGE, ""),
+        title=values.get(ATTR_TITLE),
+        devices=devices,
         html=html,
         monospace=monospace,
         priority=priority,
         retry=retry,
         expire=expire,
-        callback=_callback_url(data.get(ATTR_CALLBACK_URL)),
-        tags=_tags(data),
-        sound=_limited_text(data, ATTR_SOUND, None) or defaults.sound,
-        timestamp=_timestamp(data.get(ATTR_TIMESTAMP)),
-        ttl=ttl,
+        callback=values.get(ATTR_CALLBACK_URL),
+        tags=values.get(ATTR_TAGS, ()),
+        sound=values.get(ATTR_SOUND) or defaults.sound,
+        timestamp=values.get(ATTR_TIMESTAMP),
+        ttl=values.get(ATTR_TTL),
         url=url,
         url_title=url_title,
     )
-    return MessageRequest(message=message, attachment=_attachment_source(data))
+    return message, _attachment_source(values, errors)
 
 
-def check_keys(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    """Refuse keys that mean nothing here, naming the ones that do."""
-    if unknown := sorted(map(str, set(data) - allowed)):
-        raise invalid(
-            "unknown_data_key",
-            keys=", ".join(unknown),
-            allowed=", ".join(sorted(allowed)),
-        )
-
-
-def check_text(text: str, field: str, *, lines: bool = False) -> None:
-    """Refuse a lone surrogate or a control character in a text field.
-
-    With `lines`, tabs, line feeds and carriage returns are allowed.
-    """
+def _text_error(text: str, field: str, *, lines: bool) -> FieldError | None:
     if surrogate := _SURROGATE.search(text):
-        raise invalid(
+        return FieldError(
             "text_not_unicode",
             field=field,
             position=surrogate.start() + 1,
             code=f"{ord(surrogate[0]):04X}",
         )
     if control := (_CONTROL_BUT_LINES if lines else _CONTROL).search(text):
-        raise invalid(
+        return FieldError(
             "control_character",
             field=field,
             position=control.start() + 1,
             code=f"{ord(control[0]):04X}",
         )
+    return None
 
 
-def _check_text_fields(data: Mapping[str, Any]) -> None:
+def _text_errors(fields: Mapping[str, Any]) -> dict[str, FieldError]:
     """Check every text before any other rule, whose error may quote it."""
-    for key, value in data.items():
+    errors = {}
+    for key, value in fields.items():
         text = value
         if isinstance(value, list | tuple):
             # Positions then count in the comma-joined form Pushover gets.
             text = ",".join(item for item in value if isinstance(item, str))
-        if isinstance(text, str):
-            check_text(text, key, lines=key == ATTR_MESSAGE)
+        if isinstance(text, str) and (
+            error := _text_error(text, key, lines=key == ATTR_MESSAGE)
+        ):
+            errors[key] = error
+    return errors
 
 
 def _message_text(value: Any) -> str:
     if not isinstance(value, str):
-        raise invalid("invalid_type", field=ATTR_MESSAGE, expected="text")
+        raise FieldError("invalid_type", field=ATTR_MESSAGE, expected="text")
     if not value.strip():
-        raise invalid("message_empty")
+        raise FieldError("message_empty")
     if len(value) <= MAX_MESSAGE_LENGTH:
         return value
     # The phone could show no more: cut rather than refuse the alert.
@@ -243,20 +381,23 @@ def _message_text(value: Any) -> str:
     return cut_to_length(value, MAX_MESSAGE_LENGTH, ELLIPSIS)
 
 
-def _limited_text(data: Mapping[str, Any], key: str, limit: int | None) -> str | None:
-    value = data.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise invalid("invalid_type", field=key, expected="text")
-    if limit is not None and len(value) > limit:
-        raise invalid(f"{key}_too_long", limit=limit, length=len(value))
-    return value
+def _text(key: str, limit: int | None = None) -> Callable[[Any], str | None]:
+    """Return the validator of an optional text field, at most `limit` long."""
+
+    def text(value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise FieldError("invalid_type", field=key, expected="text")
+        if limit is not None and len(value) > limit:
+            raise FieldError(f"{key}_too_long", limit=limit, length=len(value))
+        return value
+
+    return text
 
 
-def _names(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+def _names(key: str, value: Any) -> tuple[str, ...]:
     """Read a list of names given as a list or as comma-joined text."""
-    value = data.get(key)
     if value is None:
         return ()
     if isinstance(value, str):
@@ -264,39 +405,37 @@ def _names(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(
         isinstance(item, str) for item in value
     ):
-        raise invalid("invalid_type", field=key, expected="a list of names")
+        raise FieldError("invalid_type", field=key, expected="a list of names")
     return tuple(name.strip() for name in value if name.strip())
 
 
-def _devices(data: Mapping[str, Any]) -> tuple[str, ...]:
-    # `target` is the built-in integration's name for device names.
-    devices = _names(data, ATTR_DEVICE) + _names(data, ATTR_TARGET)
-    for name in devices:
-        if not DEVICE_NAME_PATTERN.fullmatch(name):
-            raise invalid(
-                "device_name_invalid", device=name, limit=MAX_DEVICE_NAME_LENGTH
-            )
-    unique = tuple(dict.fromkeys(devices))
-    if len(unique) > MAX_DEVICES_PER_MESSAGE:
-        raise invalid(
-            "too_many_devices", count=len(unique), limit=MAX_DEVICES_PER_MESSAGE
-        )
-    return unique
+def _device_names(key: str) -> Callable[[Any], tuple[str, ...]]:
+    """Return the validator of device names (`target` is the built-in's name)."""
+
+    def device_names(value: Any) -> tuple[str, ...]:
+        devices = _names(key, value)
+        for name in devices:
+            if not DEVICE_NAME_PATTERN.fullmatch(name):
+                raise FieldError(
+                    "device_name_invalid", device=name, limit=MAX_DEVICE_NAME_LENGTH
+                )
+        return devices
+
+    return device_names
 
 
-def _tags(data: Mapping[str, Any]) -> tuple[str, ...]:
-    value = data.get(ATTR_TAGS)
+def _tags(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(
         isinstance(item, str) for item in items
     ):
-        raise invalid("invalid_type", field=ATTR_TAGS, expected="a list of names")
+        raise FieldError("invalid_type", field=ATTR_TAGS, expected="a list of names")
     # An empty item is what a trailing comma leaves: no tag, not a blank one.
-    tags = tuple(check_tag(item, ATTR_TAGS) for item in items if item)
+    tags = tuple(_tag(item, ATTR_TAGS) for item in items if item)
     if (length := len(",".join(tags))) > MAX_TAGS_LENGTH:
-        raise invalid("tags_too_long", length=length, limit=MAX_TAGS_LENGTH)
+        raise FieldError("tags_too_long", length=length, limit=MAX_TAGS_LENGTH)
     return tags
 
 
@@ -306,12 +445,20 @@ def check_tag(value: str, field: str) -> str:
     A tag is one item of a comma-joined list and, to cancel by it, one segment
     of a URL path: it can hold neither a comma nor a slash.
     """
-    check_text(value, field)
+    try:
+        return _tag(value, field)
+    except FieldError as err:
+        raise refusal([err]) from None
+
+
+def _tag(value: str, field: str) -> str:
+    if error := _text_error(value, field, lines=False):
+        raise error
     tag = value.strip()
     if not tag or any(separator in tag for separator in _TAG_SEPARATORS):
-        raise invalid("tag_invalid", tag=value, field=field)
+        raise FieldError("tag_invalid", tag=value, field=field)
     if len(tag) > MAX_TAGS_LENGTH:
-        raise invalid(
+        raise FieldError(
             "tag_too_long", field=field, length=len(tag), limit=MAX_TAGS_LENGTH
         )
     return tag
@@ -324,27 +471,29 @@ def check_receipt(value: str) -> str:
     return value
 
 
-def _boolean(data: Mapping[str, Any], key: str) -> bool:
-    value = data.get(key, False)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in {0, 1}:
-        return bool(value)
-    if isinstance(value, str) and value.lower() in _BOOLEAN_TEXT:
-        return _BOOLEAN_TEXT[value.lower()]
-    raise invalid("invalid_type", field=key, expected="true or false")
+def _flag(key: str) -> Callable[[Any], bool]:
+    """Return the validator of a true-or-false field, read as Home Assistant does.
 
+    Numbers other than 0 and 1 are refused: `html: 2` is a mistake, not "yes".
+    """
 
-_BOOLEAN_TEXT: Final = {
-    "1": True,
-    "true": True,
-    "yes": True,
-    "on": True,
-    "0": False,
-    "false": False,
-    "no": False,
-    "off": False,
-}
+    def flag(value: Any) -> bool:
+        if value is None:
+            return False
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and value not in {0, 1}
+        ):
+            raise FieldError("invalid_type", field=key, expected="true or false")
+        try:
+            return bool(cv.boolean(value))
+        except probatio.Invalid:
+            raise FieldError(
+                "invalid_type", field=key, expected="true or false"
+            ) from None
+
+    return flag
 
 
 # Up to 18 digits always fit the 64 bits an API integer may have; Python
@@ -352,8 +501,8 @@ _BOOLEAN_TEXT: Final = {
 _WHOLE_NUMBER: Final = re.compile(r"-?[0-9]{1,18}")
 
 
-def _integer(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
+def _whole_number(key: str, value: Any) -> int | None:
+    """Read a whole number: cv.positive_int would take 12.7 as 12, Pushover no."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -362,57 +511,78 @@ def _integer(data: Mapping[str, Any], key: str) -> int | None:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise invalid("invalid_type", field=key, expected="a whole number")
+    raise FieldError("invalid_type", field=key, expected="a whole number")
 
 
-def _priority(value: Any, default: int | None) -> int | None:
+def _priority(value: Any) -> int | None:
     if value is None:
-        return default
+        return None
     if isinstance(value, str) and value.strip().lower() in PRIORITY_NAMES:
         return PRIORITY_NAMES[value.strip().lower()]
     try:
-        priority = _integer({ATTR_PRIORITY: value}, ATTR_PRIORITY)
-    except ServiceValidationError:
+        priority = _whole_number(ATTR_PRIORITY, value)
+    except FieldError:
         priority = None
     if priority is None or not PRIORITY_MIN <= priority <= PRIORITY_MAX:
-        raise invalid("priority_invalid", value=value, names=", ".join(PRIORITY_NAMES))
+        raise FieldError(
+            "priority_invalid", value=value, names=", ".join(PRIORITY_NAMES)
+        )
     return priority
 
 
+def _retry(value: Any) -> int | None:
+    retry = _whole_number(ATTR_RETRY, value)
+    if retry is not None and retry < MIN_RETRY:
+        raise FieldError("retry_too_short", value=retry, limit=MIN_RETRY)
+    return retry
+
+
+def _expire(value: Any) -> int | None:
+    expire = _whole_number(ATTR_EXPIRE, value)
+    if expire is not None and not 0 < expire <= MAX_EXPIRE:
+        raise FieldError("expire_out_of_range", value=expire, limit=MAX_EXPIRE)
+    return expire
+
+
+def _ttl(value: Any) -> int | None:
+    ttl = _whole_number(ATTR_TTL, value)
+    if ttl is not None and ttl <= 0:
+        raise FieldError("ttl_not_positive", value=ttl)
+    return ttl
+
+
 def _emergency_timing(
-    data: Mapping[str, Any], defaults: SendDefaults, priority: int | None
+    values: Mapping[str, Any],
+    defaults: SendDefaults,
+    priority: int | None,
+    errors: list[FieldError],
 ) -> tuple[int | None, int | None]:
     """Return retry and expire: Pushover reads them only for emergencies."""
-    retry = _integer(data, ATTR_RETRY)
-    expire = _integer(data, ATTR_EXPIRE)
-    if retry is not None and retry < MIN_RETRY:
-        raise invalid("retry_too_short", value=retry, limit=MIN_RETRY)
-    if expire is not None and not 0 < expire <= MAX_EXPIRE:
-        raise invalid("expire_out_of_range", value=expire, limit=MAX_EXPIRE)
     if priority != PRIORITY_EMERGENCY:
         return None, None
+    retry = values.get(ATTR_RETRY)
+    expire = values.get(ATTR_EXPIRE)
     retry = defaults.retry if retry is None else retry
     expire = defaults.expire if expire is None else expire
     if retry > expire:
         # The first repeat would come after the expiry: one delivery, no alarm.
-        raise invalid("retry_longer_than_expire", retry=retry, expire=expire)
+        errors.append(
+            FieldError("retry_longer_than_expire", retry=retry, expire=expire)
+        )
     return retry, expire
 
 
-def _link(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """Return the supplementary URL and its title."""
-    url = _limited_text(data, ATTR_URL, MAX_URL_LENGTH)
-    url_title = _limited_text(data, ATTR_URL_TITLE, MAX_URL_TITLE_LENGTH)
+def _url(value: Any) -> str | None:
+    """Return the supplementary URL, if it is one a phone can open safely."""
+    url = _text(ATTR_URL, MAX_URL_LENGTH)(value)
     if url is None:
-        if url_title is not None:
-            raise invalid("url_title_without_url")
-        return None, None
+        return None
     # Phones ignore spaces before the scheme, so " javascript:" is one too.
     scheme = _URL_SCHEME.match(url.strip())
     if scheme is None:
-        raise invalid("url_invalid", url=url)
+        raise FieldError("url_invalid", url=url)
     if (name := scheme[1].lower()) in REFUSED_URL_SCHEMES:
-        raise invalid(
+        raise FieldError(
             "url_scheme_refused",
             scheme=name,
             refused=", ".join(f"{refused}:" for refused in REFUSED_URL_SCHEMES),
@@ -420,8 +590,8 @@ def _link(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     # Any other scheme may open an app (homeassistant://navigate/...), as
     # Pushover's supplementary URLs allow; a web link needs a host.
     if name in _WEB_SCHEMES and not _has_host(url):
-        raise invalid("url_invalid", url=url)
-    return url, url_title
+        raise FieldError("url_invalid", url=url)
+    return url
 
 
 def _has_host(url: str) -> bool:
@@ -435,13 +605,13 @@ def _callback_url(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise invalid("invalid_type", field=ATTR_CALLBACK_URL, expected="a URL")
+        raise FieldError("invalid_type", field=ATTR_CALLBACK_URL, expected="a URL")
     try:
         url = URL(value)
     except ValueError:
-        raise invalid("callback_url_invalid", url=value) from None
+        raise FieldError("callback_url_invalid", url=value) from None
     if url.scheme not in _WEB_SCHEMES or not url.host:
-        raise invalid("callback_url_invalid", url=value)
+        raise FieldError("callback_url_invalid", url=value)
     return value
 
 
@@ -450,10 +620,10 @@ def _timestamp(value: Any) -> int | None:
         return None
     parsed = _parse_timestamp(value)
     if parsed is None:
-        raise invalid("timestamp_invalid", value=value)
+        raise FieldError("timestamp_invalid", value=value)
     latest = dt_util.utcnow().replace(microsecond=0) + TIMESTAMP_MAX_AHEAD
     if not TIMESTAMP_MIN <= parsed <= latest.timestamp():
-        raise invalid(
+        raise FieldError(
             "timestamp_out_of_range",
             value=value,
             earliest=dt_util.utc_from_timestamp(TIMESTAMP_MIN).isoformat(),
@@ -514,14 +684,51 @@ _TIMESTAMP_PARSERS: Final[tuple[tuple[type, Callable[[Any], int | None]], ...]] 
 )
 
 
-def _attachment_source(data: Mapping[str, Any]) -> AttachmentSource | None:
-    given = [key for key in ATTACHMENT_KEYS if data.get(key) not in (None, "")]
+def _location(key: str) -> Callable[[Any], str | None]:
+    """Return the validator of an attachment source: a path, URL or entity id."""
+
+    def location(value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise FieldError("invalid_type", field=key, expected="text")
+        return value
+
+    return location
+
+
+def _attachment_source(
+    values: Mapping[str, Any], errors: list[FieldError]
+) -> AttachmentSource | None:
+    given = [key for key in ATTACHMENT_KEYS if values.get(key) is not None]
     if not given:
         return None
     if len(given) > 1:
-        raise invalid("attachment_conflict", keys=", ".join(given))
-    kind = given[0]
-    location = data[kind]
-    if not isinstance(location, str):
-        raise invalid("invalid_type", field=kind, expected="text")
-    return AttachmentSource(kind=kind, location=location)
+        errors.append(FieldError("attachment_conflict", keys=", ".join(given)))
+        return None
+    return AttachmentSource(kind=given[0], location=values[given[0]])
+
+
+# The one schema of a message's fields, for every send path.
+FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
+    ATTR_MESSAGE: _message_text,
+    ATTR_TITLE: _text(ATTR_TITLE, MAX_TITLE_LENGTH),
+    ATTR_DEVICE: _device_names(ATTR_DEVICE),
+    ATTR_TARGET: _device_names(ATTR_TARGET),
+    ATTR_HTML: _flag(ATTR_HTML),
+    ATTR_MONOSPACE: _flag(ATTR_MONOSPACE),
+    ATTR_PRIORITY: _priority,
+    ATTR_RETRY: _retry,
+    ATTR_EXPIRE: _expire,
+    ATTR_CALLBACK_URL: _callback_url,
+    ATTR_TAGS: _tags,
+    ATTR_SOUND: _text(ATTR_SOUND),
+    ATTR_TIMESTAMP: _timestamp,
+    ATTR_TTL: _ttl,
+    ATTR_URL: _url,
+    ATTR_URL_TITLE: _text(ATTR_URL_TITLE, MAX_URL_TITLE_LENGTH),
+    **{key: _location(key) for key in ATTACHMENT_KEYS},
+}
+_SCHEMA: Final = probatio.Schema(
+    {probatio.Optional(key): validator for key, validator in FIELDS.items()}
+)

@@ -1,12 +1,13 @@
-"""Notify platform: an entity per recipient and the legacy `notify.<name>` action."""
+"""Notify platform: an entity per recipient (and discovery's legacy actions).
 
-from collections.abc import Mapping
-from typing import Any, override
+The legacy `notify.<name>` actions live in `legacy_notify.py`; Home Assistant
+finds them through this platform's `async_get_service`.
+"""
+
+from typing import override
 
 from homeassistant.components.notify import NotifyEntity, NotifyEntityDescription
 from homeassistant.components.notify.const import (
-    ATTR_DATA,
-    ATTR_TARGET,
     ATTR_TITLE,
     NotifyEntityFeature,
 )
@@ -18,19 +19,17 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
 from .data import PushoverConfigEntry, send_defaults_of
 from .entity import PushoverRecipientEntity
-from .message import (
-    ATTR_MESSAGE,
-    DATA_KEYS,
-    build_message,
-    check_keys,
-)
-from .recipients import Recipient, recipients_of
+from .legacy_notify import legacy_service_of
+from .message import ATTR_MESSAGE, build_message
+from .recipients import recipients_of
 from .sender import sent_signal
 
 PARALLEL_UPDATES = 0
 
 DISCOVERY_ENTRY_ID = "entry_id"
 DISCOVERY_RECIPIENT_ID = "recipient_id"
+ACTION_HELD_BY_BUILTIN = "legacy_action_held_by_builtin"
+ACTION_TAKEN = "legacy_action_taken"
 
 
 async def async_setup_entry(
@@ -44,16 +43,6 @@ async def async_setup_entry(
             [PushoverNotifyEntity(entry, recipient)],
             config_subentry_id=recipient.subentry_id,
         )
-
-
-async def async_send(
-    entry: PushoverConfigEntry,
-    recipients: list[Recipient],
-    data: Mapping[str, Any],
-) -> None:
-    """Validate, map and send for the notify entity and the legacy action."""
-    request = build_message(data, send_defaults_of(entry))
-    await entry.runtime_data.sender.async_send(request, recipients)
 
 
 class PushoverNotifyEntity(PushoverRecipientEntity, NotifyEntity):
@@ -80,55 +69,18 @@ class PushoverNotifyEntity(PushoverRecipientEntity, NotifyEntity):
     @override
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send a plain message; the sender's signal records it."""
-        await async_send(
-            self.entry, [self.recipient], {ATTR_MESSAGE: message, ATTR_TITLE: title}
+        request = build_message(
+            {ATTR_MESSAGE: message, ATTR_TITLE: title}, send_defaults_of(self.entry)
         )
+        await self.entry.runtime_data.sender.async_send(request, [self.recipient])
 
 
 async def async_get_service(
     hass: HomeAssistant,
     config: ConfigType,  # noqa: ARG001
     discovery_info: DiscoveryInfoType | None = None,
-) -> PushoverLegacyNotifyService | None:
+) -> BaseNotificationService | None:
     """Return the legacy action of one recipient, discovered at entry setup."""
     if discovery_info is None:
         return None
-    entry: PushoverConfigEntry | None = hass.config_entries.async_get_entry(
-        discovery_info[DISCOVERY_ENTRY_ID]
-    )
-    if entry is None:
-        return None
-    service = PushoverLegacyNotifyService(entry, discovery_info[DISCOVERY_RECIPIENT_ID])
-    entry.runtime_data.legacy_services.append(service)
-    return service
-
-
-class PushoverLegacyNotifyService(BaseNotificationService):
-    """`notify.<recipient>`: accepts the built-in integration's service data."""
-
-    def __init__(self, entry: PushoverConfigEntry, recipient_id: str) -> None:
-        """Bind the action to one recipient of an entry."""
-        self._entry = entry
-        self._recipient_id = recipient_id
-
-    @override
-    async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
-        """Send a message with the built-in integration's `data` keys."""
-        # The notify schema has checked that `data` is a mapping.
-        extra: Mapping[str, Any] = kwargs.get(ATTR_DATA) or {}
-        check_keys(extra, DATA_KEYS)
-        data: dict[str, Any] = {**extra, ATTR_MESSAGE: message}
-        if title := kwargs.get(ATTR_TITLE):
-            data[ATTR_TITLE] = title
-        if targets := kwargs.get(ATTR_TARGET):
-            data[ATTR_TARGET] = [*targets, *_as_list(extra.get(ATTR_TARGET))]
-        recipient = next(
-            item for item in recipients_of(self._entry) if item.id == self._recipient_id
-        )
-        await async_send(self._entry, [recipient], data)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+    return legacy_service_of(hass, discovery_info)

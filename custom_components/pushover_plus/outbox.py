@@ -58,6 +58,11 @@ from .spool import SpoolStats
 _LOGGER = logging.getLogger(__name__)
 
 type DropReason = Literal["rejected", "ttl_expired", "too_old", "attachment_lost"]
+# Why a message waits: Pushover cannot be reached, refused the token, has no
+# messages left this month, or others wait ahead of it.
+type QueueReason = Literal[
+    "pushover_unreachable", "token_refused", "quota_used_up", "behind_queue"
+]
 
 _DROP_DETAILS: Final[dict[DropReason, str]] = {
     "rejected": "Pushover refused it",
@@ -76,6 +81,7 @@ class Queued:
     item_id: str
     # Its place in the queue when accepted; 1 is the next to go.
     position: int
+    reason: QueueReason
 
 
 type Deliver = Callable[[OutboxItem], Awaitable[SendResult]]
@@ -128,6 +134,8 @@ class Outbox:
         self._delivering = False
         # Whether the last attempt left the head undelivered (for stuck_since).
         self._failing = False
+        # Why the outbox holds its queue, while it does.
+        self._hold: QueueReason | None = None
         self.unreadable: dict[Path, str] = {}
 
     def __len__(self) -> int:
@@ -306,10 +314,13 @@ class Outbox:
     def _async_hold(self, err: PushoverError) -> None:
         """Keep the queue for later: Pushover cannot take messages now."""
         if isinstance(err, PushoverAuthenticationError):
+            self._hold = "token_refused"
             self._async_pause_for_auth()
         elif isinstance(err, PushoverQuotaExceededError):
+            self._hold = "quota_used_up"
             self._async_wait_for_quota(err)
         else:
+            self._hold = "pushover_unreachable"
             self._async_retry_later(str(err))
 
     @callback
@@ -360,6 +371,7 @@ class Outbox:
         self, item: OutboxItem, result: SendResult, *, queued: bool
     ) -> None:
         self._retry.succeeded()
+        self._hold = None
         self._async_set_failing(failing=False)
         _LOGGER.debug(
             "Pushover accepted message %s to %s: request %s",
@@ -434,7 +446,9 @@ class Outbox:
                 raise _write_failed(err) from err
             raise
         self._async_written(item, write)
-        return Queued(item_id=item.id, position=position)
+        return Queued(
+            item_id=item.id, position=position, reason=self._hold or "behind_queue"
+        )
 
     @callback
     def _async_written(self, item: OutboxItem, write: asyncio.Task[None]) -> None:

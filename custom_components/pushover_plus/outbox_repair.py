@@ -1,11 +1,10 @@
-"""The outbox's repair notices: a stuck queue, and files that cannot be read.
+"""The repair notice of a stuck outbox: a quarter of an hour without moving.
 
-The first appears when the queue has not moved for a quarter of an hour and
-goes when it drains; the second names the queued-message files set aside.
+It goes when the queue drains. (Queue files that cannot be read are named by
+`repairs.async_report_unreadable`.)
 """
 
 from datetime import datetime
-from pathlib import Path
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -17,7 +16,6 @@ from .outbox import Outbox
 from .repairs import async_clear_issue, async_raise_issue
 
 STUCK_ISSUE = "outbox_stuck"
-UNREADABLE_ISSUE = "outbox_unreadable"
 
 
 class OutboxRepair:
@@ -85,30 +83,3 @@ class OutboxRepair:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
-
-
-@callback
-def async_report_unreadable(
-    hass: HomeAssistant, entry_id: str, title: str, unreadable: dict[Path, str]
-) -> CALLBACK_TYPE:
-    """Name the set-aside files in a notice while there are any; return its remover."""
-    if not unreadable:
-        async_clear_issue(hass, UNREADABLE_ISSUE, entry_id)
-        return lambda: None
-    config_dir = Path(hass.config.config_dir)
-    files = "\n".join(
-        f"- `{path.relative_to(config_dir)}`: {reason}"
-        for path, reason in sorted(unreadable.items())
-    )
-    async_raise_issue(
-        hass,
-        UNREADABLE_ISSUE,
-        entry_id,
-        severity=ir.IssueSeverity.ERROR,
-        placeholders={
-            "name": title,
-            "count": str(len(unreadable)),
-            "files": files,
-        },
-    )
-    return lambda: async_clear_issue(hass, UNREADABLE_ISSUE, entry_id)

@@ -12,7 +12,7 @@ it never blocks the other messages. The 0.2.0 outbox (one Home Assistant
 store file holding the whole queue) is moved into the spool on first load.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 import json
@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant
 
 from .api import Attachment, Message
 from .const import DOMAIN
+from .records import RecordError, RecordFields
 from .spool import SET_ASIDE_SUFFIX, Spool, SpoolStats
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,10 +85,6 @@ class OutboxItem:
     def attachment_name(self) -> str:
         """The name of the attachment's file."""
         return f"{self.seq:012d}-{self.id}.bin"
-
-
-class RecordError(Exception):
-    """A stored record that this version cannot read."""
 
 
 class AttachmentLostError(Exception):
@@ -158,7 +155,7 @@ def decode_record(name: str, content: bytes) -> OutboxItem:
     except ValueError as err:
         msg = "not valid JSON"
         raise RecordError(msg) from err
-    fields = _Fields(record, "record")
+    fields = RecordFields(record, "record")
     version = fields.number("format")
     if version != RECORD_FORMAT:
         msg = f"record format {version}; this Pushover Plus reads {RECORD_FORMAT}"
@@ -182,7 +179,7 @@ def decode_record(name: str, content: bytes) -> OutboxItem:
 
 
 def _decode_message(value: object, attachment: Attachment | None) -> Message:
-    fields = _Fields(value, "message")
+    fields = RecordFields(value, "message")
     fields.only(_MESSAGE_FIELDS)
     return Message(
         message=fields.text("message"),
@@ -207,87 +204,10 @@ def _decode_message(value: object, attachment: Attachment | None) -> Message:
 def _decode_attachment(value: object) -> tuple[Attachment | None, int]:
     if value is None:
         return None, 0
-    fields = _Fields(value, "attachment")
+    fields = RecordFields(value, "attachment")
     fields.only(_ATTACHMENT_FIELDS)
     attachment = Attachment(b"", fields.text("content_type"), fields.text("filename"))
     return attachment, fields.number("size")
-
-
-class _Fields:
-    """Typed reads from one JSON object of a record, failing with RecordError."""
-
-    def __init__(self, value: object, what: str) -> None:
-        if not isinstance(value, dict):
-            msg = f"its {what} is not an object"
-            raise RecordError(msg)
-        self._data: dict[str, Any] = value
-        self._what = what
-
-    def only(self, allowed: frozenset[str]) -> None:
-        if unknown := sorted(set(self._data) - allowed):
-            msg = f"unknown field(s) in its {self._what}: {', '.join(unknown)}"
-            raise RecordError(msg)
-
-    def raw(self, key: str) -> object:
-        if key not in self._data:
-            msg = f"its {self._what} has no {key}"
-            raise RecordError(msg)
-        return self._data[key]
-
-    def _get(self, key: str, check: Callable[[Any], bool], kind: str) -> Any:
-        value = self.raw(key)
-        if not check(value):
-            msg = f"the {key} of its {self._what} is not {kind}"
-            raise RecordError(msg)
-        return value
-
-    def text(self, key: str) -> str:
-        text: str = self._get(key, lambda v: isinstance(v, str), "text")
-        return text
-
-    def optional_text(self, key: str) -> str | None:
-        return self.text(key) if key in self._data else None
-
-    def number(self, key: str) -> int:
-        number: int = self._get(key, _is_integer, "a whole number")
-        return number
-
-    def optional_number(self, key: str) -> int | None:
-        return self.number(key) if key in self._data else None
-
-    def flag(self, key: str) -> bool:
-        return key in self._data and bool(self._get(key, lambda v: v is True, "true"))
-
-    def names(self, key: str, *, required: bool = False) -> tuple[str, ...]:
-        if key not in self._data and not required:
-            return ()
-        names: list[str] = self._get(
-            key,
-            lambda v: (
-                isinstance(v, list)
-                and all(isinstance(item, str) for item in v)
-                and (bool(v) or not required)
-            ),
-            "a list of names",
-        )
-        return tuple(names)
-
-    def moment(self, key: str) -> datetime:
-        text = self.text(key)
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError as err:
-            msg = f"the {key} of its {self._what} is not a date and time"
-            raise RecordError(msg) from err
-        if moment.tzinfo is None:
-            # Always written with its offset: without one, it is not ours.
-            msg = f"the {key} of its {self._what} has no time zone"
-            raise RecordError(msg)
-        return moment
-
-
-def _is_integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class QueueStore:
@@ -452,7 +372,7 @@ def _migrate_record(
 
 def _from_legacy_record(record: object, seq: int) -> OutboxItem:
     """Read one item as the 0.2.0 outbox stored it."""
-    fields = _Fields(record, "record")
+    fields = RecordFields(record, "record")
     fields.only(
         frozenset({"id", "users", "recipients", "accepted_at", "message", "attachment"})
     )
@@ -463,7 +383,7 @@ def _from_legacy_record(record: object, seq: int) -> OutboxItem:
     described = fields.raw("attachment")
     attachment = None
     if described is not None:
-        attachment_fields = _Fields(described, "attachment")
+        attachment_fields = RecordFields(described, "attachment")
         attachment_fields.only(frozenset({"content_type", "filename"}))
         attachment = Attachment(
             b"",

@@ -1,22 +1,28 @@
 """The receipts path: track emergency messages until acknowledged or expired.
 
 Every emergency message sent is tracked here and stored, so a restart loses
-nothing. While a receipt is open it is polled, slower as it ages and never
-faster than Pushover allows; with nothing open there is no timer and no call.
-A change fires a Home Assistant event that automations can trigger on.
+nothing. While a receipt is open it is polled, slower as it ages; with nothing
+open there is no timer and no call. A change fires a Home Assistant event that
+automations can trigger on.
+
+Every read, whoever asks for it (the poll timer, an acknowledgement callback,
+a refused cancel), obeys one rule: a receipt is read at most once every
+5 seconds, as Pushover asks, and a request that comes while its read is in
+flight or too soon after the last one joins the single read made when the
+5 seconds are up. Reads run one at a time in a task of the config entry, so
+they never hold both of Pushover's two connections and cannot delay a send.
 """
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from enum import StrEnum
 import logging
-from typing import Any, Final
+from pathlib import Path
+from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
 import homeassistant.util.dt as dt_util
 
 from .api import (
@@ -31,24 +37,14 @@ from .const import (
     EVENT_ACKNOWLEDGED,
     EVENT_CANCELLED,
     EVENT_EXPIRED,
-    RECEIPT_POLL_AGE_DIVISOR,
-    RECEIPT_POLL_MAX,
     RECEIPT_POLL_MIN,
 )
+from .data import PushoverConfigEntry
+from .errors import translated
+from .receipts_model import EmergencyState, TrackedReceipt
+from .receipts_store import ReceiptStore
 
 _LOGGER = logging.getLogger(__name__)
-
-STORAGE_VERSION: Final = 1
-
-
-class EmergencyState(StrEnum):
-    """Where an emergency message stands."""
-
-    PENDING = "pending"
-    ACKNOWLEDGED = "acknowledged"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
 
 EVENT_OF_STATE: Final = {
     EmergencyState.ACKNOWLEDGED: EVENT_ACKNOWLEDGED,
@@ -57,111 +53,34 @@ EVENT_OF_STATE: Final = {
 }
 
 
-@dataclass(slots=True, kw_only=True)
-class TrackedReceipt:
-    """An emergency message and what is known of its receipt."""
-
-    receipt: str
-    title: str | None
-    tags: list[str]
-    recipients: list[str]
-    sent_at: datetime
-    expires_at: datetime
-    # True when our webhook was given as the callback: polling can be slow.
-    callback: bool
-    state: EmergencyState = EmergencyState.PENDING
-    acknowledged_by: str | None = None
-    acknowledged_by_device: str | None = None
-    changed_at: datetime | None = None
-    polled_at: datetime | None = None
-
-    def event_data(self) -> dict[str, Any]:
-        """Describe the receipt for an event or a sensor's attributes."""
-        return {
-            "receipt": self.receipt,
-            "title": self.title,
-            "tags": list(self.tags),
-            "recipients": list(self.recipients),
-            "state": self.state.value,
-            "sent_at": self.sent_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "acknowledged_by": self.acknowledged_by,
-            "acknowledged_by_device": self.acknowledged_by_device,
-            "time": self.changed_at.isoformat() if self.changed_at else None,
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise for the store.
-
-        Written out field by field: every change saves all open receipts, and
-        `dataclasses.asdict` (a deep copy) made that ten times slower.
-        """
-        return {
-            "receipt": self.receipt,
-            "title": self.title,
-            "tags": list(self.tags),
-            "recipients": list(self.recipients),
-            "sent_at": self.sent_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "callback": self.callback,
-            "state": self.state.value,
-            "acknowledged_by": self.acknowledged_by,
-            "acknowledged_by_device": self.acknowledged_by_device,
-            "changed_at": _isoformat(self.changed_at),
-            "polled_at": _isoformat(self.polled_at),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TrackedReceipt:
-        """Read back what `to_json` wrote."""
-        times = {
-            key: dt_util.parse_datetime(data[key]) if data.get(key) else None
-            for key in ("sent_at", "expires_at", "changed_at", "polled_at")
-        }
-        return cls(
-            **{**data, **times, "state": EmergencyState(data["state"])},
-        )
-
-    def next_poll(self) -> datetime:
-        """Return when to ask Pushover next: slower as the receipt ages."""
-        last = self.polled_at or self.sent_at
-        if self.callback:
-            interval = RECEIPT_POLL_MAX
-        else:
-            age = last - self.sent_at
-            interval = min(
-                max(age / RECEIPT_POLL_AGE_DIVISOR, RECEIPT_POLL_MIN),
-                RECEIPT_POLL_MAX,
-            )
-        regular = last + interval
-        # Look once more just after expiry to learn the final state.
-        final_look = self.expires_at + RECEIPT_POLL_MIN
-        return final_look if last < final_look < regular else regular
-
-
-@dataclass(slots=True)
-class _Stored:
-    open: list[TrackedReceipt] = field(default_factory=list)
-    last: TrackedReceipt | None = None
-
-
 class ReceiptTracker:
     """Tracks the open emergency messages of one config entry."""
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry_id: str,
+        entry: PushoverConfigEntry,
         client: PushoverClient,
         name_of: Callable[[str], str],
     ) -> None:
         """Bind the tracker; `name_of` turns a user key into a recipient's name."""
         self._hass = hass
-        self._entry_id = entry_id
+        self._entry = entry
         self._client = client
         self._name_of = name_of
-        self._store = _store(hass, entry_id)
-        self._data = _Stored()
+        self._store = ReceiptStore(hass, entry.entry_id)
+        self._open: list[TrackedReceipt] = []
+        self._last: TrackedReceipt | None = None
+        # Changes not yet on disk: receipts to write, receipts to delete.
+        self._new: list[TrackedReceipt] = []
+        self._closed: list[TrackedReceipt] = []
+        self._writing = asyncio.Lock()
+        self.unreadable: dict[Path, str] = {}
+        # Receipts a callback or an action asked to read, each once: a flood
+        # of requests for one receipt is one entry here, and only open
+        # receipts get one, so this never outgrows the open list.
+        self._asked: dict[str, TrackedReceipt] = {}
+        self._reader: asyncio.Task[None] | None = None
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unloaded = False
         self._listeners: list[Callable[[], None]] = []
@@ -169,33 +88,35 @@ class ReceiptTracker:
     @property
     def open(self) -> list[TrackedReceipt]:
         """Return the receipts still pending, oldest first."""
-        return list(self._data.open)
+        return list(self._open)
+
+    @property
+    def directory(self) -> Path:
+        """Return where the tracked receipts' files are kept."""
+        return self._store.directory
 
     @property
     def last(self) -> TrackedReceipt | None:
         """Return the most recent emergency message, open or not."""
-        return self._data.last
+        return self._last
 
     async def async_load(self) -> None:
-        """Restore the tracked receipts and resume polling."""
+        """Restore the tracked receipts and resume polling.
+
+        Raises OSError when the receipts' folder cannot be read at all.
+        """
         stored = await self._store.async_load()
-        if stored:
-            self._data = _Stored(
-                open=[TrackedReceipt.from_json(item) for item in stored["open"]],
-                last=TrackedReceipt.from_json(stored["last"])
-                if stored.get("last")
-                else None,
-            )
-            # The latest emergency, if still open, must be the open object
-            # itself, or closing it would leave `last` pending for ever.
-            if self._data.last is not None:
-                self._data.last = self._find(self._data.last.receipt) or self._data.last
+        self._open, self._last = stored.open, stored.last
+        self.unreadable = stored.set_aside
         self._schedule()
 
     @callback
     def async_unload(self) -> None:
-        """Stop polling; the store keeps what is open."""
-        # A read still in flight must not schedule the next poll.
+        """Stop polling; the store keeps what is open.
+
+        A read in flight belongs to the entry's reader task, which the entry
+        cancels; the next tracker reads that receipt again itself.
+        """
         self._unloaded = True
         self._cancel_timer()
 
@@ -225,21 +146,24 @@ class ReceiptTracker:
             callback=callback,
             changed_at=now,
         )
-        self._data.open.append(tracked)
-        self._data.last = tracked
+        self._open.append(tracked)
+        self._last = tracked
+        self._new.append(tracked)
         await self._async_changed()
 
-    async def async_confirm(self, receipt: str) -> bool:
-        """Check a receipt now, as a callback asks; return whether it is ours.
+    @callback
+    def async_request_read(self, receipt: str) -> bool:
+        """Ask for a read of a receipt, as a callback does; return whether it is open.
 
-        Callbacks are unsigned, so nothing is believed until Pushover confirms.
+        Returns at once: the read follows the rule of every read (see the
+        module), in the entry's reader task. Callbacks are unsigned, so
+        nothing changes until Pushover's answer says so; a receipt that is not
+        open here costs nothing.
         """
         tracked = self._find(receipt)
         if tracked is None:
             return False
-        await self._async_poll(tracked)
-        if not self._unloaded:
-            await self._async_changed()
+        self._ask(tracked)
         return True
 
     async def async_cancel(self, receipt: str) -> None:
@@ -251,52 +175,147 @@ class ReceiptTracker:
                 translation_key="unknown_receipt",
                 translation_placeholders={"receipt": receipt},
             )
-        await self._api_call(self._client.cancel_receipt(receipt))
+        try:
+            await self._client.cancel_receipt(receipt)
+        except PushoverInvalidRequestError as err:
+            # Pushover refuses to cancel a receipt it has forgotten: reading
+            # it learns how it ended, so it does not stay open here for ever.
+            self._ask(tracked)
+            raise translated(err, "receipt") from err
+        except PushoverError as err:
+            raise translated(err, "receipt") from err
         self._close(tracked, EmergencyState.CANCELLED, dt_util.utcnow())
         await self._async_changed()
 
     async def async_cancel_by_tag(self, tag: str) -> int:
         """Cancel every open emergency message with a tag; return how many."""
-        cancelled = await self._api_call(self._client.cancel_by_tag(tag))
+        try:
+            cancelled = await self._client.cancel_by_tag(tag)
+        except PushoverError as err:
+            raise translated(err, "receipt") from err
         now = dt_util.utcnow()
-        for tracked in [item for item in self._data.open if tag in item.tags]:
+        for tracked in [item for item in self._open if tag in item.tags]:
             self._close(tracked, EmergencyState.CANCELLED, now)
         await self._async_changed()
         return cancelled
 
     def _find(self, receipt: str) -> TrackedReceipt | None:
-        return next((item for item in self._data.open if item.receipt == receipt), None)
+        return next((item for item in self._open if item.receipt == receipt), None)
 
-    async def _api_call[T](self, call: Awaitable[T]) -> T:
-        try:
-            result = await call
-        except PushoverError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="receipt_action_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        return result
+    @callback
+    def _ask(self, tracked: TrackedReceipt) -> None:
+        """Queue a read of an open receipt, unless one is queued already."""
+        if tracked.receipt in self._asked:
+            return
+        _LOGGER.debug("Receipt %s is to be read", tracked.receipt)
+        self._asked[tracked.receipt] = tracked
+        self._schedule()
 
-    async def _async_poll(self, tracked: TrackedReceipt) -> None:
+    def _due(self, tracked: TrackedReceipt) -> datetime:
+        """Return when a receipt may be read next: asked for, or its poll."""
+        soonest = (
+            tracked.polled_at + RECEIPT_POLL_MIN
+            if tracked.polled_at is not None
+            else tracked.sent_at
+        )
+        if tracked.receipt in self._asked:
+            return soonest
+        return max(tracked.next_poll(), soonest)
+
+    def _due_now(self) -> list[TrackedReceipt]:
+        """Return the receipts to read now, those asked for first."""
         now = dt_util.utcnow()
+        due = [item for item in self._open if self._due(item) <= now]
+        return sorted(due, key=lambda item: item.receipt not in self._asked)
+
+    def _asked_ready(self) -> bool:
+        """Tell whether a receipt asked for may be read now."""
+        now = dt_util.utcnow()
+        return any(self._due(item) <= now for item in self._asked.values())
+
+    @callback
+    def _schedule(self) -> None:
+        """Start the reader if a receipt is due, else set the timer for the next."""
+        self._cancel_timer()
+        if self._unloaded or self._reader is not None or not self._open:
+            # A running reader plans the next read itself when it ends.
+            return
+        due = min(self._due(item) for item in self._open)
+        delay = (due - dt_util.utcnow()).total_seconds()
+        if delay > 0:
+            self._unsub_timer = async_call_later(self._hass, delay, self._async_on_due)
+        else:
+            self._start_reader()
+
+    @callback
+    def _async_on_due(self, _now: datetime) -> None:
+        self._unsub_timer = None
+        self._start_reader()
+
+    @callback
+    def _start_reader(self) -> None:
+        task = self._entry.async_create_background_task(
+            self._hass,
+            self._async_read_due(),
+            f"{DOMAIN} receipts {self._entry.entry_id}",
+        )
+        # Started eagerly, it may have ended already (nothing to read).
+        if not task.done():
+            self._reader = task
+
+    async def _async_read_due(self) -> None:
+        """Read the due receipts one at a time, then plan the next read.
+
+        One read at a time leaves the second of Pushover's two connections
+        to sends, however many receipts are due or asked for.
+        """
+        try:
+            closed = False
+            while due := self._due_now():
+                for tracked in due:
+                    closed |= await self._async_read(tracked)
+                    if self._asked_ready():
+                        # A callback waits: its read goes before the rest.
+                        break
+            if closed:
+                await self._async_save()
+        finally:
+            # Also after a cancel (the entry unloads: nothing is planned) or
+            # a bug, so that polling goes on.
+            self._reader = None
+            self._schedule()
+
+    async def _async_read(self, tracked: TrackedReceipt) -> bool:
+        """Read one receipt, unless closed meanwhile; return whether it closed."""
+        if tracked.state is not EmergencyState.PENDING:
+            # Cancelled while the reader was busy with another.
+            return False
+        now = dt_util.utcnow()
+        self._asked.pop(tracked.receipt, None)
         tracked.polled_at = now
         try:
             status = await self._client.receipt(tracked.receipt)
         except PushoverInvalidRequestError:
-            # Pushover forgets receipts a week after they end.
-            self._close(tracked, EmergencyState.EXPIRED, now)
-            return
+            # Pushover forgets receipts a week after they end; one it does not
+            # know before its expiry was never its, or was lost: not expired.
+            if now >= tracked.expires_at:
+                return self._close(tracked, EmergencyState.EXPIRED, now)
+            _LOGGER.debug(
+                "Pushover does not know receipt %s before its expiry; "
+                "it is no longer followed",
+                tracked.receipt,
+            )
+            return self._close(tracked, EmergencyState.UNKNOWN, now)
         except PushoverError as err:
             _LOGGER.debug("Receipt %s not read: %s", tracked.receipt, err)
-            return
-        if self._unloaded:
-            # Answered after the entry unloaded: a reloaded tracker owns the
-            # store now and reads this receipt again itself.
-            return
-        self._apply(tracked, status)
+            return False
+        return self._apply(tracked, status)
 
-    def _apply(self, tracked: TrackedReceipt, status: ReceiptStatus) -> None:
+    def _apply(self, tracked: TrackedReceipt, status: ReceiptStatus) -> bool:
+        """Take Pushover's answer; return whether it closed the receipt."""
+        if tracked.state is not EmergencyState.PENDING:
+            # Cancelled while its read was in flight: the cancel stands.
+            return False
         if status.acknowledged:
             tracked.acknowledged_by = (
                 self._name_of(status.acknowledged_by)
@@ -304,77 +323,87 @@ class ReceiptTracker:
                 else None
             )
             tracked.acknowledged_by_device = status.acknowledged_by_device
-            self._close(
+            return self._close(
                 tracked,
                 EmergencyState.ACKNOWLEDGED,
                 status.acknowledged_at or dt_util.utcnow(),
             )
-        elif status.expired:
-            self._close(
+        if status.expired:
+            return self._close(
                 tracked, EmergencyState.EXPIRED, status.expires_at or tracked.expires_at
             )
+        return False
 
     def _close(
         self, tracked: TrackedReceipt, state: EmergencyState, at: datetime
-    ) -> None:
-        if tracked not in self._data.open:
-            # Closed meanwhile by a concurrent poll, callback or cancel.
-            return
+    ) -> bool:
+        """Close an open receipt and fire its event; return whether it was open."""
+        if tracked.state is not EmergencyState.PENDING:
+            # Closed by a read while its cancel was in flight, or the reverse.
+            return False
         tracked.state = state
         tracked.changed_at = at
-        self._data.open.remove(tracked)
-        self._hass.bus.async_fire(
-            EVENT_OF_STATE[state], {"entry_id": self._entry_id, **tracked.event_data()}
-        )
+        self._open.remove(tracked)
+        self._closed.append(tracked)
+        self._asked.pop(tracked.receipt, None)
+        if (event := EVENT_OF_STATE.get(state)) is not None:
+            self._hass.bus.async_fire(
+                event, {"entry_id": self._entry.entry_id, **tracked.event_data()}
+            )
         _LOGGER.debug("Emergency %s is %s", tracked.receipt, state)
+        return True
 
     async def _async_changed(self) -> None:
-        await self._store.async_save(
-            {
-                "open": [item.to_json() for item in self._data.open],
-                "last": self._data.last.to_json() if self._data.last else None,
-            }
-        )
+        self._schedule()
+        await self._async_save()
+
+    async def _async_save(self) -> None:
+        """Tell the listeners of the changes, then put them on disk.
+
+        A receipt Pushover accepted is tracked whether or not its file can be
+        written: the message was sent. Only a restart before the disk takes it
+        again forgets it, and the log says so.
+        """
         for listener in list(self._listeners):
             listener()
-        self._schedule()
+        new, self._new = self._new, []
+        closed, self._closed = self._closed, []
+        last = self._last if self._last in new or self._last in closed else None
+        # A task of the entry: an unload (and a removal after it) waits for it.
+        saving = self._entry.async_create_task(
+            self._hass,
+            self._async_write(
+                [item for item in new if item in self._open], closed, last
+            ),
+            f"{DOMAIN} receipts save {self._entry.entry_id}",
+        )
+        try:
+            await asyncio.shield(saving)
+        except asyncio.CancelledError:
+            # The entry cancels the reader when it unloads; the write still
+            # ends before the unload does, so that the next tracker reads it.
+            await saving
+            raise
+        except OSError as err:
+            _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+                "Cannot store the tracked emergency messages in %s (%s); they "
+                "are tracked until Home Assistant stops",
+                self._store.directory,
+                err,
+            )
 
-    def _schedule(self) -> None:
-        self._cancel_timer()
-        if not self._data.open or self._unloaded:
-            return
-        due = min(item.next_poll() for item in self._data.open)
-        delay = max((due - dt_util.utcnow()).total_seconds(), 0)
-        self._unsub_timer = async_call_later(self._hass, delay, self._async_poll_due)
-
-    async def _async_poll_due(self, _now: datetime) -> None:
-        self._unsub_timer = None
-        now = dt_util.utcnow()
-        still_open = len(self._data.open)
-        for tracked in [item for item in self._data.open if item.next_poll() <= now]:
-            await self._async_poll(tracked)
-        if self._unloaded:
-            return
-        if len(self._data.open) == still_open:
-            # Nothing changed: only the poll times, which need not be stored.
-            self._schedule()
-            return
-        await self._async_changed()
+    async def _async_write(
+        self,
+        new: list[TrackedReceipt],
+        closed: list[TrackedReceipt],
+        last: TrackedReceipt | None,
+    ) -> None:
+        # One write at a time, in order: a receipt's deletion must never be
+        # overtaken by the earlier write of its file.
+        async with self._writing:
+            await self._store.async_save(new, closed, last)
 
     def _cancel_timer(self) -> None:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
-
-
-def _isoformat(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.receipts.{entry_id}", private=True)
-
-
-async def async_remove_receipts(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the stored receipts of a removed entry."""
-    await _store(hass, entry_id).async_remove()

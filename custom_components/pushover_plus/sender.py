@@ -4,20 +4,29 @@ Every API call goes through the entry's outbox, which sends at once when
 Pushover answers and keeps the message when it cannot. Emergency messages get
 the acknowledgement callback (unless the caller gave one) and are handed to the
 receipt tracker once Pushover accepts them, now or from the queue.
+
+A message to many recipients can take several calls (Pushover takes 50 keys a
+call). Every call is made even when Pushover refuses one, and each call's
+outcome is kept, so that the caller learns exactly who got the message: a
+send that is retried after a partial refusal must go to the refused only, or
+the others get it twice.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import batched
 import logging
+from typing import Any, Final, Literal
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import (
     Message,
     PushoverClient,
+    PushoverError,
     PushoverInvalidRequestError,
     PushoverQuotaExceededError,
     SendResult,
@@ -26,12 +35,17 @@ from .attachment import async_load_attachment
 from .const import DOMAIN, EVENT_DELIVERED, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry
+from .errors import translated
 from .message import MessageRequest
-from .outbox import Outbox, OutboxItem, Queued
+from .outbox import Outbox, OutboxItem, Queued, QueueReason
 from .receipts import ReceiptTracker
 from .recipients import Recipient
+from .repairs import async_clear_issue, async_raise_issue
 
 _LOGGER = logging.getLogger(__name__)
+
+# The issue of an application Pushover refused (its translation key).
+REFUSED_APP_ISSUE: Final = "token_refused"
 
 
 def sent_signal(entry_id: str) -> str:
@@ -39,15 +53,43 @@ def sent_signal(entry_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_sent"
 
 
+type DeliveryStatus = Literal["sent", "queued", "refused"]
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One API call's outcome: sent (with Pushover's ids) or queued."""
+    """One API call's outcome: sent (Pushover's ids), queued, or refused (why)."""
 
     recipients: tuple[str, ...]
+    status: DeliveryStatus
     request_id: str | None = None
     receipt: str | None = None
     queued_id: str | None = None
     queue_position: int | None = None
+    # Why a queued call waits (`Queued.reason`).
+    queued_reason: QueueReason | None = None
+    # Pushover's own error texts (or the outbox's) for a refused call.
+    errors: tuple[str, ...] = ()
+    # What a send that reached nobody raises: this call's own error.
+    error: HomeAssistantError | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def accepted(self) -> bool:
+        """Tell whether Pushover took the call or the outbox keeps it."""
+        return self.status != "refused"
+
+    def as_response(self) -> dict[str, Any]:
+        """Describe the call for the action's response."""
+        return {
+            "recipients": list(self.recipients),
+            "status": self.status,
+            "request_id": self.request_id,
+            "receipt": self.receipt,
+            "queued_id": self.queued_id,
+            "queue_position": self.queue_position,
+            "queued_reason": self.queued_reason,
+            "errors": list(self.errors),
+        }
 
 
 class MessageSender:
@@ -75,8 +117,11 @@ class MessageSender:
             entry,
             self._deliver,
             on_sent=self._async_on_sent,
-            on_auth_failed=lambda: entry.async_start_reauth(hass),
+            on_auth_failed=self._async_on_auth_failed,
         )
+        # Whether the refused-token notice may be shown (by this or an
+        # earlier load of the entry): the next accepted message clears it.
+        self._token_notice = True
 
     @property
     def uses_callback(self) -> bool:
@@ -84,13 +129,20 @@ class MessageSender:
         return self._callback_url is not None
 
     async def async_send(
-        self, request: MessageRequest, recipients: Sequence[Recipient]
+        self,
+        request: MessageRequest,
+        recipients: Sequence[Recipient],
+        *,
+        partial_ok: bool = False,
     ) -> list[Delivery]:
         """Send one message to recipients, in as few API calls as possible.
 
         Recipients that share the same devices go out in one call (Pushover
         takes up to 50 keys); a call that names devices overrides every
-        recipient's default devices.
+        recipient's default devices. Every call is made even when Pushover
+        refuses one. Raises the first call's error when no call was sent or
+        queued, and `send_partly_refused` when some were refused, unless
+        `partial_ok` (the caller reports each call's outcome itself).
         """
         self._limits.raise_if_exhausted()
         message = request.message
@@ -103,7 +155,7 @@ class MessageSender:
             and self._callback_url is not None
         ):
             message = replace(message, callback=self._callback_url)
-        return [
+        deliveries = [
             await self._async_send_call(
                 [recipient.user_key for recipient in batch],
                 tuple(recipient.name for recipient in batch),
@@ -114,30 +166,28 @@ class MessageSender:
             for devices, group in _group_by_devices(message, recipients).items()
             for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False)
         ]
+        _raise_unless_accepted(deliveries, partial_ok=partial_ok)
+        return deliveries
 
     async def _async_send_call(
         self, users: list[str], names: tuple[str, ...], message: Message
     ) -> Delivery:
         try:
+            # A 429 to an earlier call used up the quota, which is the
+            # account's: another call would only earn another 4xx.
+            self._limits.raise_if_exhausted()
             outcome = await self.outbox.async_send(users, names, message)
-        except PushoverInvalidRequestError as err:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="send_rejected",
-                translation_placeholders={
-                    "errors": "; ".join(err.errors),
-                    "request_id": err.request_id or "-",
-                },
-            ) from err
         except PushoverQuotaExceededError as err:
             self._limits.async_set_exhausted(err.reset)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="quota_exceeded",
-                translation_placeholders={
-                    "reset": err.reset.isoformat() if err.reset else "-"
-                },
-            ) from err
+            return _refused(names, err, translated(err, "send"))
+        except PushoverError as err:
+            # Refused (4xx): whatever Pushover cannot take now is queued.
+            return _refused(names, err, translated(err, "send"))
+        except HomeAssistantError as err:
+            # The quota is used up, or the outbox is full or closing.
+            return Delivery(
+                recipients=names, status="refused", errors=(str(err),), error=err
+            )
         if isinstance(outcome, Queued):
             _LOGGER.info(
                 "Message to %s queued (%s, position %d): Pushover cannot take it now",
@@ -147,15 +197,33 @@ class MessageSender:
             )
             return Delivery(
                 recipients=names,
+                status="queued",
                 queued_id=outcome.item_id,
+                queued_reason=outcome.reason,
                 queue_position=outcome.position,
             )
         return Delivery(
-            recipients=names, request_id=outcome.request_id, receipt=outcome.receipt
+            recipients=names,
+            status="sent",
+            request_id=outcome.request_id,
+            receipt=outcome.receipt,
         )
 
     async def _deliver(self, item: OutboxItem) -> SendResult:
         return await self._client.send(item.users, item.message)
+
+    @callback
+    def _async_on_auth_failed(self) -> None:
+        """Ask for a new token, and say once, until it comes, why messages wait."""
+        self._entry.async_start_reauth(self._hass)
+        self._token_notice = True
+        async_raise_issue(
+            self._hass,
+            REFUSED_APP_ISSUE,
+            self._entry.entry_id,
+            severity=ir.IssueSeverity.ERROR,
+            placeholders={"name": self._entry.title},
+        )
 
     @callback
     def _async_on_sent(
@@ -165,6 +233,9 @@ class MessageSender:
         queued: bool,  # noqa: FBT001 - the outbox's callback signature
     ) -> None:
         """Follow up an accepted message, whether sent at once or from the queue."""
+        if self._token_notice:
+            self._token_notice = False
+            async_clear_issue(self._hass, REFUSED_APP_ISSUE, self._entry.entry_id)
         _LOGGER.debug(
             "Pushover accepted the message to %s: request %s",
             ", ".join(item.recipients),
@@ -197,6 +268,63 @@ class MessageSender:
                     "accepted_at": item.accepted_at.isoformat(),
                 },
             )
+
+
+def _refused(
+    names: tuple[str, ...], err: PushoverError, error: HomeAssistantError
+) -> Delivery:
+    errors = err.errors if isinstance(err, PushoverInvalidRequestError) else []
+    return Delivery(
+        recipients=names,
+        status="refused",
+        request_id=err.request_id,
+        errors=tuple(errors) or (str(err),),
+        error=error,
+    )
+
+
+def _raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> None:
+    """Raise when the message reached nobody, or only some without `partial_ok`."""
+    refused = [delivery for delivery in deliveries if not delivery.accepted]
+    if not refused:
+        return
+    accepted = [delivery for delivery in deliveries if delivery.accepted]
+    if not accepted:
+        # Nobody got it: the first refusal says what to fix.
+        raise next(delivery.error for delivery in refused if delivery.error)
+    if partial_ok:
+        # The response says it too, but a script may not look.
+        for delivery in refused:
+            _LOGGER.warning(
+                "The message went to %s, but not to %s: %s (request %s)",
+                ", ".join(_names(accepted)),
+                ", ".join(delivery.recipients),
+                "; ".join(delivery.errors),
+                delivery.request_id or "-",
+            )
+        return
+    raise HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="send_partly_refused",
+        translation_placeholders={
+            "accepted": ", ".join(_names(accepted)),
+            "request_ids": ", ".join(
+                delivery.request_id or delivery.queued_id or "-"
+                for delivery in accepted
+            ),
+            "refusals": "; ".join(
+                f"{', '.join(delivery.recipients)} ({'; '.join(delivery.errors)}, "
+                f"request {delivery.request_id or '-'})"
+                for delivery in refused
+            ),
+            "refused": ", ".join(_names(refused)),
+        },
+    )
+
+
+def _names(deliveries: list[Delivery]) -> list[str]:
+    """List the recipients of the deliveries, in the order of the calls."""
+    return [name for delivery in deliveries for name in delivery.recipients]
 
 
 def _group_by_devices(

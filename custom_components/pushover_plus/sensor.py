@@ -1,4 +1,10 @@
-"""Sensors: the monthly quota, the emergency messages and the outbox."""
+"""Sensors: the monthly quota, the emergency messages and the outbox.
+
+The counts carry no unit of measurement. Home Assistant writes a unit after
+the number whatever the number is, and a translated unit has one form for
+every count, so "messages" would read "1 messages". The entity's name says
+what is counted instead ("Remaining messages 9,999", "Queued messages 1").
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +25,10 @@ from .api import Limits
 from .data import PushoverConfigEntry
 from .entity import PushoverApplicationEntity, PushoverLimitsEntity
 from .outbox import Outbox
-from .receipts import EmergencyState, ReceiptTracker
+from .receipts import ReceiptTracker
+from .receipts_model import EmergencyState
 
 PARALLEL_UPDATES = 0
-
-MESSAGES = "messages"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,22 +42,26 @@ LIMITS_SENSORS = (
     LimitsSensorDescription(
         key="messages_remaining",
         translation_key="messages_remaining",
-        native_unit_of_measurement=MESSAGES,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda limits: limits.remaining,
     ),
     LimitsSensorDescription(
         key="messages_used",
         translation_key="messages_used",
-        native_unit_of_measurement=MESSAGES,
         state_class=SensorStateClass.MEASUREMENT,
+        # The limit less the remaining messages, which the other two show.
+        entity_registry_enabled_default=False,
         value_fn=lambda limits: max(limits.limit - limits.remaining, 0),
     ),
     LimitsSensorDescription(
         key="monthly_limit",
         translation_key="monthly_limit",
-        native_unit_of_measurement=MESSAGES,
+        # Without a unit, the state class is what makes the frontend show the
+        # figure as a number ("10,000").
+        state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # It changes only when the account's limit does.
+        entity_registry_enabled_default=False,
         value_fn=lambda limits: limits.limit,
     ),
     LimitsSensorDescription(
@@ -164,7 +173,6 @@ class QueuedMessagesSensor(PushoverApplicationEntity, SensorEntity):
     entity_description = SensorEntityDescription(
         key="queued_messages",
         translation_key="queued_messages",
-        native_unit_of_measurement=MESSAGES,
         state_class=SensorStateClass.MEASUREMENT,
     )
 

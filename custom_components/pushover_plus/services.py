@@ -1,6 +1,5 @@
 """Actions of Pushover Plus, registered once in `async_setup`."""
 
-from dataclasses import asdict
 from typing import Any, Final
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
@@ -16,7 +15,7 @@ import probatio
 
 from .const import DOMAIN
 from .data import PushoverConfigEntry, send_defaults_of
-from .message import ATTR_MESSAGE, build_message, check_receipt, check_tag, invalid
+from .message import MESSAGE_KEYS, build_message, check_receipt, check_tag, invalid
 from .recipients import Recipient, recipients_of
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
@@ -26,16 +25,17 @@ ATTR_RECIPIENTS: Final = "recipients"
 ATTR_RECEIPT: Final = "receipt"
 ATTR_TAG: Final = "tag"
 
-# Field types are checked by `build_message`, so that every send path gives
-# the same translated error for the same mistake.
+# Every field is checked by `build_message`, so that every send path gives the
+# same translated error for the same mistake, all mistakes at once.
 SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
     {
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         probatio.Optional(ATTR_RECIPIENTS): probatio.All(cv.ensure_list, [cv.string]),
-        probatio.Required(ATTR_MESSAGE): object,
     },
     extra=probatio.ALLOW_EXTRA,
 )
+# What the send action takes: a message's fields and its own.
+SEND_MESSAGE_KEYS: Final = MESSAGE_KEYS | {ATTR_CONFIG_ENTRY_ID, ATTR_RECIPIENTS}
 
 
 def _receipt(value: Any) -> str:
@@ -107,17 +107,30 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data: dict[str, Any] = dict(call.data)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
     recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
-    request = build_message(data, send_defaults_of(entry))
-    deliveries = await entry.runtime_data.sender.async_send(request, recipients)
-    first = deliveries[0]
+    request = build_message(
+        data, send_defaults_of(entry), allowed=MESSAGE_KEYS, listed=SEND_MESSAGE_KEYS
+    )
+    # A caller that takes the response learns each call's outcome there; one
+    # that does not must hear of a partial refusal through an error.
+    deliveries = await entry.runtime_data.sender.async_send(
+        request, recipients, partial_ok=call.return_response
+    )
+    accepted = [delivery for delivery in deliveries if delivery.accepted]
+    first = accepted[0]
+    queued = [delivery for delivery in deliveries if delivery.status == "queued"]
     return {
         "request_id": first.request_id,
         "receipt": first.receipt,
-        "queued": any(delivery.queued_id for delivery in deliveries),
-        "deliveries": [
-            {**asdict(delivery), "recipients": list(delivery.recipients)}
+        "queued": bool(queued),
+        "queued_reason": queued[0].queued_reason if queued else None,
+        "accepted": [name for delivery in accepted for name in delivery.recipients],
+        "refused": [
+            name
             for delivery in deliveries
+            if not delivery.accepted
+            for name in delivery.recipients
         ],
+        "deliveries": [delivery.as_response() for delivery in deliveries],
     }
 
 

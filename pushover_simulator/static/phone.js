@@ -57,9 +57,20 @@
     return node;
   }
 
+  // The first recipient's problems with an encrypted message, field by field.
+  function encryptionProblems(message) {
+    const accounts = message.encryption ? message.encryption.accounts : [];
+    return accounts.length ? accounts[0].problems : {};
+  }
+
   function messageBody(message) {
     const body = element("div", { className: "message-body", testid: "message-body" });
-    if (message.html && typeof message.html_safe === "string") {
+    const problem = encryptionProblems(message).message;
+    if (message.message === null && problem) {
+      body.textContent = `Cannot decrypt: ${problem}`;
+      body.dataset.format = "undecryptable";
+      body.classList.add("undecryptable");
+    } else if (message.html && typeof message.html_safe === "string") {
       body.innerHTML = message.html_safe; // sanitised by the simulator
       body.dataset.format = "html";
     } else {
@@ -134,6 +145,32 @@
     return block;
   }
 
+  // The lock chip, each recipient account's result and the encrypted form.
+  function encryptionBlock(message) {
+    const encryption = message.encryption;
+    if (!encryption) return null;
+    const accounts = encryption.accounts.map((account) => {
+      const problems = Object.entries(account.problems);
+      const text = problems.length
+        ? problems.map(([field, problem]) => `${field}: ${problem}`).join("; ")
+        : "decrypted";
+      const item = element("li", { testid: "encryption-account", text: `${account.user}: ${text}` });
+      item.dataset.decrypted = String(problems.length === 0);
+      return item;
+    });
+    const encoded = Object.entries(encryption.encoded).map(([field, value]) =>
+      element("div", { className: "encoded" }, [
+        element("span", { className: "encoded-name", text: field }),
+        element("code", { className: "encoded-value", testid: "encoded-field", text: value }),
+      ]),
+    );
+    return element("details", { className: "encryption", testid: "encryption" }, [
+      element("summary", { text: "End-to-end encrypted" }),
+      element("ul", { className: "encryption-accounts" }, accounts),
+      ...encoded,
+    ]);
+  }
+
   function buildCard(message) {
     const head = element("div", { className: "message-head" }, [
       element("span", { className: "message-app", testid: "message-app", text: message.app }),
@@ -177,6 +214,7 @@
       image,
       messageLink(message),
       meta,
+      encryptionBlock(message),
       emergencyBlock(message),
     ]);
     card.dataset.id = message.id;
@@ -274,6 +312,70 @@
     byTestId("inbox-empty").hidden = devices.length > 0;
   }
 
+  // Re-renders a list only when its data changed.
+  const listSignatures = new Map();
+
+  function renderList(testid, items, build) {
+    const signature = JSON.stringify(items);
+    if (listSignatures.get(testid) === signature) return;
+    listSignatures.set(testid, signature);
+    byTestId(testid).replaceChildren(...items.map(build));
+  }
+
+  function glanceItem(glance) {
+    const shown = ["title", "text", "subtext", "count", "percent"]
+      .filter((field) => glance[field] !== null)
+      .map((field) => `${field}: ${glance[field]}${field === "percent" ? "%" : ""}`);
+    return element("li", { className: "plain-item", testid: "glance" }, [
+      element("strong", { text: `${glance.user} on ${glance.device || "all devices"}` }),
+      element("span", { text: shown.join(" · ") }),
+      element("span", { className: "muted", text: `${glance.app}, ${formatTime(glance.updated_at)}` }),
+    ]);
+  }
+
+  function groupItem(group) {
+    const users = group.users.map((user) => {
+      const parts = [user.user, user.device ? `on ${user.device}` : "all devices"];
+      if (user.memo) parts.push(`“${user.memo}”`);
+      if (user.disabled) parts.push("disabled");
+      const item = element("li", { testid: "group-user", text: parts.join(" · ") });
+      item.dataset.disabled = String(user.disabled);
+      return item;
+    });
+    return element("li", { className: "plain-item", testid: "group" }, [
+      element("strong", { text: group.name }),
+      element("span", { className: "key", text: group.key }),
+      element("ul", { className: "sub-list" }, users),
+    ]);
+  }
+
+  function subscriptionItem(subscription) {
+    const link = element("a", {
+      testid: "subscription-page",
+      text: subscription.page,
+      attrs: { rel: "noopener noreferrer", target: "_blank" },
+    });
+    link.href = subscription.page;
+    const subscribers = subscription.subscribers.map((subscriber) =>
+      element("li", {
+        testid: "subscriber",
+        text: `${subscriber.key} → ${subscriber.user} on ${subscriber.device || "all devices"}`,
+      }),
+    );
+    return element("li", { className: "plain-item", testid: "subscription" }, [
+      element("strong", { text: `${subscription.app} (${subscription.kind}-based)` }),
+      link,
+      element("ul", { className: "sub-list" }, subscribers),
+    ]);
+  }
+
+  function renderSending(view) {
+    renderList("glance-list", view.glances, glanceItem);
+    byTestId("glances-empty").hidden = view.glances.length > 0;
+    renderList("group-list", view.groups, groupItem);
+    renderList("subscription-list", view.subscriptions, subscriptionItem);
+  }
+
   const FAULT_LABELS = [
     ["fail_next", "fail next"],
     ["fail_status", "fail status"],
@@ -336,6 +438,9 @@
     account.users.forEach((user, index) => {
       const label = index === 0 ? "User key" : `User key ${index + 1}`;
       rows.push(...credential(label, user.key, `devices: ${user.devices.join(", ")}`));
+      if (user.encryption_key) {
+        rows.push(...credential(`Encryption key (${label.toLowerCase()})`, user.encryption_key));
+      }
     });
     for (const group of account.groups) {
       rows.push(...credential("Group key", group.key, `${group.members.length} members`));
@@ -356,6 +461,7 @@
     renderFaults(view.faults);
     renderQuota(view);
     renderAccount(view.account);
+    renderSending(view);
   }
 
   function notify(text, kind = "info") {

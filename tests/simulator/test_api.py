@@ -19,6 +19,7 @@ from pushover_simulator import (
     TEST_DEVICES,
     TEST_GROUP_KEY,
     TEST_GROUP_MEMBERS,
+    TEST_NO_DEVICE_USER_KEY,
     TEST_OTHER_APP_TOKEN,
     TEST_SECOND_USER_KEY,
     TEST_USER_KEY,
@@ -429,6 +430,25 @@ async def test_validate_user(
     )
 
 
+async def test_validate_user_without_active_devices(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A valid key no device is logged in with: 400, Pushover's text, no flag.
+
+    Once a device registers (here an Open Client device), the key validates.
+    """
+    data = {"token": TEST_APP_TOKEN, "user": TEST_NO_DEVICE_USER_KEY}
+    answer = await call(session, simulator, "users/validate.json", data=data)
+    assert_rejected(answer, None, "user is valid but has no active devices")
+    assert answer.status == 400
+    assert set(answer.body) == {"errors", "status", "request"}
+
+    simulator.state.directory.add_client_device(TEST_NO_DEVICE_USER_KEY, "desk")
+    answer = await call(session, simulator, "users/validate.json", data=data)
+    assert answer.status == 200
+    assert answer.body["devices"] == ["desk"]
+
+
 async def test_limits_and_sounds(
     simulator: PushoverSimulator, session: aiohttp.ClientSession
 ) -> None:
@@ -750,7 +770,7 @@ async def test_unknown_path_and_wrong_method(
     simulator: PushoverSimulator, session: aiohttp.ClientSession
 ) -> None:
     """Unknown paths answer 404 JSON; a wrong method 405 JSON."""
-    missing = await call(session, simulator, "glances.json")
+    missing = await call(session, simulator, "teams/add_user.json")
     assert (missing.status, missing.body["status"]) == (404, 0)
     wrong = await call(session, simulator, "messages.json", "DELETE")
     assert (wrong.status, wrong.body["status"]) == (405, 0)

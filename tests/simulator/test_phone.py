@@ -15,13 +15,23 @@ from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_DEVICES,
     TEST_EMAIL,
+    TEST_ENCRYPTION_KEY,
     TEST_GROUP_KEY,
     TEST_GROUP_MEMBER_KEY,
     TEST_GROUP_MEMBERS,
+    TEST_GROUP_NAME,
+    TEST_GROUP_SUBSCRIPTION_CODE,
     TEST_NO_DESKTOP_EMAIL,
     TEST_NO_DESKTOP_PASSWORD,
+    TEST_NO_DEVICE_EMAIL,
+    TEST_NO_DEVICE_PASSWORD,
+    TEST_NO_DEVICE_USER_KEY,
     TEST_PASSWORD,
+    TEST_SECOND_ENCRYPTION_KEY,
     TEST_SECOND_USER_KEY,
+    TEST_SUBSCRIBERS_GROUP_KEY,
+    TEST_SUBSCRIBERS_GROUP_NAME,
+    TEST_SUBSCRIPTION_CODE,
     TEST_TWOFA_EMAIL,
     TEST_TWOFA_PASSWORD,
     TEST_USER_KEY,
@@ -121,6 +131,9 @@ async def test_page_is_served_with_a_strict_policy(
     assert "style=" not in page
     for testid in (
         "message-list",
+        "glance-panel",
+        "group-panel",
+        "subscription-panel",
         "fault-panel",
         "quota-panel",
         "credentials",
@@ -524,9 +537,22 @@ async def test_feed_shows_faults_quota_and_credentials(
     assert shown["quota"]["remaining"] == 42
     account = shown["account"]
     assert account["apps"][0] == {"token": TEST_APP_TOKEN, "name": "Pushover Plus Test"}
-    assert {"key": TEST_USER_KEY, "devices": list(TEST_DEVICES)} in account["users"]
+    assert {
+        "key": TEST_USER_KEY,
+        "devices": list(TEST_DEVICES),
+        "encryption_key": TEST_ENCRYPTION_KEY,
+    } in account["users"]
     assert account["groups"] == [
-        {"key": TEST_GROUP_KEY, "members": list(TEST_GROUP_MEMBERS)}
+        {
+            "key": TEST_GROUP_KEY,
+            "name": TEST_GROUP_NAME,
+            "members": list(TEST_GROUP_MEMBERS),
+        },
+        {
+            "key": TEST_SUBSCRIBERS_GROUP_KEY,
+            "name": TEST_SUBSCRIBERS_GROUP_NAME,
+            "members": [],
+        },
     ]
     status, _ = await control(session, simulator, "DELETE", "/_sim/faults")
     assert (await view(session, simulator))["faults"]["fail_next"] == 0
@@ -930,6 +956,13 @@ async def test_view_lists_the_logins_with_the_current_two_factor_code(
             "desktop": False,
             "twofa_code": None,
         },
+        {
+            "email": TEST_NO_DEVICE_EMAIL,
+            "password": TEST_NO_DEVICE_PASSWORD,
+            "user": TEST_NO_DEVICE_USER_KEY,
+            "desktop": False,
+            "twofa_code": None,
+        },
     ]
     clock.now = START + 30
     code = (await view(session, simulator))["account"]["logins"][1]["twofa_code"]
@@ -960,6 +993,17 @@ def test_banner_prints_the_logins_and_the_push_url() -> None:
         (TEST_EMAIL, TEST_PASSWORD),
         (TEST_TWOFA_EMAIL, TEST_TWOFA_PASSWORD),
         (TEST_NO_DESKTOP_EMAIL, TEST_NO_DESKTOP_PASSWORD),
+        (TEST_NO_DEVICE_EMAIL, TEST_NO_DEVICE_PASSWORD),
     ):
         assert f"{email} / {password}" in text
     assert f"user key:      {TEST_USER_KEY}" in text
+
+
+def test_banner_prints_the_encryption_keys_and_subscription_pages() -> None:
+    """The keys to enter in an app, and each subscription's page."""
+    text = _banner("http://h:1/1/", "http://h:1/", "ws://h:1/push")
+    assert TEST_ENCRYPTION_KEY in text
+    assert TEST_SECOND_ENCRYPTION_KEY in text
+    assert f"http://h:1/subscribe/{TEST_SUBSCRIPTION_CODE}?success=" in text
+    assert f"http://h:1/subscribe/{TEST_GROUP_SUBSCRIPTION_CODE} " in text
+    assert TEST_SUBSCRIBERS_GROUP_KEY in text

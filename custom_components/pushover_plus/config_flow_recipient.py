@@ -1,0 +1,231 @@
+"""The recipient flow: a further user or group key of an application.
+
+Two steps: the name and the key, checked with Pushover; then the key's
+default devices, picked from those Pushover lists for it. A key without an
+active device skips the picker and is added all the same.
+"""
+
+from typing import Any
+
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntryState,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+from homeassistant.util import slugify
+import probatio
+
+from .api import UserInfo
+from .config_flow_checks import (
+    Checked,
+    add_refusal,
+    async_validate_key,
+    check_name,
+    check_shape,
+)
+from .const import CONF_DEVICES, CONF_SERVICE_NAME, CONF_USER_KEY
+from .data import PushoverConfigEntry
+from .recipients import recipients_of
+
+_TEXT = TextSelector()
+KEY_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NAME): _TEXT,
+        probatio.Required(CONF_USER_KEY): _TEXT,
+    }
+)
+
+
+def devices_schema(devices: list[str]) -> probatio.Schema:
+    """Offer the devices to pick from."""
+    return probatio.Schema(
+        {
+            probatio.Optional(CONF_DEVICES): SelectSelector(
+                SelectSelectorConfig(
+                    options=devices, multiple=True, mode=SelectSelectorMode.LIST
+                )
+            )
+        }
+    )
+
+
+def check_devices(checked: Checked, chosen: list[str], devices: list[str]) -> None:
+    """Name the first chosen device the key does not have, and those it has.
+
+    The picker offers a stored device the key no longer has, so that the
+    form opens; it is refused here.
+    """
+    unknown = [name for name in chosen if name not in devices]
+    if unknown:
+        checked.add(
+            CONF_DEVICES,
+            "invalid_device",
+            device=unknown[0],
+            devices=", ".join(devices),
+        )
+
+
+class RecipientSubentryFlow(ConfigSubentryFlow):
+    """Adds or changes a further user or group key of an application."""
+
+    def __init__(self) -> None:
+        """Start with nothing accepted yet."""
+        self._name = ""
+        self._user_key = ""
+        self._devices: list[str] = []
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a recipient: its name and key."""
+        return await self._async_step_key("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a recipient: its name and key; its legacy action stays."""
+        return await self._async_step_key("reconfigure", user_input)
+
+    @property
+    def _reconfiguring(self) -> bool:
+        return self.source == SOURCE_RECONFIGURE
+
+    async def _async_step_key(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        entry: PushoverConfigEntry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        checked = Checked()
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            user_key = user_input[CONF_USER_KEY].strip()
+            self._check_name_and_key(checked, entry, name, user_key)
+            if not checked.errors:
+                result = await async_validate_key(entry.runtime_data.client, user_key)
+                if isinstance(result, UserInfo):
+                    return await self._async_accepted(name, user_key, result)
+                # The form has no token field: a refused token is said above it.
+                add_refusal(
+                    checked,
+                    result,
+                    token=("base", "invalid_api_token"),
+                    user_key=(CONF_USER_KEY, "invalid_user_key"),
+                )
+        suggested = user_input
+        if suggested is None and self._reconfiguring:
+            subentry = self._get_reconfigure_subentry()
+            suggested = {
+                CONF_NAME: subentry.title,
+                CONF_USER_KEY: subentry.data[CONF_USER_KEY],
+            }
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(KEY_SCHEMA, suggested),
+            errors=checked.errors,
+            description_placeholders=checked.placeholders,
+        )
+
+    def _check_name_and_key(
+        self, checked: Checked, entry: PushoverConfigEntry, name: str, user_key: str
+    ) -> None:
+        """Check what can be checked without Pushover.
+
+        A new recipient's name must leave its legacy action free; a changed
+        one keeps its action, so any name will do.
+        """
+        if self._reconfiguring:
+            if not name:
+                checked.add(CONF_NAME, "name_empty")
+        else:
+            check_name(checked, self.hass, name)
+        check_shape(checked, CONF_USER_KEY, user_key)
+        own_id = self._reconfigure_subentry_id if self._reconfiguring else None
+        holder = next(
+            (
+                recipient
+                for recipient in recipients_of(entry)
+                if recipient.user_key == user_key and recipient.id != own_id
+            ),
+            None,
+        )
+        if holder is not None:
+            checked.add(CONF_USER_KEY, "user_key_in_use", recipient=holder.name)
+
+    async def _async_accepted(
+        self, name: str, user_key: str, info: UserInfo
+    ) -> SubentryFlowResult:
+        self._name = name
+        self._user_key = user_key
+        self._devices = info.devices
+        if info.devices:
+            return await self.async_step_devices()
+        return await self.async_step_no_devices()
+
+    async def async_step_devices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Pick the devices that get this recipient's messages by default."""
+        stored = self._stored_devices()
+        checked = Checked()
+        if user_input is not None:
+            chosen = user_input.get(CONF_DEVICES, [])
+            check_devices(checked, chosen, self._devices)
+            if not checked.errors:
+                return self._async_finish(chosen)
+        offered = self._devices + [name for name in stored if name not in self._devices]
+        suggested = user_input or {CONF_DEVICES: stored}
+        return self.async_show_form(
+            step_id="devices",
+            data_schema=self.add_suggested_values_to_schema(
+                devices_schema(offered), suggested
+            ),
+            errors=checked.errors,
+            description_placeholders={
+                "recipient": self._name,
+                "devices": ", ".join(self._devices),
+                **checked.placeholders,
+            },
+        )
+
+    async def async_step_no_devices(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Say that the key has no active device yet; add it when confirmed."""
+        if user_input is not None:
+            return self._async_finish([])
+        return self.async_show_form(
+            step_id="no_devices",
+            data_schema=probatio.Schema({}),
+            description_placeholders={"recipient": self._name},
+        )
+
+    def _stored_devices(self) -> list[str]:
+        """Return the changed recipient's devices (none for a new one)."""
+        if not self._reconfiguring:
+            return []
+        devices: list[str] = self._get_reconfigure_subentry().data.get(CONF_DEVICES, [])
+        return devices
+
+    def _async_finish(self, devices: list[str]) -> SubentryFlowResult:
+        data: dict[str, Any] = {CONF_USER_KEY: self._user_key, CONF_DEVICES: devices}
+        if not self._reconfiguring:
+            data[CONF_SERVICE_NAME] = slugify(self._name)
+            return self.async_create_entry(title=self._name, data=data)
+        subentry = self._get_reconfigure_subentry()
+        data[CONF_SERVICE_NAME] = subentry.data[CONF_SERVICE_NAME]
+        return self.async_update_and_abort(
+            self._get_entry(),
+            subentry,
+            title=self._name,
+            data=data,
+            reason="reconfigure_successful",
+        )

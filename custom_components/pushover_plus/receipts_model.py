@@ -1,0 +1,69 @@
+"""What is known of an emergency message's receipt, and when to ask again."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from .const import RECEIPT_POLL_AGE_DIVISOR, RECEIPT_POLL_MAX, RECEIPT_POLL_MIN
+
+
+class EmergencyState(StrEnum):
+    """Where an emergency message stands."""
+
+    PENDING = "pending"
+    ACKNOWLEDGED = "acknowledged"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    # Pushover no longer knows the receipt, before it could have expired.
+    UNKNOWN = "unknown"
+
+
+@dataclass(slots=True, kw_only=True)
+class TrackedReceipt:
+    """An emergency message and what is known of its receipt."""
+
+    receipt: str
+    title: str | None
+    tags: list[str]
+    recipients: list[str]
+    sent_at: datetime
+    expires_at: datetime
+    # True when our webhook was given as the callback: polling can be slow.
+    callback: bool
+    state: EmergencyState = EmergencyState.PENDING
+    acknowledged_by: str | None = None
+    acknowledged_by_device: str | None = None
+    changed_at: datetime | None = None
+    polled_at: datetime | None = None
+
+    def event_data(self) -> dict[str, Any]:
+        """Describe the receipt for an event or a sensor's attributes."""
+        return {
+            "receipt": self.receipt,
+            "title": self.title,
+            "tags": list(self.tags),
+            "recipients": list(self.recipients),
+            "state": self.state.value,
+            "sent_at": self.sent_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "acknowledged_by": self.acknowledged_by,
+            "acknowledged_by_device": self.acknowledged_by_device,
+            "time": self.changed_at.isoformat() if self.changed_at else None,
+        }
+
+    def next_poll(self) -> datetime:
+        """Return when to ask Pushover next: slower as the receipt ages."""
+        last = self.polled_at or self.sent_at
+        if self.callback:
+            interval = RECEIPT_POLL_MAX
+        else:
+            age = last - self.sent_at
+            interval = min(
+                max(age / RECEIPT_POLL_AGE_DIVISOR, RECEIPT_POLL_MIN),
+                RECEIPT_POLL_MAX,
+            )
+        regular = last + interval
+        # Look once more just after expiry to learn the final state.
+        final_look = self.expires_at + RECEIPT_POLL_MIN
+        return final_look if last < final_look < regular else regular

@@ -1,0 +1,262 @@
+"""The receipts path's storage: one file per open emergency message.
+
+Like the outbox's queue (`outbox_store.py`), nothing stored is rewritten when
+something else changes: an emergency message Pushover accepted is written
+once, as `{receipt}.json`, and deleted when it closes; `last.json` holds the
+latest emergency message, open or closed, for the sensor. Polls change
+nothing on disk (after a restart the first poll simply comes sooner).
+
+A file that cannot be read is renamed aside and named in a repair notice;
+the receipt store of Pushover Plus 0.2.0 (one file) is moved over on load.
+"""
+
+from dataclasses import dataclass, field
+import json
+import logging
+from pathlib import Path
+import re
+import shutil
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant
+
+from .const import DOMAIN
+from .receipts_model import EmergencyState, TrackedReceipt
+from .records import RecordError, RecordFields
+from .spool import SET_ASIDE_SUFFIX, Spool
+
+_LOGGER = logging.getLogger(__name__)
+
+RECORD_FORMAT: Final = 1
+LAST: Final = "last.json"
+_RECEIPT_FILE: Final = re.compile(r"(?P<receipt>[A-Za-z0-9]{30})\.json")
+_FIELDS: Final = frozenset(
+    {
+        "format",
+        "receipt",
+        "title",
+        "tags",
+        "recipients",
+        "sent_at",
+        "expires_at",
+        "callback",
+        "state",
+        "acknowledged_by",
+        "acknowledged_by_device",
+        "changed_at",
+    }
+)
+
+
+@dataclass(slots=True)
+class StoredReceipts:
+    """What a load found: the open receipts, the latest one, what it could not use."""
+
+    open: list[TrackedReceipt] = field(default_factory=list)
+    last: TrackedReceipt | None = None
+    set_aside: dict[Path, str] = field(default_factory=dict)
+
+
+def encode_receipt(tracked: TrackedReceipt) -> bytes:
+    """Write a tracked receipt's record, field by field (poll times left out)."""
+    record: dict[str, Any] = {
+        "format": RECORD_FORMAT,
+        "receipt": tracked.receipt,
+        "tags": list(tracked.tags),
+        "recipients": list(tracked.recipients),
+        "sent_at": tracked.sent_at.isoformat(),
+        "expires_at": tracked.expires_at.isoformat(),
+        "callback": tracked.callback,
+        "state": tracked.state.value,
+    }
+    optional = {
+        "title": tracked.title,
+        "acknowledged_by": tracked.acknowledged_by,
+        "acknowledged_by_device": tracked.acknowledged_by_device,
+        "changed_at": tracked.changed_at.isoformat() if tracked.changed_at else None,
+    }
+    record |= {key: value for key, value in optional.items() if value is not None}
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+def decode_receipt(content: bytes) -> TrackedReceipt:
+    """Read a record back; RecordError for anything not written as above."""
+    try:
+        record = json.loads(content)
+    except ValueError as err:
+        msg = "not valid JSON"
+        raise RecordError(msg) from err
+    fields = RecordFields(record, "record")
+    version = fields.number("format")
+    if version != RECORD_FORMAT:
+        msg = f"record format {version}; this Pushover Plus reads {RECORD_FORMAT}"
+        raise RecordError(msg)
+    fields.only(_FIELDS)
+    return _tracked(fields)
+
+
+def _tracked(fields: RecordFields) -> TrackedReceipt:
+    receipt = fields.text("receipt")
+    if not _RECEIPT_FILE.fullmatch(f"{receipt}.json"):
+        msg = "its receipt is not 30 letters and digits"
+        raise RecordError(msg)
+    state = fields.text("state")
+    if state not in {item.value for item in EmergencyState}:
+        msg = f"its state {state!r} is not one of this version's"
+        raise RecordError(msg)
+    return TrackedReceipt(
+        receipt=receipt,
+        title=fields.optional_text("title"),
+        tags=list(fields.names("tags")),
+        recipients=list(fields.names("recipients")),
+        sent_at=fields.moment("sent_at"),
+        expires_at=fields.moment("expires_at"),
+        callback=fields.boolean("callback"),
+        state=EmergencyState(state),
+        acknowledged_by=fields.optional_text("acknowledged_by"),
+        acknowledged_by_device=fields.optional_text("acknowledged_by_device"),
+        changed_at=fields.optional_moment("changed_at"),
+    )
+
+
+class ReceiptStore:
+    """One entry's tracked receipts on disk, used from the event loop."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Bind the store to an entry's folder; nothing is read yet."""
+        self._hass = hass
+        self._spool = Spool(receipts_directory(hass, entry_id))
+        self._legacy = _legacy_store_path(hass, entry_id)
+
+    @property
+    def directory(self) -> Path:
+        """Where the receipts' files are."""
+        return self._spool.directory
+
+    async def async_load(self) -> StoredReceipts:
+        """Read the open receipts and the latest one (0.2.0's store moved first)."""
+        return await self._hass.async_add_executor_job(self._load)
+
+    async def async_save(
+        self,
+        tracked: list[TrackedReceipt],
+        closed: list[TrackedReceipt],
+        last: TrackedReceipt | None,
+    ) -> None:
+        """Write new receipts, delete closed ones, write the latest; or OSError."""
+        await self._hass.async_add_executor_job(self._save, tracked, closed, last)
+
+    def _save(
+        self,
+        tracked: list[TrackedReceipt],
+        closed: list[TrackedReceipt],
+        last: TrackedReceipt | None,
+    ) -> None:
+        for item in tracked:
+            self._spool.write(f"{item.receipt}.json", encode_receipt(item))
+        self._spool.remove(f"{item.receipt}.json" for item in closed)
+        if last is not None:
+            self._spool.write(LAST, encode_receipt(last))
+
+    def _load(self) -> StoredReceipts:
+        found = StoredReceipts()
+        closed: list[str] = []
+        if self._legacy.exists():
+            _migrate_legacy_store(self._legacy, self._spool, found)
+        for name in self._spool.names():
+            if name.endswith(SET_ASIDE_SUFFIX):
+                found.set_aside.setdefault(
+                    self._spool.directory / name, "set aside at an earlier start"
+                )
+                continue
+            try:
+                tracked = self._read(name)
+            except (RecordError, OSError) as err:
+                aside = self._spool.set_aside(name)
+                found.set_aside[self._spool.directory / aside] = str(err)
+                _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+                    "Tracked receipt file %s cannot be read: %s", name, err
+                )
+                continue
+            if name == LAST:
+                found.last = tracked
+            elif tracked.state is EmergencyState.PENDING:
+                found.open.append(tracked)
+            else:
+                closed.append(name)
+        # Left by a stop between a receipt's close and its file's deletion.
+        self._spool.remove(closed)
+        found.open.sort(key=lambda item: item.sent_at)
+        if found.last is not None:
+            # The latest emergency, if still open, must be the open object
+            # itself, or closing it would leave `last` pending for ever.
+            found.last = next(
+                (item for item in found.open if item.receipt == found.last.receipt),
+                found.last,
+            )
+        return found
+
+    def _read(self, name: str) -> TrackedReceipt:
+        matched = _RECEIPT_FILE.fullmatch(name)
+        if name != LAST and matched is None:
+            msg = "not a tracked receipt's file name"
+            raise RecordError(msg)
+        tracked = decode_receipt(self._spool.read(name))
+        if matched is not None and tracked.receipt != matched["receipt"]:
+            msg = "its receipt is not the one in its file name"
+            raise RecordError(msg)
+        return tracked
+
+
+def receipts_directory(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where an entry's tracked receipts are kept."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}_receipts", entry_id))
+
+
+def _legacy_store_path(hass: HomeAssistant, entry_id: str) -> Path:
+    return Path(hass.config.path(".storage", f"{DOMAIN}.receipts.{entry_id}"))
+
+
+def remove_receipts(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete an entry's tracked receipts, files set aside included (blocking)."""
+    shutil.rmtree(receipts_directory(hass, entry_id), ignore_errors=True)
+    _legacy_store_path(hass, entry_id).unlink(missing_ok=True)
+
+
+def _migrate_legacy_store(legacy: Path, spool: Spool, found: StoredReceipts) -> None:
+    """Move the receipts of a 0.2.0 store (one file) into the folder; repeatable."""
+    try:
+        data = json.loads(legacy.read_bytes())["data"]
+        records = [*data["open"], *([data["last"]] if data.get("last") else [])]
+    except (ValueError, KeyError, TypeError) as err:
+        aside = legacy.with_name(legacy.name + SET_ASIDE_SUFFIX)
+        legacy.replace(aside)
+        found.set_aside[aside] = f"not a 0.2.0 receipt store: {err}"
+        _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+            "The stored receipts %s cannot be read: %s", legacy.name, err
+        )
+        return
+    for number, record in enumerate(records):
+        is_last = number == len(records) - 1 and bool(data.get("last"))
+        try:
+            tracked = _from_legacy_record(record)
+        except RecordError as err:
+            kept = f"legacy-{number}.json{SET_ASIDE_SUFFIX}"
+            spool.write(kept, json.dumps(record).encode())
+            found.set_aside[spool.directory / kept] = str(err)
+            continue
+        name = LAST if is_last else f"{tracked.receipt}.json"
+        spool.write(name, encode_receipt(tracked))
+    legacy.unlink()
+
+
+def _from_legacy_record(record: object) -> TrackedReceipt:
+    """Read one receipt as the 0.2.0 store wrote it (every field, None when unset)."""
+    fields = RecordFields(record, "record")
+    fields.only(_FIELDS - {"format"} | {"polled_at"})
+    cleaned = {
+        key: value
+        for key, value in (record if isinstance(record, dict) else {}).items()
+        if value is not None and key != "polled_at"
+    }
+    return _tracked(RecordFields(cleaned, "record"))

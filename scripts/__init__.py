@@ -1,0 +1,1 @@
+"""Python helpers of the shell scripts in this folder (imported by their tests)."""
