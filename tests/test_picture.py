@@ -1,7 +1,6 @@
 """Pictures over Pushover's limit, made to fit: real, large generated images."""
 
 from io import BytesIO
-import random
 import struct
 import zlib
 
@@ -17,33 +16,19 @@ from custom_components.pushover_plus.picture import (
     fit_picture,
 )
 
-# EXIF tag 274: how a viewer must turn the stored pixels.
-ORIENTATION = 274
-ROTATED_90_CLOCKWISE = 6
-
-
-def noisy(width: int, height: int, mode: str = "RGB") -> Image.Image:
-    """Return a picture of noise, which compresses badly: a worst case."""
-    generator = random.Random(width * height)  # noqa: S311 - test data
-    channels = len(mode)
-    return Image.frombytes(
-        mode, (width, height), generator.randbytes(width * height * channels)
-    )
-
-
-def encoded(picture: Image.Image, image_format: str, **options: object) -> bytes:
-    """Return the picture saved in `image_format`."""
-    out = BytesIO()
-    picture.save(out, format=image_format, **options)
-    return out.getvalue()
+from .pictures import (
+    assert_upright,
+    encoded,
+    noisy,
+    sideways_photo,
+    twelve_megapixel_photo,
+)
 
 
 @pytest.fixture(scope="module")
 def twelve_megapixels() -> bytes:
     """Return a 4000 by 3000 camera-like JPEG well over Pushover's limit."""
-    content = encoded(noisy(4000, 3000), "JPEG", quality=95)
-    assert len(content) > MAX_ATTACHMENT_BYTES
-    return content
+    return twelve_megapixel_photo()
 
 
 def test_a_large_photo_fits_and_keeps_its_shape(twelve_megapixels: bytes) -> None:
@@ -64,24 +49,9 @@ def test_a_large_photo_fits_and_keeps_its_shape(twelve_megapixels: bytes) -> Non
 
 def test_the_orientation_is_applied() -> None:
     """A photo stored sideways with an EXIF tag comes out upright, tag gone."""
-    picture = Image.new("RGB", (4000, 3000), "blue")
-    picture.paste(noisy(2000, 3000), (0, 0))
-    # The left half (noise) is the top once turned 90° clockwise.
-    exif = Image.Exif()
-    exif[ORIENTATION] = ROTATED_90_CLOCKWISE
-    content = encoded(picture, "JPEG", quality=98, exif=exif)
-    assert len(content) > MAX_ATTACHMENT_BYTES // 2
+    fitted = fit_picture(sideways_photo(), MAX_ATTACHMENT_BYTES)
 
-    fitted = fit_picture(content, MAX_ATTACHMENT_BYTES // 2)
-
-    with Image.open(BytesIO(fitted.content)) as result:
-        assert result.width < result.height
-        assert ORIENTATION not in result.getexif()
-        top = result.crop((0, 0, result.width, result.height // 2 - 8))
-        bottom = result.crop((0, result.height // 2 + 8, result.width, result.height))
-        # The blue half is flat; the noise is not.
-        assert ImageStat.Stat(bottom.convert("L")).stddev[0] < 5
-        assert ImageStat.Stat(top.convert("L")).stddev[0] > 20
+    assert_upright(fitted.content)
 
 
 def test_transparency_goes_onto_white() -> None:
