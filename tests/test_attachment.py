@@ -133,12 +133,14 @@ def assert_fitted(attachment: Attachment, filename: str) -> None:
 
 def picture_error(problem: PictureProblem, size: int) -> dict[str, str]:
     """Return the placeholders of a picture that cannot be made smaller."""
-    return {
+    placeholders = {
         "attachment": "attachment_base64",
         "size": f"{size:,} bytes",
         "limit": LIMIT,
-        "max_pixels": "64,000,000",
     }
+    if problem is PictureProblem.TOO_MANY_PIXELS:
+        placeholders["max_pixels"] = "64,000,000"
+    return placeholders
 
 
 # Files

@@ -124,7 +124,33 @@ CASES: Final[dict[str, Case]] = {
     "callback-number": action("invalid_type", callback_url=5),
     # Attachments.
     "attachment-too-big": action(
-        "attachment_too_large", attachment="{allowed}/big.png"
+        "attachment_too_large",
+        attachment="{allowed}/big.png",
+        attachment_resize=False,
+    ),
+    "attachment-damaged-over-limit": action(
+        "attachment_picture_unreadable", attachment="{allowed}/big.png"
+    ),
+    "base64-invalid": action(
+        "attachment_base64_invalid",
+        attachment_base64="not*base64",
+        attachment_type="image/png",
+    ),
+    "base64-without-type": action(
+        "attachment_type_missing", attachment_base64="iVBORw0KGgo="
+    ),
+    "type-without-base64": action(
+        "attachment_type_without_base64", attachment_type="image/png"
+    ),
+    "base64-of-a-document": action(
+        "attachment_type_invalid",
+        attachment_base64="JVBERi0xLjcK",
+        attachment_type="application/pdf",
+    ),
+    "base64-of-text": action(
+        "attachment_not_image",
+        attachment_base64="aGVsbG8=",
+        attachment_type="image/png",
     ),
     "attachment-not-image": action(
         "attachment_not_image", attachment="{allowed}/notes.txt"

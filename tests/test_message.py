@@ -411,7 +411,7 @@ def test_attachment_base64_too_large_is_refused_undecoded(
     monkeypatch.setattr(message_module, "MAX_PICTURE_SOURCE_BYTES", 1000)
 
     with (
-        patch.object(message_module.base64, "b64decode") as decode,
+        patch("base64.b64decode") as decode,
         pytest.raises(ServiceValidationError) as caught,
     ):
         build_message(

@@ -181,12 +181,13 @@ async def _async_fitted(
 def _picture_refusal(
     source: AttachmentSource, problem: PictureProblem, size: int
 ) -> ServiceValidationError:
+    bound = {"max_pixels": f"{MAX_PIXELS:,}"}
     return invalid(
         _PICTURE_REFUSALS[problem],
         attachment=source.location,
         size=byte_count(size),
         limit=_limit(),
-        max_pixels=f"{MAX_PIXELS:,}",
+        **(bound if problem is PictureProblem.TOO_MANY_PIXELS else {}),
     )
 
 

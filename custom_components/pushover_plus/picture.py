@@ -149,7 +149,8 @@ def _next_scale(tries: list[tuple[float, int]], target: float) -> float:
         earlier_scale, earlier_size = tries[-2]
         measured = math.log(size / earlier_size) / math.log(scale / earlier_scale)
         exponent = min(max(measured, MIN_EXPONENT), MAX_EXPONENT)
-    return min(scale * (target / size) ** (1 / exponent), 1.0)
+    guess: float = scale * (target / size) ** (1 / exponent)
+    return min(guess, 1.0)
 
 
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
