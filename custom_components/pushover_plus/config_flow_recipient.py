@@ -24,6 +24,7 @@ from homeassistant.util import slugify
 import probatio
 
 from .api import UserInfo
+from .choices import async_note_devices
 from .config_flow_checks import (
     Checked,
     add_refusal,
@@ -166,6 +167,10 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         self._name = name
         self._user_key = user_key
         self._devices = info.devices
+        # The send action's form offers them too, at no further request.
+        async_note_devices(
+            self.hass, self._get_entry().entry_id, user_key, info.devices
+        )
         if info.devices:
             return await self.async_step_devices()
         return await self.async_step_no_devices()

@@ -108,6 +108,10 @@ NO_DEVICES_RECHECK_INTERVAL: Final = timedelta(hours=1)
 MAX_CONCURRENT_REQUESTS: Final = 2
 REQUEST_TIMEOUT_SECONDS: Final = 15
 
+# The account's sounds and devices, offered by the send action's form, are
+# read again when older than this, and only when they may be needed.
+CHOICES_MAX_AGE: Final = timedelta(hours=1)
+
 # The limits path: a monthly quota needs no fast poll.
 LIMITS_POLL_INTERVAL: Final = timedelta(hours=1)
 LIMITS_RESET_GRACE: Final = timedelta(minutes=1)

@@ -65,13 +65,7 @@ CANCEL_BY_TAG_SCHEMA: Final = probatio.Schema(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions."""
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        _async_send_message,
-        schema=SEND_MESSAGE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    async_register_send_message(hass)
     hass.services.async_register(
         DOMAIN,
         SERVICE_CANCEL_RECEIPT,
@@ -83,6 +77,18 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_CANCEL_BY_TAG,
         _async_cancel_by_tag,
         schema=CANCEL_BY_TAG_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+@callback
+def async_register_send_message(hass: HomeAssistant) -> None:
+    """Register the send action; again, so that the frontend reads its form anew."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        _async_send_message,
+        schema=SEND_MESSAGE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
 
