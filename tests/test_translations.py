@@ -7,8 +7,9 @@ that builds them (`f"{field}_too_long"`).
 
 Every other language has exactly the English keys and, in every string, the
 English placeholders: a key added to en.json fails here until it is
-translated, and a placeholder lost in translation would leave a user reading
-`{name}` (or a value the code passes, silently dropped).
+translated. Home Assistant compares placeholders the same way when it loads a
+language, and drops a string whose set differs (showing the English one, with
+an error in the log), so a lost placeholder would otherwise go unnoticed.
 """
 
 import ast
