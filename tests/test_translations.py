@@ -175,6 +175,17 @@ def _placeholders(text: str) -> set[str]:
 ENGLISH = _leaves(TRANSLATIONS)
 
 
+# The languages the README promises, beside English.
+PROMISED_LANGUAGES = {
+    "cs", "da", "de", "es", "fr", "it", "nb", "nl", "pl", "pt", "pt-BR", "sv",
+}  # fmt: skip
+
+
+def test_every_promised_language_is_shipped() -> None:
+    """No language the README lists is missing, and none is shipped unlisted."""
+    assert {path.stem for path in OTHER_LANGUAGES} == PROMISED_LANGUAGES
+
+
 @pytest.mark.parametrize("path", OTHER_LANGUAGES, ids=lambda path: path.stem)
 def test_a_translation_has_the_english_keys(path: Path) -> None:
     """A language has every English key, and no other, with the same nesting."""
