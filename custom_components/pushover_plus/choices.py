@@ -225,8 +225,7 @@ def _async_describe(hass: HomeAssistant) -> None:
         return
     known.described = description
     async_set_service_schema(hass, DOMAIN, SERVICE_SEND_MESSAGE, description)
-    if hass.services.has_service(DOMAIN, SERVICE_SEND_MESSAGE):
-        async_register_send_message(hass)
+    async_register_send_message(hass)
 
 
 def _sound_options(known: _Known) -> list[SelectOptionDict]:
