@@ -33,6 +33,8 @@ from pushover_simulator import (
 
 from . import send
 
+AWAY = "Pushover is away"
+
 
 async def _selector(hass: HomeAssistant, field: str) -> dict[str, Any]:
     """Return the select selector the send action's form shows for a field."""
@@ -159,9 +161,7 @@ async def test_without_the_list_pushover_decides(
 
     A sound is then sent as it is, and Pushover's own refusal comes back.
     """
-    with patch.object(
-        PushoverClient, "sounds", side_effect=PushoverError("Pushover is away")
-    ):
+    with patch.object(PushoverClient, "sounds", side_effect=PushoverError(AWAY)):
         await _load(hass, config_entry)
 
     assert await _options(hass, "sound") == BUILTIN_SOUNDS
@@ -185,7 +185,7 @@ async def test_recipient_devices_unread_are_left_out(
         client: PushoverClient, user: str, device: str | None = None
     ) -> Any:
         if user != primary:
-            raise PushoverError("Pushover is away")
+            raise PushoverError(AWAY)
         return await original(client, user, device)
 
     with patch.object(PushoverClient, "validate_user", only_the_primary):
