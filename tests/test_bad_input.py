@@ -406,6 +406,11 @@ CANCEL_CASES: Final[dict[str, tuple[str, dict[str, str], str]]] = {
     ),
     "receipt-29": ("cancel_receipt", {"receipt": "r" * 29}, "receipt_invalid"),
     "receipt-31": ("cancel_receipt", {"receipt": "r" * 31}, "receipt_invalid"),
+    "get-receipt-path-traversal": (
+        "get_receipt",
+        {"receipt": "../../messages"},
+        "receipt_invalid",
+    ),
     "receipt-slash": (
         "cancel_receipt",
         {"receipt": "a" * 14 + "/" + "b" * 15},
@@ -430,7 +435,14 @@ async def test_bad_cancel_is_refused_before_any_request(
     requests_before = len(simulator.requests)
 
     with pytest.raises(ServiceValidationError) as refused:
-        await hass.services.async_call(DOMAIN, service, data, blocking=True)
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            # get_receipt answers only with a response.
+            return_response=service == "get_receipt",
+        )
 
     error = refused.value
     assert (error.translation_domain, error.translation_key) == (DOMAIN, key)
