@@ -192,6 +192,15 @@ CASES: Final[dict[str, Case]] = {
         attachment="{allowed}/picture.png",
         attachment_url=ALLOWED_URL + "picture.png",
     ),
+    "attachment-base64-and-entity": action(
+        "attachment_conflict",
+        attachment_base64="iVBORw0KGgo=",
+        attachment_type="image/png",
+        attachment_entity="camera.front_door",
+    ),
+    "attachment-resize-maybe": action(
+        "invalid_type", attachment="{allowed}/picture.png", attachment_resize="maybe"
+    ),
     # Text no message can carry: lone surrogates, NUL and other controls.
     "message-lone-surrogate": action("text_not_unicode", message="Smoke \ud83d"),
     "message-nul": action("control_character", message="Door\x00open"),
