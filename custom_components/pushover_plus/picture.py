@@ -8,9 +8,12 @@ search tries a few sizes, each a JPEG encoding of the whole picture: it runs
 in Home Assistant's executor, never in the event loop.
 
 Memory: a picture is decoded once, and turned and flattened in place where
-Pillow allows it. A 12-megapixel photo takes 36 MB decoded, a 48-megapixel
-one 144 MB; more than `MAX_PIXELS` is refused before decoding. The caller
-makes one picture at a time.
+Pillow allows it. Pillow keeps RGB in four bytes a pixel, so a 12-megapixel
+photo takes 48 MB decoded, and fitting it (the smaller copy and the JPEG
+made of it besides) raises the process's peak by about 125 MB (measured by
+scripts/bench); a 48-megapixel one by four times that. More than
+`MAX_PIXELS` is refused before decoding, and the caller makes one picture at
+a time.
 """
 
 from dataclasses import dataclass, field
