@@ -211,11 +211,7 @@ class ReceiptTracker:
         followed here closes it here too, with its event.
         """
         now = dt_util.utcnow()
-        self._recent = {
-            key: read
-            for key, read in self._recent.items()
-            if now - read[0] < RECEIPT_POLL_MIN
-        }
+        self._forget_old_answers(now)
         if (recent := self._recent.get(receipt)) is not None:
             return self._describe(receipt, recent[1])
         tracked = self._find(receipt)
@@ -242,10 +238,22 @@ class ReceiptTracker:
                 translation_key="receipt_read_failed",
                 translation_placeholders={"receipt": receipt, "error": str(err)},
             ) from err
-        self._recent[receipt] = (now, status)
+        self._remember(receipt, now, status)
         if tracked is not None and self._apply(tracked, status):
             await self._async_changed()
         return self._describe(receipt, status)
+
+    def _remember(self, receipt: str, now: datetime, status: ReceiptStatus) -> None:
+        """Keep an answer for 5 seconds; older ones go, so few are ever kept."""
+        self._forget_old_answers(now)
+        self._recent[receipt] = (now, status)
+
+    def _forget_old_answers(self, now: datetime) -> None:
+        self._recent = {
+            key: read
+            for key, read in self._recent.items()
+            if now - read[0] < RECEIPT_POLL_MIN
+        }
 
     def _describe(self, receipt: str, status: ReceiptStatus) -> dict[str, Any]:
         """Describe a status for an action's response, naming no user key."""
@@ -378,7 +386,7 @@ class ReceiptTracker:
         except PushoverError as err:
             _LOGGER.debug("Receipt %s not read: %s", tracked.receipt, err)
             return False
-        self._recent[tracked.receipt] = (now, status)
+        self._remember(tracked.receipt, now, status)
         return self._apply(tracked, status)
 
     def _apply(self, tracked: TrackedReceipt, status: ReceiptStatus) -> bool:
