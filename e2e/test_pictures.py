@@ -18,10 +18,11 @@ from .harness import IN_TOOLCHAIN, REPO_DIR, RunDirectory
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PUSHOVER_LIMIT: Final = 5_242_880
-# A camera-sized JPEG of noise over Pushover's limit, small enough that its
-# base64 stays within Home Assistant's 16 MiB request body.
-PICTURE_WIDTH: Final = 3000
-PICTURE_HEIGHT: Final = 2250
+# A camera-sized JPEG of noise, about twice Pushover's limit and too large
+# for it even at the quality we send, yet small enough that its base64
+# stays within Home Assistant's 16 MiB request body.
+PICTURE_WIDTH: Final = 3500
+PICTURE_HEIGHT: Final = 2625
 MAKE_PICTURE: Final = (
     "import base64, sys\n"
     "from tests.pictures import encoded, noisy\n"
