@@ -195,7 +195,9 @@ class RecipientSubentryFlow(InviteSteps):
         self._name = name
         self._user_key = user_key
         self._devices = info.devices
-        if info.is_group:
+        # Pushover lists no device for a group nobody has subscribed to yet,
+        # as for a user who has not logged in anywhere: both are asked.
+        if info.is_group or not info.devices:
             return await self.async_step_group_subscription()
         return await self._async_step_devices()
 

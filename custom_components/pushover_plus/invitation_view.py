@@ -216,11 +216,15 @@ def _open_invitation(
 
 
 def _key_of(request: web.Request) -> str | None:
-    """Return the key Pushover added, if the query is what Pushover sends."""
+    """Return the key Pushover added, if the query is what Pushover sends.
+
+    That is one key of 30 letters and digits; a query longer than any
+    Pushover sends is not even parsed.
+    """
     if len(request.query_string) > MAX_QUERY_LENGTH:
         return None
-    key = request.query.get(USER_KEY_PARAMETER)
-    return key if key is not None and KEY_PATTERN.fullmatch(key) else None
+    keys = request.query.getall(USER_KEY_PARAMETER, [])
+    return keys[0] if len(keys) == 1 and KEY_PATTERN.fullmatch(keys[0]) else None
 
 
 async def _async_subscribed(
