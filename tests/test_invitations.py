@@ -35,11 +35,21 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     INVITATION_KEPT_AFTER_EXPIRY,
     INVITATION_LIFETIME,
+    MAX_INVITATION_RECORDS,
     MAX_OPEN_INVITATIONS,
     SUBENTRY_RECIPIENT,
 )
-from custom_components.pushover_plus.invitation_view import MAX_FAILURES
-from custom_components.pushover_plus.invitations import format_moment, storage_key
+from custom_components.pushover_plus.invitation_view import (
+    FAILURE_WINDOW,
+    MAX_FAILURES,
+    MAX_REMOTES,
+    FailureLimiter,
+)
+from custom_components.pushover_plus.invitations import (
+    book_of,
+    format_moment,
+    storage_key,
+)
 from pushover_simulator import (
     TEST_GROUP_MEMBER_KEY,
     TEST_GROUP_SUBSCRIPTION_CODE,
@@ -119,9 +129,16 @@ async def _invite(
 
 
 async def _visit_pushover(
-    link: str, *, choice: str = "subscribe", user: str = TEST_SECOND_USER_KEY
+    hass: HomeAssistant,
+    link: str,
+    *,
+    choice: str = "subscribe",
+    user: str = TEST_SECOND_USER_KEY,
 ) -> tuple[int, str]:
-    """Open the link, answer Pushover's page; return where the browser lands."""
+    """Open the link, answer Pushover's page; return where the browser lands.
+
+    A recipient it adds reloads the entry: that is waited for too.
+    """
     url = URL(link)
     async with aiohttp.ClientSession() as session:
         async with session.get(url) as page:
@@ -133,7 +150,9 @@ async def _visit_pushover(
             "choice": choice,
         }
         async with session.post(url.with_query(None), data=form) as landed:
-            return landed.status, await landed.text()
+            answer = landed.status, await landed.text()
+    await hass.async_block_till_done()
+    return answer
 
 
 def _answer_path(link: str, outcome: str = "subscribed") -> str:
@@ -176,7 +195,7 @@ async def test_invitation_adds_the_subscriber(
     link = await _invite(hass, config_entry, simulator)
     assert link.startswith(_subscription(simulator) + "?success=http%3A%2F%2F127.0.0.1")
 
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
     await hass.async_block_till_done()
 
     assert status == 200
@@ -214,11 +233,11 @@ async def test_declined_invitation_changes_nothing(
     """Declining adds no one, and uses the invitation up."""
     link = await _invite(hass, config_entry, simulator)
 
-    status, page = await _visit_pushover(link, choice="decline")
+    status, page = await _visit_pushover(hass, link, choice="decline")
 
     assert status == 200
     assert "You did not subscribe, so nothing changed." in page
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
     assert status == 410
     assert "This invitation was already answered" in page
     assert config_entry.subentries == {}
@@ -232,10 +251,10 @@ async def test_invitation_works_once(
 ) -> None:
     """A second visit of a used invitation, another account's too, adds nobody."""
     link = await _invite(hass, config_entry, simulator)
-    await _visit_pushover(link)
+    await _visit_pushover(hass, link)
     await hass.async_block_till_done()
 
-    status, page = await _visit_pushover(link, user=TEST_GROUP_MEMBER_KEY)
+    status, page = await _visit_pushover(hass, link, user=TEST_GROUP_MEMBER_KEY)
 
     assert status == 410
     assert "already answered" in page
@@ -268,11 +287,11 @@ async def test_subscriber_already_a_recipient(
     simulator: PushoverSimulator,
 ) -> None:
     """Pushover gives an account the same key again: it is not added twice."""
-    await _visit_pushover(await _invite(hass, config_entry, simulator))
+    await _visit_pushover(hass, await _invite(hass, config_entry, simulator))
     await hass.async_block_till_done()
     link = await _invite(hass, config_entry, simulator, name="Nana")
 
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
 
     assert status == 200
     assert "already gets notifications from Home Assistant, as Grandma" in page
@@ -297,7 +316,7 @@ async def test_name_taken_meanwhile_gets_a_number(
     await _submit(hass, form, {})
     await hass.async_block_till_done()
 
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
     await hass.async_block_till_done()
 
     assert status == 200
@@ -344,7 +363,7 @@ async def test_forged_invitation_changes_nothing(
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
-    assert (await _visit_pushover(link))[0] == 200
+    assert (await _visit_pushover(hass, link))[0] == 200
 
 
 async def test_unknown_outcome_is_not_an_answer(
@@ -359,7 +378,7 @@ async def test_unknown_outcome_is_not_an_answer(
     response = await web.get(_answer_path(link, "accepted"))
 
     assert response.status == 404
-    assert (await _visit_pushover(link))[0] == 200
+    assert (await _visit_pushover(hass, link))[0] == 200
 
 
 @pytest.mark.parametrize(
@@ -392,7 +411,7 @@ async def test_missing_or_malformed_key_changes_nothing(
         await response.text()
     )
     assert config_entry.subentries == {}
-    assert (await _visit_pushover(link))[0] == 200
+    assert (await _visit_pushover(hass, link))[0] == 200
 
 
 async def test_markup_is_stopped_before_the_page(
@@ -407,7 +426,7 @@ async def test_markup_is_stopped_before_the_page(
     response = await web.get(_answer_path(link) + "?pushover_user_key=%3Cscript%3E")
 
     assert response.status == 400
-    assert (await _visit_pushover(link))[0] == 200
+    assert (await _visit_pushover(hass, link))[0] == 200
 
 
 async def test_key_pushover_does_not_confirm(
@@ -426,7 +445,7 @@ async def test_key_pushover_does_not_confirm(
     assert response.status == 400
     assert "Pushover does not confirm the key" in await response.text()
     assert config_entry.subentries == {}
-    assert (await _visit_pushover(link))[0] == 410
+    assert (await _visit_pushover(hass, link))[0] == 410
 
 
 async def test_key_of_another_application_is_refused(
@@ -455,12 +474,12 @@ async def test_pushover_unreachable_keeps_the_invitation(
     link = await _invite(hass, config_entry, simulator)
     simulator.faults.fail_next = 1
 
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
 
     assert status == 503
     assert "could not confirm the subscription with Pushover just now" in page
     assert config_entry.subentries == {}
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
     assert status == 200
 
 
@@ -474,12 +493,12 @@ async def test_unloaded_entry_keeps_the_invitation(
     link = await _invite(hass, config_entry, simulator)
     await hass.config_entries.async_unload(config_entry.entry_id)
 
-    status, _ = await _visit_pushover(link)
+    status, _ = await _visit_pushover(hass, link)
     assert status == 503
 
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    assert (await _visit_pushover(link))[0] == 200
+    assert (await _visit_pushover(hass, link))[0] == 200
 
 
 async def test_failed_visits_are_bounded(
@@ -518,7 +537,7 @@ async def test_expired_invitation_then_purged(
     link = await _invite(hass, config_entry, simulator)
     freezer.tick(INVITATION_LIFETIME)
 
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
 
     assert status == 410
     assert "This invitation expired on" in page
@@ -527,7 +546,7 @@ async def test_expired_invitation_then_purged(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert hass_storage[storage_key(config_entry.entry_id)]["data"]["invitations"] == []
-    status, page = await _visit_pushover(link)
+    status, page = await _visit_pushover(hass, link)
     assert status == 404
 
 
@@ -552,17 +571,22 @@ async def test_invitations_survive_a_restart(
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
 
-    status, _ = await _visit_pushover(link)
+    status, _ = await _visit_pushover(hass, link)
     assert status == 200
 
 
 @pytest.mark.parametrize(
     "stored",
     [
-        {"invitations": "none"},
+        {"subscription_url": "", "invitations": "none"},
+        {"invitations": []},
         {"subscription_url": 7, "invitations": []},
-        {"invitations": [{"digest": "zz", "name": "A", "state": "open"}]},
         {
+            "subscription_url": "",
+            "invitations": [{"digest": "zz", "name": "A", "state": "open"}],
+        },
+        {
+            "subscription_url": "",
             "invitations": [
                 {
                     "digest": "00",
@@ -571,10 +595,10 @@ async def test_invitations_survive_a_restart(
                     "expires_at": "2026-01-03T00:00:00+00:00",
                     "state": "lost",
                 }
-            ]
+            ],
         },
     ],
-    ids=["not-a-list", "bad-url", "missing-fields", "unknown-state"],
+    ids=["not-a-list", "no-url", "bad-url", "missing-fields", "unknown-state"],
 )
 async def test_unreadable_invitations_are_left_out(
     hass: HomeAssistant,
@@ -614,7 +638,7 @@ async def test_removed_entry_deletes_its_invitations(
     await hass.async_block_till_done()
 
     assert storage_key(config_entry.entry_id) not in hass_storage
-    assert (await _visit_pushover(link))[0] == 404
+    assert (await _visit_pushover(hass, link))[0] == 404
 
 
 # The flow's checks
@@ -742,3 +766,47 @@ async def test_invite_needs_an_external_url(
 
     assert result["step_id"] == "invite"
     assert result["errors"] == {"base": "no_external_url"}
+
+
+async def test_answered_records_are_capped(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    web: WebClient,
+    simulator: PushoverSimulator,
+) -> None:
+    """At most MAX_INVITATION_RECORDS are kept; the oldest answered go first."""
+    book = book_of(hass, config_entry.entry_id)
+    for number in range(MAX_INVITATION_RECORDS + 1):
+        _, invitation = await book.async_create(
+            f"Guest {number}", _subscription(simulator)
+        )
+        await book.async_use(invitation)
+
+    assert len(book.invitations) == MAX_INVITATION_RECORDS
+    assert book.invitations[0].name == "Guest 1"
+
+
+def test_failure_limiter_forgets_the_oldest_address() -> None:
+    """The addresses followed are bounded: a full table drops the oldest."""
+    limiter = FailureLimiter()
+    now = dt_util.utcnow()
+    for _ in range(MAX_FAILURES):
+        limiter.failed("203.0.113.1", now)
+    assert limiter.blocked("203.0.113.1", now)
+
+    for number in range(MAX_REMOTES):
+        limiter.failed(f"198.51.100.{number}", now)
+
+    assert not limiter.blocked("203.0.113.1", now)
+
+
+def test_failure_limiter_counts_within_its_window() -> None:
+    """Failures further apart than the window never add up."""
+    limiter = FailureLimiter()
+    now = dt_util.utcnow()
+    for step in range(MAX_FAILURES * 2):
+        limiter.failed("203.0.113.1", now + step * FAILURE_WINDOW / 5)
+
+    assert not limiter.blocked(
+        "203.0.113.1", now + MAX_FAILURES * 2 * FAILURE_WINDOW / 5
+    )

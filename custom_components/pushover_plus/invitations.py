@@ -206,16 +206,13 @@ class InvitationBook:
 
     async def _async_purge_due(self, now: datetime) -> None:
         self._cancel_purge = None
-        if self._purge(now):
-            await self._async_save()
+        self._purge(now)
+        await self._async_save()
         self._schedule_purge()
 
-    def _purge(self, now: datetime) -> bool:
-        """Forget the records kept long enough; tell whether any went."""
-        kept = [item for item in self.invitations if item.purge_at > now]
-        purged = len(kept) != len(self.invitations)
-        self.invitations = kept
-        return purged
+    def _purge(self, now: datetime) -> None:
+        """Forget the records kept long enough."""
+        self.invitations = [item for item in self.invitations if item.purge_at > now]
 
     def _drop_oldest_answered(self) -> None:
         """Keep at most MAX_INVITATION_RECORDS; open ones are never dropped."""
@@ -228,12 +225,13 @@ class InvitationBook:
             excess -= 1
 
     async def _async_save(self) -> None:
-        stored: dict[str, Any] = {
-            "invitations": [_record(item) for item in self.invitations]
-        }
-        if self.subscription_url is not None:
-            stored["subscription_url"] = self.subscription_url
-        await self._store.async_save(stored)
+        await self._store.async_save(
+            {
+                # Empty until an invitation was made.
+                "subscription_url": self.subscription_url or "",
+                "invitations": [_record(item) for item in self.invitations],
+            }
+        )
 
 
 _BOOKS: HassKey[dict[str, InvitationBook]] = HassKey(f"{DOMAIN}_invitations")
@@ -251,7 +249,7 @@ def _read_file(stored: object) -> tuple[str | None, list[object]]:
     if not isinstance(records, list):
         msg = "its invitations are not a list"
         raise RecordError(msg)
-    return fields.optional_text("subscription_url"), records
+    return fields.text("subscription_url") or None, records
 
 
 def _record(invitation: Invitation) -> dict[str, str]:
