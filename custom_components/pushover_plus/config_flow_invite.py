@@ -16,8 +16,6 @@ from homeassistant.helpers.selector import (
     QrCodeSelectorConfig,
     QrErrorCorrectionLevel,
     TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
 )
 import probatio
 
@@ -33,7 +31,8 @@ from .invitations import (
 from .subscriptions import invitation_url, subscription_url
 
 QR_CODE = "qr_code"
-SUBSCRIPTION_URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+# Plain text, not a URL field: the subscription's code alone will do too.
+SUBSCRIPTION_URL_SELECTOR = TextSelector()
 INVITE_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_NAME): TextSelector(),
