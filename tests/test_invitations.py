@@ -224,6 +224,26 @@ async def test_invitation_adds_the_subscriber(
     }
 
 
+async def test_page_speaks_home_assistants_language(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    web: WebClient,
+    simulator: PushoverSimulator,
+) -> None:
+    """The invited person reads the page in the language Home Assistant is set to."""
+    hass.config.language = "de"
+    link = await _invite(hass, config_entry, simulator)
+
+    status, page = await _visit_pushover(hass, link)
+
+    assert status == 200
+    assert '<html lang="de">' in page
+    assert "Pushover-Benachrichtigungen von Home Assistant" in page
+    assert (
+        "Erledigt: Grandma erhält jetzt Benachrichtigungen von Home Assistant." in page
+    )
+
+
 async def test_declined_invitation_changes_nothing(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
