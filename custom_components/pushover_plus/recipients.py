@@ -18,6 +18,7 @@ from homeassistant.util import slugify
 from .const import (
     CONF_DEVICES,
     CONF_SERVICE_NAME,
+    CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
     DOMAIN,
     PRIMARY_RECIPIENT_ID,
@@ -37,6 +38,8 @@ class Recipient:
     service_name: str
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
+    # A delivery group's group-based subscription: whoever has it can join.
+    subscription_url: str | None = field(default=None, repr=False)
 
 
 def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
@@ -56,6 +59,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             service_name=subentry.data[CONF_SERVICE_NAME],
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
+            subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_RECIPIENT
