@@ -313,9 +313,12 @@ def _raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> N
                 for delivery in accepted
             ),
             "refusals": "; ".join(
-                f"{', '.join(delivery.recipients)} ({'; '.join(delivery.errors)}, "
-                f"request {delivery.request_id or '-'})"
+                f"{', '.join(delivery.recipients)} ({'; '.join(delivery.errors)})"
                 for delivery in refused
+            ),
+            # In the order of the refusals; the words around them are translated.
+            "refused_request_ids": ", ".join(
+                delivery.request_id or "-" for delivery in refused
             ),
             "refused": ", ".join(_names(refused)),
         },
