@@ -19,6 +19,8 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.util import slugify
 import probatio
@@ -28,18 +30,22 @@ from .config_flow_checks import (
     Checked,
     add_refusal,
     async_validate_key,
+    check_encryption_key,
     check_name,
     check_shape,
 )
-from .const import CONF_DEVICES, CONF_SERVICE_NAME, CONF_USER_KEY
+from .const import CONF_DEVICES, CONF_ENCRYPTION_KEY, CONF_SERVICE_NAME, CONF_USER_KEY
 from .data import PushoverConfigEntry
 from .recipients import recipients_of
 
 _TEXT = TextSelector()
+# Shown as dots, as the token is: a secret as much as the token.
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 KEY_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_NAME): _TEXT,
         probatio.Required(CONF_USER_KEY): _TEXT,
+        probatio.Optional(CONF_ENCRYPTION_KEY): _PASSWORD,
     }
 )
 
@@ -81,6 +87,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         self._name = ""
         self._user_key = ""
         self._devices: list[str] = []
+        self._encryption_key: str | None = None
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -109,23 +116,32 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
             name = user_input[CONF_NAME].strip()
             user_key = user_input[CONF_USER_KEY].strip()
             self._check_name_and_key(checked, entry, name, user_key)
+            typed_key = user_input.get(CONF_ENCRYPTION_KEY, "")
+            check_encryption_key(checked, typed_key)
             if not checked.errors:
                 result = await async_validate_key(entry.runtime_data.client, user_key)
                 if isinstance(result, UserInfo):
-                    return await self._async_accepted(name, user_key, result)
-                # The form has no token field: a refused token is said above it.
-                add_refusal(
-                    checked,
-                    result,
-                    token=("base", "invalid_api_token"),
-                    user_key=(CONF_USER_KEY, "invalid_user_key"),
-                )
+                    # A group's key is known only now: it takes no encryption key.
+                    self._encryption_key = check_encryption_key(
+                        checked, typed_key, is_group=result.is_group
+                    )
+                    if not checked.errors:
+                        return await self._async_accepted(name, user_key, result)
+                else:
+                    # The form has no token field: a refused token is said above it.
+                    add_refusal(
+                        checked,
+                        result,
+                        token=("base", "invalid_api_token"),
+                        user_key=(CONF_USER_KEY, "invalid_user_key"),
+                    )
         suggested = user_input
         if suggested is None and self._reconfiguring:
             subentry = self._get_reconfigure_subentry()
             suggested = {
                 CONF_NAME: subentry.title,
                 CONF_USER_KEY: subentry.data[CONF_USER_KEY],
+                CONF_ENCRYPTION_KEY: subentry.data.get(CONF_ENCRYPTION_KEY, ""),
             }
         return self.async_show_form(
             step_id=step_id,
@@ -217,6 +233,8 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
 
     def _async_finish(self, devices: list[str]) -> SubentryFlowResult:
         data: dict[str, Any] = {CONF_USER_KEY: self._user_key, CONF_DEVICES: devices}
+        if self._encryption_key is not None:
+            data[CONF_ENCRYPTION_KEY] = self._encryption_key
         if not self._reconfiguring:
             data[CONF_SERVICE_NAME] = slugify(self._name)
             return self.async_create_entry(title=self._name, data=data)

@@ -22,6 +22,9 @@ CONF_WEBHOOK_ID: Final = "webhook_id"
 # kept when the recipient is renamed.
 CONF_SERVICE_NAME: Final = "service_name"
 CONF_BUILTIN_ENTRY: Final = "builtin_entry"
+# A recipient account's end-to-end encryption key (64 hex characters): in a
+# recipient subentry's data, and the primary recipient's in the options.
+CONF_ENCRYPTION_KEY: Final = "encryption_key"
 
 # The layout of an entry's data. 1.2: the primary recipient's name and every
 # recipient's legacy action are stored (see async_migrate_entry).

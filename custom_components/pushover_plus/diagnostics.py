@@ -7,10 +7,10 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.redact import async_redact_data
 
-from .const import API_BASE_URL, CONF_USER_KEY
+from .const import API_BASE_URL, CONF_ENCRYPTION_KEY, CONF_USER_KEY
 from .data import PushoverConfigEntry
 
-TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY}
+TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY, CONF_ENCRYPTION_KEY}
 
 
 async def async_get_config_entry_diagnostics(
@@ -21,7 +21,7 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     return {
         "entry": async_redact_data(entry.data, TO_REDACT),
-        "options": dict(entry.options),
+        "options": async_redact_data(entry.options, TO_REDACT),
         "recipients": [
             {
                 "title": subentry.title,
