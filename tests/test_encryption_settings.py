@@ -19,6 +19,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
@@ -40,7 +42,7 @@ from pushover_simulator import (
 )
 
 from .conftest import SECRETS
-from .flow_helpers import Result, selector_config, suggested
+from .flow_helpers import Result, placeholders, selector_config, suggested
 
 pytestmark = pytest.mark.usefixtures("api_base_url")
 
@@ -229,7 +231,7 @@ async def test_a_malformed_primary_key_is_named_on_its_field(
     result = await _options(hass, loaded_entry, "0123")
 
     assert result["errors"] == {CONF_ENCRYPTION_KEY: "encryption_key_malformed"}
-    assert result["description_placeholders"]["encryption_key_length"] == "4"
+    assert placeholders(result)["encryption_key_length"] == "4"
     assert suggested(result, CONF_ENCRYPTION_KEY) == "0123"
 
 
@@ -274,14 +276,14 @@ async def test_diagnostics_redact_every_encryption_key(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     entry_with_alex_encrypting: MockConfigEntry,
+    snapshot: SnapshotAssertion,
 ) -> None:
     """Neither the primary's key (options) nor a recipient's (data) is shown."""
     diagnostics = await get_diagnostics_for_config_entry(
         hass, hass_client, entry_with_alex_encrypting
     )
 
-    assert diagnostics["options"][CONF_ENCRYPTION_KEY] == "**REDACTED**"
-    assert diagnostics["recipients"][0]["data"][CONF_ENCRYPTION_KEY] == "**REDACTED**"
+    assert diagnostics == snapshot(exclude=props("reset"))
     assert not any(secret in str(diagnostics) for secret in SECRETS)
 
 
