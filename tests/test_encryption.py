@@ -407,3 +407,22 @@ async def test_a_queued_message_is_never_plaintext_on_disk(
     # An event shows no ciphertext as the title, and no plaintext was kept.
     [event] = delivered
     assert event.data["title"] is None
+
+
+async def test_a_tracked_emergency_shows_no_encrypted_title(
+    hass: HomeAssistant,
+    encrypting_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+) -> None:
+    """The last-emergency sensor keeps neither the ciphertext nor the plaintext."""
+    response = await send(
+        hass, message="Smoke in the kitchen", title="Smoke", priority="emergency"
+    )
+    await hass.async_block_till_done()
+
+    state = hass.states.get("sensor.pushover_app_last_emergency")
+    assert state is not None
+    assert state.attributes["receipt"] == response["receipt"]
+    assert state.attributes["title"] is None
+    [received] = simulator.messages
+    assert received.decryptions[TEST_USER_KEY].plaintext["title"] == "Smoke"
