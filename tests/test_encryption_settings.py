@@ -55,12 +55,20 @@ ALEX = {
 }
 
 
+async def _key_form(hass: HomeAssistant, entry: MockConfigEntry) -> Result:
+    """Open Add recipient and choose to enter a key."""
+    menu = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
+    )
+    return await hass.config_entries.subentries.async_configure(
+        menu["flow_id"], {"next_step_id": "key"}
+    )
+
+
 async def _add_recipient(
     hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]
 ) -> Result:
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
-    )
+    result = await _key_form(hass, entry)
     return await hass.config_entries.subentries.async_configure(
         result["flow_id"], user_input
     )
@@ -120,9 +128,7 @@ async def test_a_recipient_key_field_is_a_password(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """The key is shown as dots, like the token."""
-    result = await hass.config_entries.subentries.async_init(
-        (loaded_entry.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
-    )
+    result = await _key_form(hass, loaded_entry)
 
     assert selector_config(result, CONF_ENCRYPTION_KEY)["type"] == "password"
 
@@ -149,7 +155,7 @@ async def test_a_malformed_recipient_key_is_named_on_its_field(
         },
     )
 
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "key"
     assert result["errors"] == {CONF_ENCRYPTION_KEY: "encryption_key_malformed"}
     assert result["description_placeholders"] == {"encryption_key_length": length}
     assert suggested(result, CONF_ENCRYPTION_KEY) == typed
@@ -169,7 +175,7 @@ async def test_a_delivery_group_takes_no_key(
         },
     )
 
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "key"
     assert result["errors"] == {CONF_ENCRYPTION_KEY: "encryption_key_for_group"}
 
 

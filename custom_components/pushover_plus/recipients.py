@@ -19,6 +19,7 @@ from .const import (
     CONF_DEVICES,
     CONF_ENCRYPTION_KEY,
     CONF_SERVICE_NAME,
+    CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
     DOMAIN,
     PRIMARY_RECIPIENT_ID,
@@ -40,6 +41,8 @@ class Recipient:
     subentry_id: str | None = None
     # The account's end-to-end encryption key: its messages are encrypted.
     encryption_key: str | None = field(default=None, repr=False)
+    # A delivery group's group-based subscription: whoever has it can join.
+    subscription_url: str | None = field(default=None, repr=False)
 
 
 def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
@@ -61,6 +64,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
             encryption_key=subentry.data.get(CONF_ENCRYPTION_KEY) or None,
+            subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_RECIPIENT
