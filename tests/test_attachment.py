@@ -31,7 +31,7 @@ from custom_components.pushover_plus.const import (
     MAX_ATTACHMENT_BYTES,
     MAX_PICTURE_SOURCE_BYTES,
 )
-from custom_components.pushover_plus.message import AttachmentSource
+from custom_components.pushover_plus.message import AttachmentSource, mebibytes
 from custom_components.pushover_plus.picture import (
     FittedPicture,
     PictureError,
@@ -45,8 +45,9 @@ from .pictures import decoded, twelve_megapixel_photo
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG_START = b"\xff\xd8\xff\xe0"
-LIMIT = "5,242,880 bytes"
-SOURCE_LIMIT = "52,428,800 bytes"
+# In MiB: the translated text names the unit, so no digit separator is needed.
+LIMIT = "5"
+SOURCE_LIMIT = "50"
 IMAGE_GET_IMAGE = "homeassistant.components.image.async_get_image"
 
 
@@ -135,11 +136,11 @@ def picture_error(problem: PictureProblem, size: int) -> dict[str, str]:
     """Return the placeholders of a picture that cannot be made smaller."""
     placeholders = {
         "attachment": "attachment_base64",
-        "size": f"{size:,} bytes",
+        "size": mebibytes(size),
         "limit": LIMIT,
     }
     if problem is PictureProblem.TOO_MANY_PIXELS:
-        placeholders["max_pixels"] = "64,000,000"
+        placeholders["megapixels"] = "64"
     return placeholders
 
 
@@ -311,7 +312,7 @@ async def test_file_over_limit_is_too_large_without_resizing(
     assert_error(
         err,
         "attachment_too_large",
-        {"attachment": str(path), "size": "5,242,881 bytes", "limit": LIMIT},
+        {"attachment": str(path), "size": "5.1", "limit": LIMIT},
     )
 
 
@@ -325,7 +326,7 @@ async def test_file_over_limit_names_its_whole_size(
 
     err = await load_error(hass, "attachment", str(path), resize=False)
 
-    assert (err.translation_placeholders or {})["size"] == "6,291,456 bytes"
+    assert (err.translation_placeholders or {})["size"] == "6"
 
 
 async def test_file_over_the_most_that_is_resized_is_refused(
@@ -343,7 +344,7 @@ async def test_file_over_the_most_that_is_resized_is_refused(
         "attachment_source_too_large",
         {
             "attachment": str(path),
-            "size": "52,428,801 bytes",
+            "size": "50.1",
             "source_limit": SOURCE_LIMIT,
             "limit": LIMIT,
         },
@@ -557,7 +558,7 @@ async def test_url_over_the_most_that_is_resized_is_stopped(
     assert_error(
         err,
         "attachment_download_too_large",
-        {"attachment": url, "most": f"{most:,} bytes"},
+        {"attachment": url, "most": mebibytes(most)},
     )
 
 
@@ -574,7 +575,7 @@ async def test_url_whose_length_is_too_large_is_not_downloaded(
         "attachment_source_too_large",
         {
             "attachment": url,
-            "size": "62,914,560 bytes",
+            "size": "60",
             "source_limit": SOURCE_LIMIT,
             "limit": LIMIT,
         },
@@ -723,7 +724,7 @@ async def test_oversize_snapshot_is_too_large_without_resizing(
     assert_error(
         err,
         "attachment_too_large",
-        {"attachment": "image.plan", "size": "5,242,881 bytes", "limit": LIMIT},
+        {"attachment": "image.plan", "size": "5.1", "limit": LIMIT},
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pushover_plus.const import DOMAIN, MAX_ATTACHMENT_BYTES
+from custom_components.pushover_plus.message import mebibytes
 from pushover_simulator import PushoverSimulator, ReceivedMessage
 
 from . import advance, send
@@ -154,7 +155,7 @@ async def test_large_picture_without_resizing_is_refused_and_nothing_sent(
         )
 
     assert caught.value.translation_key == "attachment_too_large"
-    size = f"{len(twelve_megapixel_photo()):,} bytes"
+    size = mebibytes(len(twelve_megapixel_photo()))
     assert (caught.value.translation_placeholders or {})["size"] == size
     assert simulator.messages == []
 

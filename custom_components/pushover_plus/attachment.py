@@ -40,8 +40,8 @@ from .message import (
     ATTR_ATTACHMENT_BASE64,
     ATTR_ATTACHMENT_URL,
     AttachmentSource,
-    byte_count,
     invalid,
+    mebibytes,
 )
 from .picture import MAX_PIXELS, PictureError, PictureProblem, fit_picture
 
@@ -130,20 +130,20 @@ def _check_size(source: AttachmentSource, loaded: _Loaded, most: int) -> None:
         raise invalid(
             "attachment_download_too_large",
             attachment=source.location,
-            most=byte_count(most),
+            most=mebibytes(most),
         )
     if source.resize:
         raise invalid(
             "attachment_source_too_large",
             attachment=source.location,
-            size=byte_count(size),
-            source_limit=byte_count(MAX_PICTURE_SOURCE_BYTES),
+            size=mebibytes(size),
+            source_limit=mebibytes(MAX_PICTURE_SOURCE_BYTES),
             limit=_limit(),
         )
     raise invalid(
         "attachment_too_large",
         attachment=source.location,
-        size=byte_count(size),
+        size=mebibytes(size),
         limit=_limit(),
     )
 
@@ -181,11 +181,12 @@ async def _async_fitted(
 def _picture_refusal(
     source: AttachmentSource, problem: PictureProblem, size: int
 ) -> ServiceValidationError:
-    bound = {"max_pixels": f"{MAX_PIXELS:,}"}
+    # In millions: a count of pixels would need a digit separator.
+    bound = {"megapixels": f"{MAX_PIXELS / 1_000_000:g}"}
     return invalid(
         _PICTURE_REFUSALS[problem],
         attachment=source.location,
-        size=byte_count(size),
+        size=mebibytes(size),
         limit=_limit(),
         **(bound if problem is PictureProblem.TOO_MANY_PIXELS else {}),
     )
@@ -322,4 +323,4 @@ async def _load_entity_image(hass: HomeAssistant, entity_id: str) -> _Loaded:
 
 
 def _limit() -> str:
-    return byte_count(MAX_ATTACHMENT_BYTES)
+    return mebibytes(MAX_ATTACHMENT_BYTES)
