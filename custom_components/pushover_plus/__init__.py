@@ -30,6 +30,7 @@ from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
 from .errors import setup_failure
+from .escalation import Escalations, remove_escalations
 from .invitation_view import async_register_view
 from .invitations import async_get_book, async_remove_book
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
@@ -155,6 +156,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
             sender.outbox.unreadable,
         )
     )
+    # After the outbox: a step that fell due while Home Assistant was down
+    # queues behind the messages that waited.
+    escalations = Escalations(hass, entry, sender, receipts, recipients_of(entry))
+    await _async_load_storage(escalations.async_load(), escalations.directory)
+    entry.async_on_unload(escalations.async_unload)
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
     invitations = await async_get_book(hass, entry.entry_id)
@@ -167,6 +173,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         sender=sender,
         limits=limits,
         receipts=receipts,
+        escalations=escalations,
         application_device_id=application.id,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -203,9 +210,10 @@ async def _async_reload_on_update(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
-    """Delete what the entry stored: queued messages, receipts, invitations."""
+    """Delete what the entry stored: queued messages, receipts, chains, invitations."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
+    await hass.async_add_executor_job(remove_escalations, hass, entry.entry_id)
     await async_remove_book(hass, entry.entry_id)
     async_forget_entry(hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])

@@ -20,6 +20,7 @@ from .message import SendDefaults
 if TYPE_CHECKING:
     from .api import PushoverClient
     from .coordinator import LimitsCoordinator
+    from .escalation import Escalations
     from .receipts import ReceiptTracker
     from .sender import MessageSender
 
@@ -39,6 +40,7 @@ class PushoverRuntimeData:
     sender: MessageSender
     limits: LimitsCoordinator
     receipts: ReceiptTracker
+    escalations: Escalations
     # The device registry's id of the application's device.
     application_device_id: str
 

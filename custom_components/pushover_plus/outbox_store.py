@@ -103,9 +103,8 @@ class StoredQueue:
     set_aside: dict[Path, str] = field(default_factory=dict)
 
 
-def encode_record(item: OutboxItem) -> bytes:
-    """Write the record of a queued message, field by field."""
-    message = item.message
+def encode_message(message: Message) -> dict[str, Any]:
+    """Write a message's fields as stored, its attachment left out."""
     fields: dict[str, Any] = {"message": message.message}
     _put(fields, "title", message.title)
     _put(fields, "devices", list(message.devices) or None)
@@ -122,6 +121,13 @@ def encode_record(item: OutboxItem) -> bytes:
     _put(fields, "url", message.url)
     _put(fields, "url_title", message.url_title)
     _put(fields, "encrypted", message.encrypted or None)
+    return fields
+
+
+def encode_record(item: OutboxItem) -> bytes:
+    """Write the record of a queued message, field by field."""
+    message = item.message
+    fields = encode_message(message)
     record: dict[str, Any] = {
         "format": RECORD_FORMAT,
         "id": item.id,
@@ -174,13 +180,14 @@ def decode_record(name: str, content: bytes) -> OutboxItem:
         seq=int(matched["seq"]),
         users=fields.names("users", required=True),
         recipients=fields.names("recipients"),
-        message=_decode_message(fields.raw("message"), attachment),
+        message=decode_message(fields.raw("message"), attachment),
         accepted_at=fields.moment("accepted_at"),
         attachment_size=size,
     )
 
 
-def _decode_message(value: object, attachment: Attachment | None) -> Message:
+def decode_message(value: object, attachment: Attachment | None) -> Message:
+    """Read a message's stored fields back; RecordError for anything else."""
     fields = RecordFields(value, "message")
     fields.only(_MESSAGE_FIELDS)
     return Message(
@@ -398,6 +405,6 @@ def _from_legacy_record(record: object, seq: int) -> OutboxItem:
         seq=seq,
         users=fields.names("users", required=True),
         recipients=fields.names("recipients"),
-        message=_decode_message(fields.raw("message"), attachment),
+        message=decode_message(fields.raw("message"), attachment),
         accepted_at=fields.moment("accepted_at"),
     )

@@ -88,6 +88,7 @@ class ReceiptTracker:
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unloaded = False
         self._listeners: list[Callable[[], None]] = []
+        self._receipt_listeners: list[Callable[[TrackedReceipt], None]] = []
 
     @property
     def open(self) -> list[TrackedReceipt]:
@@ -130,6 +131,14 @@ class ReceiptTracker:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    @callback
+    def async_add_receipt_listener(
+        self, listener: Callable[[TrackedReceipt], None]
+    ) -> CALLBACK_TYPE:
+        """Call `listener` with each receipt when tracking starts and when it closes."""
+        self._receipt_listeners.append(listener)
+        return lambda: self._receipt_listeners.remove(listener)
+
     async def async_track(
         self,
         receipt: str,
@@ -153,6 +162,7 @@ class ReceiptTracker:
         self._open.append(tracked)
         self._last = tracked
         self._new.append(tracked)
+        self._tell(tracked)
         await self._async_changed()
 
     @callback
@@ -429,7 +439,13 @@ class ReceiptTracker:
                 event, {"entry_id": self._entry.entry_id, **tracked.event_data()}
             )
         _LOGGER.debug("Emergency %s is %s", tracked.receipt, state)
+        self._tell(tracked)
         return True
+
+    @callback
+    def _tell(self, tracked: TrackedReceipt) -> None:
+        for listener in list(self._receipt_listeners):
+            listener(tracked)
 
     async def _async_changed(self) -> None:
         self._schedule()

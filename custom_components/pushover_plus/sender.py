@@ -55,6 +55,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # The issue of an application Pushover refused (its translation key).
 REFUSED_APP_ISSUE: Final = "token_refused"
+# The error of a send that reached some of its recipients (its translation key).
+PARTLY_REFUSED: Final = "send_partly_refused"
 
 
 def sent_signal(entry_id: str) -> str:
@@ -362,7 +364,7 @@ def _raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> N
         return
     raise HomeAssistantError(
         translation_domain=DOMAIN,
-        translation_key="send_partly_refused",
+        translation_key=PARTLY_REFUSED,
         translation_placeholders={
             "accepted": ", ".join(_names(accepted)),
             "request_ids": ", ".join(
