@@ -32,7 +32,7 @@ from pathlib import Path
 import re
 import secrets
 import shutil
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -40,7 +40,7 @@ from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
 from .api import Message
-from .const import DOMAIN, EVENT_ESCALATED, MAX_TAGS_LENGTH
+from .const import DOMAIN, EVENT_ESCALATED, MAX_TAGS_LENGTH, PARTLY_REFUSED
 from .data import PushoverConfigEntry
 from .message import AttachmentSource, MessageRequest, invalid
 from .outbox_store import decode_message, encode_message
@@ -48,8 +48,11 @@ from .receipts import ReceiptTracker
 from .receipts_model import EmergencyState, TrackedReceipt, chain_tag
 from .recipients import Recipient
 from .records import RecordError, RecordFields
-from .sender import PARTLY_REFUSED, Delivery, MessageSender
 from .spool import SET_ASIDE_SUFFIX, Spool
+
+if TYPE_CHECKING:
+    # The sender imports the actions, which import this module.
+    from .sender import Delivery, MessageSender
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -524,4 +527,3 @@ class Escalations:
         self._entry.async_create_background_task(
             self._hass, work, f"{DOMAIN} escalation {what} {self._entry.entry_id}"
         )
-

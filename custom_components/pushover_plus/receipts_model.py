@@ -27,7 +27,11 @@ def chain_id_of(tags: Sequence[str]) -> str | None:
     still knows its chain.
     """
     return next(
-        (tag.removeprefix(CHAIN_TAG_PREFIX) for tag in tags if tag.startswith(CHAIN_TAG_PREFIX)),
+        (
+            tag.removeprefix(CHAIN_TAG_PREFIX)
+            for tag in tags
+            if tag.startswith(CHAIN_TAG_PREFIX)
+        ),
         None,
     )
 

@@ -38,6 +38,7 @@ from .const import (
     EVENT_DELIVERED,
     MAX_KEYS_PER_MESSAGE,
     MAX_TITLE_LENGTH,
+    PARTLY_REFUSED,
     PRIORITY_EMERGENCY,
 )
 from .coordinator import LimitsCoordinator
@@ -55,8 +56,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # The issue of an application Pushover refused (its translation key).
 REFUSED_APP_ISSUE: Final = "token_refused"
-# The error of a send that reached some of its recipients (its translation key).
-PARTLY_REFUSED: Final = "send_partly_refused"
 
 
 def sent_signal(entry_id: str) -> str:

@@ -162,8 +162,9 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data: dict[str, Any] = dict(call.data)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
     recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
-    escalate_to, escalate_after = data.pop(ATTR_ESCALATE_TO, None), data.pop(
-        ATTR_ESCALATE_AFTER, None
+    escalate_to, escalate_after = (
+        data.pop(ATTR_ESCALATE_TO, None),
+        data.pop(ATTR_ESCALATE_AFTER, None),
     )
     request = build_message(
         data,
@@ -246,7 +247,10 @@ def _checked_escalate_after(request: MessageRequest, escalate_after: Any) -> int
     retry = message.retry or 0
     if seconds < retry:
         raise invalid(
-            "escalate_after_too_short", field=ATTR_ESCALATE_AFTER, value=seconds, limit=retry
+            "escalate_after_too_short",
+            field=ATTR_ESCALATE_AFTER,
+            value=seconds,
+            limit=retry,
         )
     return seconds
 
