@@ -1,0 +1,345 @@
+"""Escalation: an emergency goes to the next person until someone acknowledges.
+
+Every test runs over real HTTP against the simulator, with time travelled by
+the test's clock.
+"""
+
+from collections import Counter
+import json
+from pathlib import Path
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryDataWithId
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.pushover_plus.const import (
+    CONF_DEVICES,
+    CONF_SERVICE_NAME,
+    CONF_USER_KEY,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+    EVENT_ACKNOWLEDGED,
+    EVENT_CANCELLED,
+    EVENT_ESCALATED,
+    EVENT_EXPIRED,
+    SUBENTRY_RECIPIENT,
+)
+from custom_components.pushover_plus.data import token_unique_id
+from custom_components.pushover_plus.escalation import escalations_directory
+from pushover_simulator import (
+    TEST_APP_TOKEN,
+    TEST_GROUP_KEY,
+    TEST_SECOND_USER_KEY,
+    TEST_USER_KEY,
+    PushoverSimulator,
+)
+
+from . import run_timers, send
+from .conftest import PRIMARY_DATA, SECRETS
+
+AFTER = 60
+EXPIRE = 300
+# The primary recipient first, then Alex, then the family's group.
+CHAIN = {
+    "message": "Water on the basement floor",
+    "title": "Leak",
+    "priority": "emergency",
+    "retry": 30,
+    "expire": EXPIRE,
+    "escalate_to": ["Alex", "Family"],
+    "escalate_after": AFTER,
+}
+
+
+def _subentry(subentry_id: str, title: str, key: str) -> ConfigSubentryDataWithId:
+    return ConfigSubentryDataWithId(
+        subentry_id=subentry_id,
+        subentry_type=SUBENTRY_RECIPIENT,
+        title=title,
+        data={CONF_USER_KEY: key, CONF_DEVICES: [], CONF_SERVICE_NAME: title.lower()},
+        unique_id=None,
+    )
+
+
+@pytest.fixture
+async def family_entry(hass: HomeAssistant, api_base_url: str) -> MockConfigEntry:
+    """Load an entry of three recipients: Pushover, Alex and the Family group."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Pushover",
+        version=ENTRY_VERSION,
+        minor_version=ENTRY_MINOR_VERSION,
+        data=PRIMARY_DATA,
+        subentries_data=[
+            _subentry("01KALEX0000000000000000000", "Alex", TEST_SECOND_USER_KEY),
+            _subentry("01KFAM1LY00000000000000000", "Family", TEST_GROUP_KEY),
+        ],
+        unique_id=token_unique_id(TEST_APP_TOKEN),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return entry
+
+
+def chain_files(hass: HomeAssistant, entry: MockConfigEntry) -> list[Path]:
+    """Return the files of the entry's running chains."""
+    folder = escalations_directory(hass, entry.entry_id)
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def steps_sent(simulator: PushoverSimulator) -> list[list[str]]:
+    """Return the users of each emergency message Pushover accepted, in order."""
+    return [message.users for message in simulator.messages if message.priority == 2]
+
+
+def api_calls(simulator: PushoverSimulator, since: int) -> Counter[str]:
+    """Count the API calls after the first `since`, by kind; the quota's own left out."""
+    kinds: Counter[str] = Counter()
+    for record in simulator.requests[since:]:
+        if record.path == "/1/apps/limits.json":
+            continue
+        if record.path.endswith("/cancel.json"):
+            kinds["cancel"] += 1
+        elif record.path.startswith("/1/receipts/"):
+            kinds["receipt"] += 1
+        else:
+            kinds[record.path.removeprefix("/1/")] += 1
+    return kinds
+
+
+def no_secrets(events: list[Event]) -> None:
+    """Fail if any event names a token or a user key."""
+    text = json.dumps([event.data for event in events])
+    assert not [secret for secret in SECRETS if secret in text]
+
+
+async def test_nobody_answers(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every step goes out, one every minute; then every receipt expires."""
+    escalated = async_capture_events(hass, EVENT_ESCALATED)
+    expired = async_capture_events(hass, EVENT_EXPIRED)
+
+    response = await send(hass, **CHAIN)
+    chain_id = response["chain_id"]
+    assert isinstance(chain_id, str)
+    assert steps_sent(simulator) == [[TEST_USER_KEY]]
+    assert [path.name for path in chain_files(hass, family_entry)] == [
+        f"{chain_id}.json"
+    ]
+
+    await run_timers(hass, freezer, AFTER - 1)
+    assert len(steps_sent(simulator)) == 1
+    await run_timers(hass, freezer, 1)
+    assert steps_sent(simulator) == [[TEST_USER_KEY], [TEST_SECOND_USER_KEY]]
+    await run_timers(hass, freezer, AFTER)
+    assert steps_sent(simulator)[2] == [TEST_GROUP_KEY]
+
+    await run_timers(hass, freezer, EXPIRE + 60)
+
+    assert len(steps_sent(simulator)) == 3
+    assert [(event.data["step"], event.data["recipients"]) for event in escalated] == [
+        (1, ["Alex"]),
+        (2, ["Family"]),
+    ]
+    assert {event.data["chain_id"] for event in [*escalated, *expired]} == {chain_id}
+    assert len(expired) == 3
+    assert chain_files(hass, family_entry) == []
+    assert family_entry.runtime_data.escalations.running == []
+    no_secrets([*escalated, *expired])
+
+
+async def test_second_person_answers(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Alex acknowledges: the first receipt is cancelled, the third step never goes."""
+    acknowledged = async_capture_events(hass, EVENT_ACKNOWLEDGED)
+    cancelled = async_capture_events(hass, EVENT_CANCELLED)
+    before = len(simulator.requests)
+
+    response = await send(hass, **CHAIN)
+    await run_timers(hass, freezer, AFTER)
+    first, second = (message.receipt for message in simulator.messages)
+    assert first is not None
+    assert second is not None
+    simulator.state.acknowledge(second, TEST_SECOND_USER_KEY, "laptop")
+    await run_timers(hass, freezer, EXPIRE + 60)
+
+    assert steps_sent(simulator) == [[TEST_USER_KEY], [TEST_SECOND_USER_KEY]]
+    assert simulator.receipts[first].cancelled
+    assert [event.data["acknowledged_by"] for event in acknowledged] == ["Alex"]
+    assert [event.data["receipt"] for event in cancelled] == [first]
+    assert {event.data["chain_id"] for event in [*acknowledged, *cancelled]} == {
+        response["chain_id"]
+    }
+    assert chain_files(hass, family_entry) == []
+    # Two messages and one cancel.json; the rest are the receipts' polls
+    # (every 5 s in a receipt's first minute: 12 of the first, 2 of Alex's
+    # until the acknowledgement is seen). The read before a step is the
+    # poll's own, so a chain adds none.
+    assert api_calls(simulator, before) == {
+        "messages.json": 2,
+        "cancel": 1,
+        "receipt": 14,
+    }
+    no_secrets([*acknowledged, *cancelled])
+
+
+async def test_restart_between_steps(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A step that fell due while Home Assistant was down goes out at the start."""
+    escalated = async_capture_events(hass, EVENT_ESCALATED)
+    response = await send(hass, **CHAIN)
+    assert await hass.config_entries.async_unload(family_entry.entry_id)
+
+    await run_timers(hass, freezer, AFTER + 30)
+    assert len(steps_sent(simulator)) == 1
+    assert await hass.config_entries.async_setup(family_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert steps_sent(simulator) == [[TEST_USER_KEY], [TEST_SECOND_USER_KEY]]
+    assert escalated[0].data["chain_id"] == response["chain_id"]
+    # The next step's clock started when Pushover took the late one.
+    await run_timers(hass, freezer, AFTER - 1)
+    assert len(steps_sent(simulator)) == 2
+    await run_timers(hass, freezer, 1)
+    assert steps_sent(simulator)[2] == [TEST_GROUP_KEY]
+
+
+async def test_outage_during_a_step(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A step queued while Pushover is down starts its clock when it is accepted."""
+    await send(hass, **CHAIN)
+    await run_timers(hass, freezer, AFTER - 1)
+    simulator.faults.fail_next = 1000
+
+    await run_timers(hass, freezer, 120)
+    assert len(steps_sent(simulator)) == 1
+    assert len(family_entry.runtime_data.sender.outbox) == 1
+    simulator.faults.fail_next = 0
+    await run_timers(hass, freezer, 300)
+
+    second, third = simulator.messages[1:]
+    assert (second.users, third.users) == ([TEST_SECOND_USER_KEY], [TEST_GROUP_KEY])
+    assert third.received_at - second.received_at == pytest.approx(AFTER)
+
+
+async def test_cancel_escalation(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The action ends a chain: its open receipt is cancelled, no step follows."""
+    response = await send(hass, **CHAIN)
+    await hass.services.async_call(
+        DOMAIN,
+        "cancel_escalation",
+        {"chain_id": response["chain_id"]},
+        blocking=True,
+    )
+    await run_timers(hass, freezer, EXPIRE)
+
+    assert len(steps_sent(simulator)) == 1
+    assert simulator.receipts[response["receipt"]].cancelled
+    assert chain_files(hass, family_entry) == []
+    with pytest.raises(ServiceValidationError) as caught:
+        await hass.services.async_call(
+            DOMAIN,
+            "cancel_escalation",
+            {"chain_id": response["chain_id"]},
+            blocking=True,
+        )
+    assert caught.value.translation_key == "unknown_chain"
+
+
+async def test_step_accepted_after_the_chain_ended_is_cancelled(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A step that waited in the outbox goes out after the chain ended: cancelled."""
+    response = await send(hass, **CHAIN)
+    await run_timers(hass, freezer, AFTER - 1)
+    simulator.faults.fail_next = 1000
+    await run_timers(hass, freezer, 10)
+    assert len(family_entry.runtime_data.sender.outbox) == 1
+    simulator.faults.fail_next = 0
+    simulator.state.acknowledge(response["receipt"], TEST_USER_KEY, "phone")
+
+    await run_timers(hass, freezer, 300)
+
+    late = simulator.messages[1]
+    assert late.users == [TEST_SECOND_USER_KEY]
+    assert late.receipt is not None
+    assert simulator.receipts[late.receipt].cancelled
+    assert len(steps_sent(simulator)) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"priority": "high"}, "escalation_not_emergency"),
+        ({"escalate_after": 29}, "escalate_after_too_short"),
+        ({"escalate_after": None}, "escalation_needs_both"),
+        ({"escalate_to": []}, "escalation_needs_both"),
+        ({"escalate_after": "soon"}, "invalid_type_whole_number"),
+        ({"escalate_to": [3]}, "invalid_type_names"),
+        ({"escalate_to": ["Bob"]}, "unknown_recipient"),
+        ({"tags": ["x" * 180]}, "tags_too_long"),
+    ],
+)
+async def test_bad_escalation_is_refused(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    """Each mistake has its translated error; nothing is sent."""
+    fields = {**CHAIN, **data}
+    fields = {name: value for name, value in fields.items() if value is not None}
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, **fields)
+
+    assert caught.value.translation_key == key
+    assert simulator.messages == []
+    assert chain_files(hass, family_entry) == []
+
+
+async def test_escalate_after_names_field_and_limit(
+    hass: HomeAssistant, family_entry: MockConfigEntry
+) -> None:
+    """The error names the field, what was given and the retry it must reach."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, **{**CHAIN, "retry": 90, "escalate_after": "60"})
+
+    assert caught.value.translation_placeholders == {
+        "field": "escalate_after",
+        "value": "60",
+        "limit": "90",
+    }
