@@ -7,7 +7,9 @@ the test's clock.
 from collections import Counter
 import json
 from pathlib import Path
+import re
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryDataWithId
@@ -19,6 +21,7 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
+from custom_components.pushover_plus.api import Message
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
     CONF_SERVICE_NAME,
@@ -33,7 +36,15 @@ from custom_components.pushover_plus.const import (
     SUBENTRY_RECIPIENT,
 )
 from custom_components.pushover_plus.data import token_unique_id
-from custom_components.pushover_plus.escalation import escalations_directory
+from custom_components.pushover_plus.escalation import (
+    EscalationChain,
+    EscalationStore,
+    decode_chain,
+    encode_chain,
+    escalations_directory,
+)
+from custom_components.pushover_plus.message import AttachmentSource
+from custom_components.pushover_plus.records import RecordError
 from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_GROUP_KEY,
@@ -102,7 +113,7 @@ def steps_sent(simulator: PushoverSimulator) -> list[list[str]]:
 
 
 def api_calls(simulator: PushoverSimulator, since: int) -> Counter[str]:
-    """Count the API calls after the first `since`, by kind; the quota's own left out."""
+    """Count the API calls after the first `since` by kind, the quota's left out."""
     kinds: Counter[str] = Counter()
     for record in simulator.requests[since:]:
         if record.path == "/1/apps/limits.json":
@@ -343,3 +354,280 @@ async def test_escalate_after_names_field_and_limit(
         "value": "60",
         "limit": "90",
     }
+
+
+async def test_read_before_a_step_sees_an_acknowledgement(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Acknowledged after the last poll: the step's own read ends the chain."""
+    slow = {**CHAIN, "expire": 3600, "escalate_after": 600}
+    response = await send(hass, **slow)
+    await run_timers(hass, freezer, 595)
+    simulator.state.acknowledge(response["receipt"], TEST_USER_KEY, "phone")
+
+    await run_timers(hass, freezer, 5)
+
+    assert len(steps_sent(simulator)) == 1
+    assert chain_files(hass, family_entry) == []
+
+
+async def test_step_of_a_removed_recipient_is_skipped(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Alex is removed meanwhile: his step is skipped, the next one's clock starts."""
+    await send(hass, **CHAIN)
+    assert hass.config_entries.async_remove_subentry(
+        family_entry, "01KALEX0000000000000000000"
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    await run_timers(hass, freezer, 2 * AFTER)
+
+    assert steps_sent(simulator) == [[TEST_USER_KEY], [TEST_GROUP_KEY]]
+    assert "Step 1 of escalation" in caplog.text
+    assert "its recipient was removed" in caplog.text
+
+
+async def test_refused_steps_let_the_chain_go_on(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The quota runs out: the steps fail, the chain ends when its receipt does."""
+    await send(hass, **{**CHAIN, "expire": 100})
+    simulator.set_remaining(0)
+
+    await run_timers(hass, freezer, 2 * AFTER + 1)
+
+    assert len(steps_sent(simulator)) == 1
+    assert "Step 2 of escalation" in caplog.text
+    assert "did not go out" in caplog.text
+    assert chain_files(hass, family_entry) == []
+
+
+async def test_refused_first_step_starts_no_chain(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+) -> None:
+    """Pushover refuses the first step: the send's own error, and no chain."""
+    simulator.set_remaining(0)
+
+    with pytest.raises(HomeAssistantError):
+        await send(hass, **CHAIN)
+
+    assert family_entry.runtime_data.escalations.running == []
+    assert chain_files(hass, family_entry) == []
+
+
+async def test_partly_refused_first_step_runs(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The first step reached one of two (two calls): the chain runs on for them."""
+    alex = family_entry.subentries["01KALEX0000000000000000000"]
+    # A device that is not Alex's: Pushover refuses his call, not the other.
+    hass.config_entries.async_update_subentry(
+        family_entry, alex, data={**alex.data, CONF_DEVICES: ["tablet"]}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    with pytest.raises(HomeAssistantError) as caught:
+        await hass.services.async_call(
+            DOMAIN,
+            "send_message",
+            {**CHAIN, "recipients": ["Pushover", "Alex"], "escalate_to": ["Family"]},
+            blocking=True,
+        )
+    assert caught.value.translation_key == "send_partly_refused"
+
+    await run_timers(hass, freezer, AFTER)
+    assert steps_sent(simulator)[-1] == [TEST_GROUP_KEY]
+
+
+async def test_restart_before_the_acceptance_was_stored(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A chain file without its step's acceptance takes it from the receipts."""
+    await send(hass, **CHAIN)
+    assert await hass.config_entries.async_unload(family_entry.entry_id)
+    [path] = chain_files(hass, family_entry)
+    record = json.loads(path.read_bytes())
+    del record["accepted_at"]
+    path.write_text(json.dumps(record))
+    assert await hass.config_entries.async_setup(family_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    await run_timers(hass, freezer, AFTER - 1)
+    assert len(steps_sent(simulator)) == 1
+    await run_timers(hass, freezer, 1)
+    assert len(steps_sent(simulator)) == 2
+
+
+async def test_tag_like_a_chains_is_left_alone(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An emergency tagged like a chain nobody started is left as it is."""
+    response = await send(
+        hass,
+        message="Smoke",
+        priority="emergency",
+        tags=["escalation-0123456789abcdef"],
+    )
+    await send(hass, message="Smoke", priority="emergency")
+    await run_timers(hass, freezer, 120)
+
+    assert not simulator.receipts[response["receipt"]].cancelled
+    assert len(steps_sent(simulator)) == 2
+
+
+async def test_cancel_that_fails_is_logged(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pushover cannot be reached for the cancel: the chain ends all the same."""
+    response = await send(hass, **CHAIN)
+    simulator.faults.fail_next = 1
+
+    await hass.services.async_call(
+        DOMAIN,
+        "cancel_escalation",
+        {"chain_id": response["chain_id"]},
+        blocking=True,
+    )
+
+    assert f"of escalation {response['chain_id']} was not cancelled" in caplog.text
+    assert family_entry.runtime_data.escalations.running == []
+
+
+async def test_store_that_cannot_be_written(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The chain runs in memory when its file cannot be written or deleted."""
+    failing = OSError(28, "No space left on device")
+    with (
+        patch.object(EscalationStore, "async_write", side_effect=failing),
+        patch.object(EscalationStore, "async_remove", side_effect=failing),
+    ):
+        await send(hass, **CHAIN)
+        await run_timers(hass, freezer, 2 * AFTER + EXPIRE + 60)
+
+    assert len(steps_sent(simulator)) == 3
+    assert "Cannot store escalation" in caplog.text
+    assert "Cannot delete the file of escalation" in caplog.text
+
+
+async def test_unreadable_chain_file_is_set_aside(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A file that is not a chain is renamed aside and named in the log."""
+    assert await hass.config_entries.async_unload(family_entry.entry_id)
+    folder = escalations_directory(hass, family_entry.entry_id)
+    folder.mkdir(parents=True)
+    (folder / "notes.json").write_text("{}")
+    (folder / "0123456789abcdef.json").write_text("{")
+    (folder / "old.json.unreadable").write_text("{")
+    assert await hass.config_entries.async_setup(family_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "0123456789abcdef.json.unreadable",
+        "notes.json.unreadable",
+        "old.json.unreadable",
+    ]
+    assert "not an escalation's file name" in caplog.text
+    assert "not valid JSON" in caplog.text
+
+
+async def test_removing_the_entry_deletes_its_chains(
+    hass: HomeAssistant, family_entry: MockConfigEntry
+) -> None:
+    """The entry's chains go with it."""
+    await send(hass, **CHAIN)
+    assert chain_files(hass, family_entry) != []
+
+    await hass.config_entries.async_remove(family_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert not escalations_directory(hass, family_entry.entry_id).exists()
+
+
+def _record(**changes: Any) -> bytes:
+    chain = EscalationChain(
+        chain_id="0123456789abcdef",
+        message=Message(message="Leak", priority=2, retry=30, expire=300),
+        attachment=AttachmentSource(
+            kind="attachment_base64", location="attachment_base64", content=b"\x89PNG"
+        ),
+        steps=[("primary",), ("01KALEX0000000000000000000",)],
+        escalate_after=AFTER,
+    )
+    record = json.loads(encode_chain(chain)) | changes
+    return json.dumps(record).encode()
+
+
+def test_chain_record_round_trip() -> None:
+    """A chain is read back as written, its picture's bytes included."""
+    chain = decode_chain(_record())
+
+    assert chain.attachment is not None
+    assert chain.attachment.content == b"\x89PNG"
+    assert chain.steps == [("primary",), ("01KALEX0000000000000000000",)]
+    assert chain.accepted_at is None
+    assert chain.next_due() is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"format": 2}, "record format 2"),
+        ({"surprise": 1}, "unknown field(s) in its record: surprise"),
+        ({"steps": []}, "its steps are not a list of steps"),
+        ({"steps": [[1]]}, "the step of its step is not a list of names"),
+        ({"attachment": {"kind": "x", "size": 1}}, "unknown field(s)"),
+    ],
+)
+def test_chain_record_refused(changes: dict[str, Any], reason: str) -> None:
+    """Anything not written by this version is refused with the reason."""
+    with pytest.raises(RecordError, match=re.escape(reason)):
+        decode_chain(_record(**changes))
+
+
+async def test_chain_id_must_match_its_file(
+    hass: HomeAssistant, family_entry: MockConfigEntry
+) -> None:
+    """A chain's file named after another chain is set aside."""
+    assert await hass.config_entries.async_unload(family_entry.entry_id)
+    folder = escalations_directory(hass, family_entry.entry_id)
+    folder.mkdir(parents=True)
+    (folder / "fedcba9876543210.json").write_bytes(_record())
+    assert await hass.config_entries.async_setup(family_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert [path.name for path in folder.iterdir()] == [
+        "fedcba9876543210.json.unreadable"
+    ]

@@ -90,11 +90,8 @@ class EscalationChain:
     sent_steps: int = 1
     # When Pushover accepted the latest step; None while it waits in the outbox.
     accepted_at: datetime | None = None
-
-    @property
-    def tag(self) -> str:
-        """Return the tag all of the chain's messages carry."""
-        return chain_tag(self.chain_id)
+    # Acknowledged, cancelled or over: no step goes, and its file is deleted.
+    ended: bool = False
 
     @property
     def all_sent(self) -> bool:
@@ -102,8 +99,8 @@ class EscalationChain:
         return self.sent_steps >= len(self.steps)
 
     def next_due(self) -> datetime | None:
-        """Return when the next step goes, or None: none left, or still queued."""
-        if self.accepted_at is None or self.all_sent:
+        """Return when the next step goes, or None: ended, none left, or queued."""
+        if self.ended or self.accepted_at is None or self.all_sent:
             return None
         return self.accepted_at + timedelta(seconds=self.escalate_after)
 
@@ -269,7 +266,7 @@ class Escalations:
         self._timers: dict[str, CALLBACK_TYPE] = {}
         # Chains ended while loaded: a late step of theirs is cancelled.
         self._ended: set[str] = set()
-        self._unsub_receipts: CALLBACK_TYPE | None = None
+        self._unsub_receipts: CALLBACK_TYPE = lambda: None
 
     @property
     def directory(self) -> Path:
@@ -300,8 +297,7 @@ class Escalations:
     @callback
     def async_unload(self) -> None:
         """Stop the timers; the store keeps the chains for the next start."""
-        if self._unsub_receipts is not None:
-            self._unsub_receipts()
+        self._unsub_receipts()
         for unsub in self._timers.values():
             unsub()
         self._timers.clear()
@@ -411,6 +407,7 @@ class Escalations:
     @callback
     def _forget(self, chain: EscalationChain) -> None:
         """Stop a chain at once: no timer, no step; a late step gets cancelled."""
+        chain.ended = True
         self._chains.pop(chain.chain_id, None)
         self._ended.add(chain.chain_id)
         if (unsub := self._timers.pop(chain.chain_id, None)) is not None:
@@ -438,8 +435,14 @@ class Escalations:
         """Set the timer of the chain's next step, or send it if it is due."""
         if (unsub := self._timers.pop(chain.chain_id, None)) is not None:
             unsub()
-        if chain.all_sent and chain.accepted_at and not self._open_of(chain):
-            # Its receipts closed while Home Assistant was down.
+        if (
+            not chain.ended
+            and chain.all_sent
+            and chain.accepted_at
+            and not self._open_of(chain)
+        ):
+            # The last step could not go, or its receipts closed while Home
+            # Assistant was down: nothing is left to wait for.
             self._forget(chain)
             self._spawn(self._async_remove(chain), "end")
             return
@@ -465,7 +468,8 @@ class Escalations:
                 await self._receipts.async_status(tracked.receipt)
             except HomeAssistantError as err:
                 _LOGGER.debug("Receipt %s not read: %s", tracked.receipt, err)
-        if chain.chain_id not in self._chains or chain.next_due() is None:
+        if chain.next_due() is None:
+            # Ended by an acknowledgement just read, or by the action.
             return
         ids = chain.steps[chain.sent_steps]
         recipients = [self._recipients[id_] for id_ in ids if id_ in self._recipients]
@@ -500,9 +504,10 @@ class Escalations:
         await self._async_save_and_plan(chain)
 
     async def _async_save_and_plan(self, chain: EscalationChain) -> None:
-        if chain.chain_id not in self._chains:
-            return
         self._plan(chain)
+        if chain.ended:
+            # Meanwhile, or by the plan: its file is deleted, not written.
+            return
         try:
             await self._store.async_write(chain)
         except OSError as err:
