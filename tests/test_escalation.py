@@ -631,3 +631,44 @@ async def test_chain_id_must_match_its_file(
     assert [path.name for path in folder.iterdir()] == [
         "fedcba9876543210.json.unreadable"
     ]
+
+
+async def test_first_step_of_two_calls(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two recipients with their own devices: two receipts, one clock, one chain.
+
+    One acknowledgement cancels the other's receipt, and the group is never
+    alerted.
+    """
+    alex = family_entry.subentries["01KALEX0000000000000000000"]
+    hass.config_entries.async_update_subentry(
+        family_entry, alex, data={**alex.data, CONF_DEVICES: ["laptop"]}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    await send(
+        hass, **{**CHAIN, "recipients": ["Pushover", "Alex"], "escalate_to": ["Family"]}
+    )
+    mine, alexs = (message.receipt for message in simulator.messages)
+    assert mine is not None
+    assert alexs is not None
+    simulator.state.acknowledge(alexs, TEST_SECOND_USER_KEY, "laptop")
+    await run_timers(hass, freezer, AFTER)
+
+    assert simulator.receipts[mine].cancelled
+    assert len(steps_sent(simulator)) == 2
+
+
+def test_chain_record_of_a_file_picture() -> None:
+    """A picture from a file is stored as its path and fetched again per step."""
+    source = AttachmentSource(kind="attachment", location="/media/leak.jpg")
+
+    chain = decode_chain(_record())
+    chain.attachment = source
+    again = decode_chain(encode_chain(chain))
+
+    assert again.attachment == source
