@@ -127,7 +127,7 @@ def api_calls(simulator: PushoverSimulator, since: int) -> Counter[str]:
     return kinds
 
 
-def no_secrets(events: list[Event]) -> None:
+def no_secrets(events: list[Event[dict[str, Any]]]) -> None:
     """Fail if any event names a token or a user key."""
     text = json.dumps([event.data for event in events])
     assert not [secret for secret in SECRETS if secret in text]
