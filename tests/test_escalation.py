@@ -5,6 +5,7 @@ the test's clock.
 """
 
 from collections import Counter
+from datetime import UTC, datetime
 import json
 from pathlib import Path
 import re
@@ -585,6 +586,7 @@ def _record(**changes: Any) -> bytes:
         ),
         steps=[("primary",), ("01KALEX0000000000000000000",)],
         escalate_after=AFTER,
+        handed_at=datetime(2026, 11, 15, 12, tzinfo=UTC),
     )
     record = json.loads(encode_chain(chain)) | changes
     return json.dumps(record).encode()
@@ -672,3 +674,52 @@ def test_chain_record_of_a_file_picture() -> None:
     again = decode_chain(encode_chain(chain))
 
     assert again.attachment == source
+
+
+async def test_restart_while_a_step_waits_in_the_outbox(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The queued step's clock starts when Pushover takes it, after the restart.
+
+    The first step's receipt, still open, is older than the queued step: it
+    does not start the clock.
+    """
+    await send(hass, **CHAIN)
+    simulator.faults.fail_next = 1000
+    await run_timers(hass, freezer, AFTER + 5)
+    assert len(family_entry.runtime_data.sender.outbox) == 1
+    assert await hass.config_entries.async_unload(family_entry.entry_id)
+    await run_timers(hass, freezer, 2 * AFTER)
+    assert await hass.config_entries.async_setup(family_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await run_timers(hass, freezer, 30)
+    assert len(steps_sent(simulator)) == 1
+
+    simulator.faults.fail_next = 0
+    await run_timers(hass, freezer, 2 * AFTER)
+
+    second, third = simulator.messages[1:]
+    assert third.received_at - second.received_at == pytest.approx(AFTER)
+
+
+async def test_acknowledged_while_home_assistant_was_down(
+    hass: HomeAssistant,
+    family_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An acknowledgement made during a stop ends the chain at the start."""
+    response = await send(hass, **CHAIN)
+    assert await hass.config_entries.async_unload(family_entry.entry_id)
+    simulator.state.acknowledge(response["receipt"], TEST_USER_KEY, "phone")
+    await run_timers(hass, freezer, 2 * AFTER)
+
+    assert await hass.config_entries.async_setup(family_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await run_timers(hass, freezer, 2 * AFTER)
+
+    assert len(steps_sent(simulator)) == 1
+    assert chain_files(hass, family_entry) == []

@@ -121,17 +121,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     client.on_limits = limits.async_set_limits
     entry.async_on_unload(limits.async_clear_issue)
     receipts = ReceiptTracker(hass, entry, client, recipient_name_of(entry))
-    await _async_load_storage(receipts.async_load(), receipts.directory)
-    entry.async_on_unload(receipts.async_unload)
-    entry.async_on_unload(
-        async_report_unreadable(
-            hass,
-            "receipts_unreadable",
-            entry.entry_id,
-            entry.title,
-            receipts.unreadable,
-        )
-    )
     choices = EntryChoices(hass, entry, client, recipients_of(entry))
     entry.async_on_unload(await choices.async_start())
     sender = MessageSender(
@@ -142,6 +131,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         receipts=receipts,
         choices=choices,
         callback_url=async_setup_callback(hass, entry, receipts),
+    )
+    # The chains follow the receipts before they load: an acknowledgement
+    # read at the start ends its chain.
+    escalations = Escalations(hass, entry, sender, receipts, recipients_of(entry))
+    await _async_load_storage(escalations.async_load(), escalations.directory)
+    entry.async_on_unload(escalations.async_unload)
+    await _async_load_storage(receipts.async_load(), receipts.directory)
+    entry.async_on_unload(receipts.async_unload)
+    entry.async_on_unload(
+        async_report_unreadable(
+            hass,
+            "receipts_unreadable",
+            entry.entry_id,
+            entry.title,
+            receipts.unreadable,
+        )
     )
     # The queue is read before anything can send: messages queued before a
     # restart go out before any new one.
@@ -158,9 +163,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     # After the outbox: a step that fell due while Home Assistant was down
     # queues behind the messages that waited.
-    escalations = Escalations(hass, entry, sender, receipts, recipients_of(entry))
-    await _async_load_storage(escalations.async_load(), escalations.directory)
-    entry.async_on_unload(escalations.async_unload)
+    escalations.async_run()
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
     invitations = await async_get_book(hass, entry.entry_id)

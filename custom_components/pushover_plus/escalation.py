@@ -69,6 +69,7 @@ _FIELDS: Final = frozenset(
         "steps",
         "escalate_after",
         "sent_steps",
+        "handed_at",
         "accepted_at",
     }
 )
@@ -88,7 +89,9 @@ class EscalationChain:
     escalate_after: int
     # How many steps were handed to the sender.
     sent_steps: int = 1
-    # When Pushover accepted the latest step; None while it waits in the outbox.
+    # When the latest step was handed to the sender, and when Pushover
+    # accepted it (None while it waits in the outbox).
+    handed_at: datetime
     accepted_at: datetime | None = None
     # Acknowledged, cancelled or over: no step goes, and its file is deleted.
     ended: bool = False
@@ -122,6 +125,7 @@ def encode_chain(chain: EscalationChain) -> bytes:
         "steps": [list(step) for step in chain.steps],
         "escalate_after": chain.escalate_after,
         "sent_steps": chain.sent_steps,
+        "handed_at": chain.handed_at.isoformat(),
     }
     if chain.accepted_at is not None:
         record["accepted_at"] = chain.accepted_at.isoformat()
@@ -161,6 +165,7 @@ def decode_chain(content: bytes) -> EscalationChain:
         steps=[RecordFields({"step": step}, "step").names("step") for step in steps],
         escalate_after=fields.number("escalate_after"),
         sent_steps=fields.number("sent_steps"),
+        handed_at=fields.moment("handed_at"),
         accepted_at=fields.optional_moment("accepted_at"),
     )
 
@@ -279,19 +284,32 @@ class Escalations:
         return list(self._chains.values())
 
     async def async_load(self) -> None:
-        """Read the running chains and plan their next steps; OSError if unreadable."""
+        """Read the running chains and follow the receipts; OSError if unreadable.
+
+        Before the receipts load, so that an acknowledgement their first
+        reads find ends its chain; nothing is sent until `async_run`.
+        """
         for chain in await self._store.async_load():
             self._chains[chain.chain_id] = chain
-            if chain.accepted_at is None:
-                # A stop may have come before the chain's file took the time
-                # its step was accepted; the receipts store has it.
-                chain.accepted_at = max(
-                    (item.sent_at for item in self._open_of(chain)), default=None
-                )
         self._unsub_receipts = self._receipts.async_add_receipt_listener(
             self._async_on_receipt
         )
+
+    @callback
+    def async_run(self) -> None:
+        """Plan every chain's next step, once the receipts and the outbox are loaded."""
         for chain in self.running:
+            if chain.accepted_at is None:
+                # A stop may have come before the chain's file took the time
+                # its step was accepted; the receipts store has it.
+                chain.accepted_at = min(
+                    (
+                        item.sent_at
+                        for item in self._open_of(chain)
+                        if item.sent_at >= chain.handed_at
+                    ),
+                    default=None,
+                )
             self._plan(chain)
 
     @callback
@@ -325,6 +343,7 @@ class Escalations:
                 *((recipient.id,) for recipient in escalate_to),
             ],
             escalate_after=escalate_after,
+            handed_at=dt_util.utcnow(),
         )
         # Known before the send: Pushover's answer may come before it returns.
         self._chains[chain_id] = chain
@@ -475,6 +494,7 @@ class Escalations:
         recipients = [self._recipients[id_] for id_ in ids if id_ in self._recipients]
         step = chain.sent_steps
         chain.sent_steps += 1
+        chain.handed_at = dt_util.utcnow()
         chain.accepted_at = None
         if not recipients:
             _LOGGER.warning(
