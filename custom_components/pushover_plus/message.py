@@ -543,7 +543,7 @@ def _flag(key: str, *, default: bool = False) -> Callable[[Any], bool]:
 _WHOLE_NUMBER: Final = re.compile(r"-?[0-9]{1,18}")
 
 
-def _whole_number(key: str, value: Any) -> int | None:
+def whole_number(key: str, value: Any) -> int | None:
     """Read a whole number: cv.positive_int would take 12.7 as 12, Pushover no."""
     if value is None:
         return None
@@ -562,7 +562,7 @@ def _priority(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lower() in PRIORITY_NAMES:
         return PRIORITY_NAMES[value.strip().lower()]
     try:
-        priority = _whole_number(ATTR_PRIORITY, value)
+        priority = whole_number(ATTR_PRIORITY, value)
     except FieldError:
         priority = None
     if priority is None or not PRIORITY_MIN <= priority <= PRIORITY_MAX:
@@ -573,21 +573,21 @@ def _priority(value: Any) -> int | None:
 
 
 def _retry(value: Any) -> int | None:
-    retry = _whole_number(ATTR_RETRY, value)
+    retry = whole_number(ATTR_RETRY, value)
     if retry is not None and retry < MIN_RETRY:
         raise FieldError("retry_too_short", value=retry, limit=MIN_RETRY)
     return retry
 
 
 def _expire(value: Any) -> int | None:
-    expire = _whole_number(ATTR_EXPIRE, value)
+    expire = whole_number(ATTR_EXPIRE, value)
     if expire is not None and not 0 < expire <= MAX_EXPIRE:
         raise FieldError("expire_out_of_range", value=expire, limit=MAX_EXPIRE)
     return expire
 
 
 def _ttl(value: Any) -> int | None:
-    ttl = _whole_number(ATTR_TTL, value)
+    ttl = whole_number(ATTR_TTL, value)
     if ttl is not None and ttl <= 0:
         raise FieldError("ttl_not_positive", value=ttl)
     return ttl

@@ -24,6 +24,7 @@ from .message import (
     check_receipt,
     check_tag,
     invalid,
+    whole_number,
 )
 from .recipients import Recipient, recipients_of
 
@@ -219,21 +220,14 @@ def _escalation_errors(escalate_to: Any, escalate_after: Any) -> list[FieldError
         )
     ):
         errors.append(FieldError("invalid_type_names", field=ATTR_ESCALATE_TO))
-    if escalate_after is not None and _whole_seconds(escalate_after) is None:
-        errors.append(
-            FieldError("invalid_type_whole_number", field=ATTR_ESCALATE_AFTER)
-        )
+    if escalate_after is not None:
+        try:
+            whole_number(ATTR_ESCALATE_AFTER, escalate_after)
+        except FieldError as err:
+            errors.append(err)
     if (escalate_to in (None, "", [])) != (escalate_after is None):
         errors.append(FieldError("escalation_needs_both"))
     return errors
-
-
-def _whole_seconds(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
 
 
 def _checked_escalate_after(request: MessageRequest, escalate_after: Any) -> int:
@@ -243,7 +237,7 @@ def _checked_escalate_after(request: MessageRequest, escalate_after: Any) -> int
         raise invalid("escalation_not_emergency")
     check_tags_fit(message)
     # Checked with the message's fields: a whole number by now.
-    seconds = int(escalate_after)
+    seconds = whole_number(ATTR_ESCALATE_AFTER, escalate_after) or 0
     retry = message.retry or 0
     if seconds < retry:
         raise invalid(
