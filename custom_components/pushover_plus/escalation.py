@@ -24,7 +24,7 @@ Assistant was down goes out right after the start.
 import asyncio
 import base64
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 import json
 import logging
@@ -76,25 +76,52 @@ _FIELDS: Final = frozenset(
 _ATTACHMENT_FIELDS: Final = frozenset({"kind", "location", "resize", "content"})
 
 
-@dataclass(slots=True, kw_only=True)
 class EscalationChain:
-    """One escalating emergency: its message, its steps and how far it got."""
+    """One escalating emergency: its message, its steps and how far it got.
 
-    chain_id: str
-    # Tagged with the chain's tag; its picture, if any, is fetched per step.
-    message: Message
-    attachment: AttachmentSource | None
-    # The recipients' ids of each step, in order.
-    steps: list[tuple[str, ...]]
-    escalate_after: int
-    # How many steps were handed to the sender.
-    sent_steps: int = 1
-    # When the latest step was handed to the sender, and when Pushover
-    # accepted it (None while it waits in the outbox).
-    handed_at: datetime
-    accepted_at: datetime | None = None
-    # Acknowledged, cancelled or over: no step goes, and its file is deleted.
-    ended: bool = False
+    A plain class: a dataclass costs more to create when the module is
+    imported, at every start, than it saves here.
+    """
+
+    __slots__ = (
+        "accepted_at",
+        "attachment",
+        "chain_id",
+        "ended",
+        "escalate_after",
+        "handed_at",
+        "message",
+        "sent_steps",
+        "steps",
+    )
+
+    def __init__(
+        self,
+        *,
+        chain_id: str,
+        message: Message,
+        attachment: AttachmentSource | None,
+        steps: list[tuple[str, ...]],
+        escalate_after: int,
+        handed_at: datetime,
+        sent_steps: int = 1,
+        accepted_at: datetime | None = None,
+    ) -> None:
+        """Hold a chain as it is sent, or as its file has it."""
+        self.chain_id = chain_id
+        # Tagged with the chain's tag; its picture, if any, is fetched per step.
+        self.message = message
+        self.attachment = attachment
+        # The recipients' ids of each step, in order.
+        self.steps = steps
+        self.escalate_after = escalate_after
+        # How many steps were handed to the sender, the latest when, and
+        # when Pushover accepted it (None while it waits in the outbox).
+        self.sent_steps = sent_steps
+        self.handed_at = handed_at
+        self.accepted_at = accepted_at
+        # Acknowledged, cancelled or over: no step goes, and its file is deleted.
+        self.ended = False
 
     @property
     def all_sent(self) -> bool:
