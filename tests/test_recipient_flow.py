@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pushover_plus.api import PushoverClient
 from custom_components.pushover_plus.const import (
+    CONF_IS_GROUP,
     CONF_DEVICES,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
@@ -47,6 +48,7 @@ PARTNER = {
     CONF_USER_KEY: TEST_SECOND_USER_KEY,
     CONF_DEVICES: ["laptop"],
     CONF_SERVICE_NAME: "partner",
+    CONF_IS_GROUP: False,
 }
 
 
@@ -177,6 +179,7 @@ async def test_group_recipient_offers_every_members_devices(
         CONF_USER_KEY: TEST_GROUP_KEY,
         CONF_DEVICES: [],
         CONF_SERVICE_NAME: "family",
+        CONF_IS_GROUP: True,
     }
 
 
@@ -337,6 +340,7 @@ async def test_recipient_renamed_keeps_its_action(
         CONF_USER_KEY: TEST_GROUP_KEY,
         CONF_DEVICES: ["pager"],
         CONF_SERVICE_NAME: "partner",
+        CONF_IS_GROUP: True,
     }
     assert entry.state is ConfigEntryState.LOADED
     device = device_registry.async_get_device_by_identifier(

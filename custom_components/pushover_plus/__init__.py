@@ -29,6 +29,12 @@ from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
 from .errors import setup_failure
+from .glance_binding import async_bind_glances
+from .glance_queue import GlanceQueue
+from .glance_store import remove_glances
+from .glances import async_setup_glance_action
+from .group_actions import async_setup_group_actions
+from .groups import async_learn_group_keys, async_setup_groups
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
 from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
@@ -57,6 +63,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions; offer to move built-in Pushover entries over."""
     hass.data[_HASS_CONFIG] = config
     async_setup_services(hass)
+    async_setup_glance_action(hass)
+    async_setup_group_actions(hass)
     async_watch_builtin_entries(hass)
     return True
 
@@ -147,6 +155,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
+    await async_learn_group_keys(hass, entry, client, info)
+    glances = GlanceQueue(hass, entry, client, recipients_of(entry))
+    await _async_load_storage(glances.async_load(), glances.directory)
+    entry.async_on_unload(glances.async_unload)
+    entry.async_on_unload(
+        async_report_unreadable(
+            hass, "glances_unreadable", entry.entry_id, entry.title, glances.unreadable
+        )
+    )
     application = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **application_device(entry)
     )
@@ -156,11 +173,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         limits=limits,
         receipts=receipts,
         application_device_id=application.id,
+        glances=glances,
+        groups=await async_setup_groups(hass, entry, client),
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     recipients = recipients_of(entry)
     await async_setup_legacy_actions(hass, entry, recipients, hass.data[_HASS_CONFIG])
     async_update_kept_actions(hass, entry.entry_id, recipients)
+    entry.async_on_unload(async_bind_glances(hass, entry, recipients, glances))
     if info is not None and not info.devices:
         entry.async_on_unload(
             NoDevicesNotice(hass, entry, client, recipients[0]).async_start()
@@ -191,9 +211,10 @@ async def _async_reload_on_update(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
-    """Delete what the entry stored: its queued messages and tracked receipts."""
+    """Delete what the entry stored: queued messages, tracked receipts, glances."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
+    await hass.async_add_executor_job(remove_glances, hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])
 
 

@@ -1,5 +1,7 @@
 """The options flow: default devices, sound, priority, emergency timing, callback.
 
+A switch leads on to the primary recipient's bound glance (`config_flow_glance.py`).
+
 The form checks its numbers itself, so that each error is translated and
 names the field and its limit; Home Assistant's own range check would say
 only "Value 10.0 is too small".
@@ -25,11 +27,19 @@ import probatio
 
 from .api import PushoverError
 from .config_flow_checks import Checked
+from .config_flow_glance import (
+    CONF_EDIT_GLANCE,
+    EDIT_GLANCE_FIELD,
+    check_glance,
+    glance_schema,
+    offered_devices,
+)
 from .config_flow_recipient import check_devices
 from .const import (
     CONF_ACK_CALLBACK,
     CONF_DEVICES,
     CONF_EXPIRE,
+    CONF_GLANCE,
     CONF_PRIORITY,
     CONF_RETRY,
     CONF_SOUND,
@@ -54,6 +64,7 @@ class PushoverPlusOptionsFlow(OptionsFlow):
         """Read Pushover's devices and sounds once, at the first form."""
         self._devices: list[str] | None = None
         self._sounds: dict[str, str] = {}
+        self._options: dict[str, Any] = {}
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -75,13 +86,21 @@ class PushoverPlusOptionsFlow(OptionsFlow):
         if user_input is not None:
             check_options(checked, user_input, self._devices, external_url=external_url)
             if not checked.errors:
-                return self.async_create_entry(
-                    data={
-                        **user_input,
-                        CONF_RETRY: int(user_input[CONF_RETRY]),
-                        CONF_EXPIRE: int(user_input[CONF_EXPIRE]),
-                    }
-                )
+                options = {
+                    key: value
+                    for key, value in user_input.items()
+                    if key != CONF_EDIT_GLANCE
+                }
+                self._options = {
+                    **options,
+                    CONF_RETRY: int(user_input[CONF_RETRY]),
+                    CONF_EXPIRE: int(user_input[CONF_EXPIRE]),
+                }
+                if CONF_GLANCE in entry.options:
+                    self._options[CONF_GLANCE] = entry.options[CONF_GLANCE]
+                if user_input.get(CONF_EDIT_GLANCE):
+                    return await self.async_step_glance()
+                return self.async_create_entry(data=self._options)
         stored = entry.options.get(CONF_DEVICES, [])
         # A stored device the key no longer has is offered, so that the
         # form opens with it, and refused with the devices the key has.
@@ -98,6 +117,29 @@ class PushoverPlusOptionsFlow(OptionsFlow):
                 "max_expire": str(MAX_EXPIRE),
                 **checked.placeholders,
             },
+        )
+
+    async def async_step_glance(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Bind the primary recipient's glance to entities or templates."""
+        entry: PushoverConfigEntry = self.config_entry
+        devices = self._devices or []
+        stored = entry.options.get(CONF_GLANCE) or {}
+        checked = Checked()
+        if user_input is not None:
+            glance = check_glance(checked, self.hass, user_input, devices)
+            if not checked.errors:
+                return self.async_create_entry(
+                    data={**self._options, CONF_GLANCE: glance}
+                )
+        return self.async_show_form(
+            step_id="glance",
+            data_schema=self.add_suggested_values_to_schema(
+                glance_schema(offered_devices(devices, stored)), user_input or stored
+            ),
+            errors=checked.errors,
+            description_placeholders=checked.placeholders,
         )
 
 
@@ -172,5 +214,6 @@ def _options_schema(
             probatio.Required(
                 CONF_ACK_CALLBACK, default=external_url
             ): BooleanSelector(),
+            **EDIT_GLANCE_FIELD,
         }
     )

@@ -2,7 +2,8 @@
 
 Two steps: the name and the key, checked with Pushover; then the key's
 default devices, picked from those Pushover lists for it. A key without an
-active device skips the picker and is added all the same.
+active device skips the picker and is added all the same. A reconfigure may
+go on to the recipient's bound glance (`config_flow_glance.py`).
 """
 
 from typing import Any
@@ -31,7 +32,20 @@ from .config_flow_checks import (
     check_name,
     check_shape,
 )
-from .const import CONF_DEVICES, CONF_SERVICE_NAME, CONF_USER_KEY
+from .config_flow_glance import (
+    CONF_EDIT_GLANCE,
+    EDIT_GLANCE_FIELD,
+    check_glance,
+    glance_schema,
+    offered_devices,
+)
+from .const import (
+    CONF_DEVICES,
+    CONF_GLANCE,
+    CONF_IS_GROUP,
+    CONF_SERVICE_NAME,
+    CONF_USER_KEY,
+)
 from .data import PushoverConfigEntry
 from .recipients import recipients_of
 
@@ -42,6 +56,7 @@ KEY_SCHEMA = probatio.Schema(
         probatio.Required(CONF_USER_KEY): _TEXT,
     }
 )
+RECONFIGURE_KEY_SCHEMA = KEY_SCHEMA.extend(EDIT_GLANCE_FIELD)
 
 
 def devices_schema(devices: list[str]) -> probatio.Schema:
@@ -81,6 +96,9 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         self._name = ""
         self._user_key = ""
         self._devices: list[str] = []
+        self._is_group = False
+        self._edit_glance = False
+        self._chosen_devices: list[str] = []
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -108,6 +126,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             name = user_input[CONF_NAME].strip()
             user_key = user_input[CONF_USER_KEY].strip()
+            self._edit_glance = bool(user_input.get(CONF_EDIT_GLANCE))
             self._check_name_and_key(checked, entry, name, user_key)
             if not checked.errors:
                 result = await async_validate_key(entry.runtime_data.client, user_key)
@@ -127,9 +146,10 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                 CONF_NAME: subentry.title,
                 CONF_USER_KEY: subentry.data[CONF_USER_KEY],
             }
+        schema = RECONFIGURE_KEY_SCHEMA if self._reconfiguring else KEY_SCHEMA
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(KEY_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=checked.errors,
             description_placeholders=checked.placeholders,
         )
@@ -166,6 +186,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         self._name = name
         self._user_key = user_key
         self._devices = info.devices
+        self._is_group = info.is_group
         if info.devices:
             return await self.async_step_devices()
         return await self.async_step_no_devices()
@@ -180,7 +201,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
             chosen = user_input.get(CONF_DEVICES, [])
             check_devices(checked, chosen, self._devices)
             if not checked.errors:
-                return self._async_finish(chosen)
+                return await self._async_devices_chosen(chosen)
         offered = self._devices + [name for name in stored if name not in self._devices]
         suggested = user_input or {CONF_DEVICES: stored}
         return self.async_show_form(
@@ -201,7 +222,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Say that the key has no active device yet; add it when confirmed."""
         if user_input is not None:
-            return self._async_finish([])
+            return await self._async_devices_chosen([])
         return self.async_show_form(
             step_id="no_devices",
             data_schema=probatio.Schema({}),
@@ -215,13 +236,48 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         devices: list[str] = self._get_reconfigure_subentry().data.get(CONF_DEVICES, [])
         return devices
 
-    def _async_finish(self, devices: list[str]) -> SubentryFlowResult:
-        data: dict[str, Any] = {CONF_USER_KEY: self._user_key, CONF_DEVICES: devices}
+    async def _async_devices_chosen(self, devices: list[str]) -> SubentryFlowResult:
+        if self._edit_glance:
+            self._chosen_devices = devices
+            return await self.async_step_glance()
+        return self._async_finish(devices)
+
+    async def async_step_glance(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Bind the recipient's glance to entities or templates."""
+        stored = self._get_reconfigure_subentry().data.get(CONF_GLANCE) or {}
+        checked = Checked()
+        if user_input is not None:
+            glance = check_glance(checked, self.hass, user_input, self._devices)
+            if not checked.errors:
+                return self._async_finish(self._chosen_devices, glance)
+        return self.async_show_form(
+            step_id="glance",
+            data_schema=self.add_suggested_values_to_schema(
+                glance_schema(offered_devices(self._devices, stored)),
+                user_input or stored,
+            ),
+            errors=checked.errors,
+            description_placeholders={"recipient": self._name, **checked.placeholders},
+        )
+
+    def _async_finish(
+        self, devices: list[str], glance: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        updates: dict[str, Any] = {
+            CONF_USER_KEY: self._user_key,
+            CONF_DEVICES: devices,
+            CONF_IS_GROUP: self._is_group,
+        }
         if not self._reconfiguring:
-            data[CONF_SERVICE_NAME] = slugify(self._name)
+            data = {**updates, CONF_SERVICE_NAME: slugify(self._name)}
             return self.async_create_entry(title=self._name, data=data)
         subentry = self._get_reconfigure_subentry()
-        data[CONF_SERVICE_NAME] = subentry.data[CONF_SERVICE_NAME]
+        # What the flow does not change (its legacy action, its glance) stays.
+        data = {**subentry.data, **updates}
+        if glance is not None:
+            data[CONF_GLANCE] = glance
         return self.async_update_and_abort(
             self._get_entry(),
             subentry,

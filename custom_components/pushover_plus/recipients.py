@@ -17,6 +17,7 @@ from homeassistant.util import slugify
 
 from .const import (
     CONF_DEVICES,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -29,7 +30,10 @@ from .migrate_builtin import builtin_entry_named
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """A user or group key that messages go to, with its default devices."""
+    """A user or group key that messages go to, with its default devices.
+
+    `is_group` is what Pushover said of the key (False until it said so).
+    """
 
     id: str
     name: str
@@ -37,6 +41,7 @@ class Recipient:
     service_name: str
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
+    is_group: bool = False
 
 
 def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
@@ -47,6 +52,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
         user_key=entry.data[CONF_USER_KEY],
         service_name=entry.data[CONF_SERVICE_NAME],
         devices=tuple(entry.options.get(CONF_DEVICES, ())),
+        is_group=bool(entry.data.get(CONF_IS_GROUP)),
     )
     added = [
         Recipient(
@@ -56,6 +62,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             service_name=subentry.data[CONF_SERVICE_NAME],
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
+            is_group=bool(subentry.data.get(CONF_IS_GROUP)),
         )
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_RECIPIENT
