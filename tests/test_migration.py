@@ -13,8 +13,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
-    CONF_IS_GROUP,
     CONF_DEVICES,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,

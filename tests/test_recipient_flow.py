@@ -18,8 +18,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.pushover_plus.api import PushoverClient
 from custom_components.pushover_plus.const import (
-    CONF_IS_GROUP,
     CONF_DEVICES,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,

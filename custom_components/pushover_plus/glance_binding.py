@@ -15,6 +15,7 @@ nothing, or a number that is no number leaves its field empty.
 """
 
 from collections.abc import Mapping, Sequence
+import json
 import logging
 import math
 import re
@@ -57,7 +58,7 @@ _LOGGER = logging.getLogger(__name__)
 
 ENTITY_SUFFIX: Final = "_entity"
 TEMPLATE_SUFFIX: Final = "_template"
-_ENTITY_STATE: Final = "{{ states(entity_id) }}"
+_ENTITY_STATE: Final = "{{{{ states({entity_id}) }}}}"
 _NOT_A_VALUE: Final = frozenset({STATE_UNKNOWN, STATE_UNAVAILABLE})
 # A widget shows one line: line breaks and other control characters become
 # spaces, and a lone surrogate (which no request can carry) a replacement.
@@ -126,25 +127,25 @@ class GlanceBinding:
         self._queue = queue
         self._recipient = recipient
         self._device: str | None = config.get(ATTR_DEVICE) or None
-        self._fields: dict[Template, str] = {}
         self._entity_fields: set[str] = set()
-        self._tracked: list[TrackTemplate] = []
+        # Fields with the same source share one template: Home Assistant
+        # tracks templates by their text.
+        self._fields: dict[Template, list[str]] = {}
         for field, (kind, source) in binding_sources(config).items():
+            text = source
             if kind == "entity":
-                template = Template(_ENTITY_STATE, hass)
-                self._tracked.append(TrackTemplate(template, {"entity_id": source}))
                 self._entity_fields.add(field)
-            else:
-                template = Template(source, hass)
-                self._tracked.append(TrackTemplate(template, None))
-            self._fields[template] = field
+                text = _ENTITY_STATE.format(entity_id=json.dumps(source))
+            self._fields.setdefault(Template(text, hass), []).append(field)
         self._results: dict[str, Any] = {}
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Render the glance now and whenever a field changes; return the stop."""
         tracker = async_track_template_result(
-            self._hass, self._tracked, self._async_changed
+            self._hass,
+            [TrackTemplate(template, None) for template in self._fields],
+            self._async_changed,
         )
         tracker.async_refresh()
         return tracker.async_remove
@@ -156,7 +157,8 @@ class GlanceBinding:
         updates: list[TrackTemplateResult],
     ) -> None:
         for update in updates:
-            self._results[self._fields[update.template]] = update.result
+            for field in self._fields[update.template]:
+                self._results[field] = update.result
         glance = self.glance()
         if glance is None:
             return

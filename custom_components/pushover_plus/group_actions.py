@@ -230,4 +230,6 @@ async def _async_send(
                 "error": str(err),
             },
         ) from err
-    await coordinator.async_request_refresh()
+    # Read back at once, not debounced: the sensors are current when the
+    # action returns, for the automation's next step.
+    await coordinator.async_refresh()
