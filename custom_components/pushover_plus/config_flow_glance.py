@@ -12,8 +12,6 @@ from the entry's options, through the switch "Set up the glance next".
 from collections.abc import Mapping
 from typing import Any, Final
 
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import TemplateError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -22,7 +20,6 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TemplateSelector,
 )
-from homeassistant.helpers.template import Template
 import probatio
 
 from .config_flow_checks import Checked
@@ -50,12 +47,14 @@ def glance_schema(devices: list[str]) -> probatio.Schema:
 
 
 def check_glance(
-    checked: Checked,
-    hass: HomeAssistant,
-    user_input: Mapping[str, Any],
-    devices: list[str],
+    checked: Checked, user_input: Mapping[str, Any], devices: list[str]
 ) -> dict[str, Any]:
-    """Check the form; return the binding to store (only what was given)."""
+    """Check the form; return the binding to store (only what was given).
+
+    The selectors check the rest: a template's syntax, an entity's id, a
+    device among those offered (a stored one the key lost is offered, and
+    refused here).
+    """
     config = {key: value for key, value in user_input.items() if value}
     for field in GLANCE_FIELDS:
         entity_key, template_key = (
@@ -64,11 +63,6 @@ def check_glance(
         )
         if entity_key in config and template_key in config:
             checked.add(template_key, "glance_entity_and_template")
-        elif template_key in config:
-            try:
-                Template(config[template_key], hass).ensure_valid()
-            except TemplateError:
-                checked.add(template_key, "glance_template_invalid")
     device = config.get(ATTR_DEVICE)
     if device is not None and device not in devices:
         checked.add(

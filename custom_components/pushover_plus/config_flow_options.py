@@ -128,7 +128,7 @@ class PushoverPlusOptionsFlow(OptionsFlow):
         stored = entry.options.get(CONF_GLANCE) or {}
         checked = Checked()
         if user_input is not None:
-            glance = check_glance(checked, self.hass, user_input, devices)
+            glance = check_glance(checked, user_input, devices)
             if not checked.errors:
                 return self.async_create_entry(
                     data={**self._options, CONF_GLANCE: glance}

@@ -249,7 +249,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         stored = self._get_reconfigure_subentry().data.get(CONF_GLANCE) or {}
         checked = Checked()
         if user_input is not None:
-            glance = check_glance(checked, self.hass, user_input, self._devices)
+            glance = check_glance(checked, user_input, self._devices)
             if not checked.errors:
                 return self._async_finish(self._chosen_devices, glance)
         return self.async_show_form(
