@@ -4,6 +4,7 @@ Glances go over HTTP to the simulator, which records every one it accepts
 (`simulator.glances`); time moves with the test's clock (`freezer`).
 """
 
+import asyncio
 from datetime import datetime, timedelta
 import errno
 import json
@@ -18,7 +19,10 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import homeassistant.util.dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.pushover_plus.api import (
     Glance,
@@ -636,3 +640,111 @@ async def test_removing_the_entry_deletes_its_glances(
     await hass.async_block_till_done()
 
     assert not directory.exists()
+
+
+async def test_numbers_left_empty_are_left_out(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """An empty count or percent, as a form leaves it, is no field."""
+    await update_glance(hass, text="x", count="", percent="")
+
+    assert shown(simulator) == [glance_values(text="x")]
+
+
+async def test_a_glance_forced_during_the_call_goes_right_after_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+) -> None:
+    """While a waiting glance is being sent, a newer forced one waits for the call."""
+    await update_glance(hass, text="first")
+    await update_glance(hass, text="waiting")
+    original = PushoverClient.update_glance
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(client: PushoverClient, user: str, glance: Glance) -> str:
+        if glance.text == "waiting":
+            started.set()
+            await release.wait()
+        return await original(client, user, glance)
+
+    with patch.object(PushoverClient, "update_glance", slow):
+        freezer.tick(GLANCE_MIN_INTERVAL)
+        async_fire_time_changed(hass)
+        await started.wait()
+        forced = await update_glance(hass, text="forced", force=True)
+        async_fire_time_changed(hass)
+        release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert forced["glances"][0]["status"] == "pending"
+    assert [values["text"] for values in shown(simulator)] == [
+        "first",
+        "waiting",
+        "forced",
+    ]
+
+
+async def test_a_glance_that_comes_during_a_write_stays_the_latest(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """An action's glance is being stored when a bound one comes: the bound one wins."""
+    queue = loaded_entry.runtime_data.glances
+    [primary] = recipients_of(loaded_entry)
+    await update_glance(hass, text="first")
+    release = asyncio.Event()
+    original = queue._store.async_write
+
+    async def slow_write(state: Any, pending: Any) -> None:
+        await release.wait()
+        await original(state, pending)
+
+    with patch.object(queue._store, "async_write", slow_write):
+        stored_one = hass.async_create_task(
+            queue.async_submit(primary, Glance(text="from the action"))
+        )
+        await asyncio.sleep(0)
+        await queue.async_submit(primary, Glance(text="bound"), durable=False)
+        release.set()
+        await stored_one
+
+    [state] = queue._widgets.values()
+    assert state.pending is not None
+    assert state.pending.glance.text == "bound"
+
+
+async def test_files_of_removed_recipients_that_cannot_go_are_logged(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A read-only folder keeps them; the entry loads, and the log says so."""
+    directory = glances_directory(hass, config_entry.entry_id)
+    directory.mkdir(parents=True)
+    (directory / "01KGONERECIP1ENT0000000000.json").write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "recipient": "01KGONERECIP1ENT0000000000",
+                "device": None,
+                "shown": None,
+                "called_at": None,
+                "pending": None,
+                "accepted_at": None,
+                "force": False,
+            }
+        )
+    )
+    config_entry.add_to_hass(hass)
+
+    with patch(
+        "custom_components.pushover_plus.glance_store.GlanceStore.async_remove",
+        side_effect=OSError(errno.EROFS, "Read-only file system"),
+    ):
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+
+    assert "Cannot delete the glances of removed recipients" in caplog.text

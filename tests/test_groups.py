@@ -454,7 +454,8 @@ async def test_the_group_is_read_hourly_and_unavailable_when_it_cannot_be(
     assert group_reads(simulator) == reads + 1
     assert state(hass, NAME).state == "Renamed on pushover.net"
 
-    simulator.faults.fail_next = 1
+    # The limits and the group are read in the same second: both fail.
+    simulator.faults.fail_next = 2
     await run_timers(hass, freezer, 3600)
     assert state(hass, NAME).state == STATE_UNAVAILABLE
     assert state(hass, MEMBERS).state == STATE_UNAVAILABLE
@@ -545,3 +546,16 @@ async def test_every_change_is_read_back_at_once(
         assert state(hass, MEMBERS).attributes["enabled_members"] == 3
 
     assert group_reads(simulator) == reads + 6
+
+
+async def test_an_empty_memo_is_no_memo_and_a_line_break_is_refused(
+    hass: HomeAssistant, group_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A memo is one line; left empty, the member has none."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await change(hass, "add_group_user", user=TEST_USER_KEY, memo="a\nb")
+    assert caught.value.translation_key == "control_character"
+
+    await change(hass, "add_group_user", user=TEST_USER_KEY, device="phone", memo="")
+
+    assert simulator.groups[TEST_GROUP_KEY].members[-1].memo == ""

@@ -251,26 +251,24 @@ class GlanceQueue:
     async def _async_replace_pending(
         self, state: WidgetState, pending: PendingGlance | None
     ) -> None:
-        """Make `pending` the widget's waiting glance; store it if it must be.
+        """Make `pending` the widget's waiting glance, on disk first if it must be.
 
         A stored glance that gives way is deleted from disk too. When the
         write fails, the widget keeps what it had and the caller learns why.
         """
         previous = state.pending
-        state.pending = pending
-        stored = [item for item in (previous, pending) if item is not None]
-        if not any(item.durable for item in stored):
-            return
-        try:
-            await self._store.async_write(state)
-        except OSError as err:
-            if state.pending is pending:
-                state.pending = previous
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="glance_write_failed",
-                translation_placeholders={"error": err.strerror or str(err)},
-            ) from err
+        if any(item is not None and item.durable for item in (previous, pending)):
+            try:
+                await self._store.async_write(state, pending)
+            except OSError as err:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="glance_write_failed",
+                    translation_placeholders={"error": err.strerror or str(err)},
+                ) from err
+        # A glance that came during the write is newer: it stays.
+        if state.pending is previous:
+            state.pending = pending
 
     async def _async_send_now(
         self, state: WidgetState, recipient: Recipient, glance: Glance
@@ -315,7 +313,7 @@ class GlanceQueue:
     async def _async_write_quietly(self, state: WidgetState) -> None:
         """Store a widget after a call; a failure is logged, as the call was made."""
         try:
-            await self._store.async_write(state)
+            await self._store.async_write(state, state.pending)
         except OSError as err:
             _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
                 "Cannot store the glance just sent to %s (%s): after a restart "
@@ -384,8 +382,7 @@ class GlanceQueue:
 
     @callback
     def _async_start_drain(self) -> None:
-        if self._closed or self._held:
-            return
+        # One drain at a time; a running one sees what became due meanwhile.
         if self._drain_task is None or self._drain_task.done():
             self._drain_task = self._entry.async_create_background_task(
                 self._hass,

@@ -13,7 +13,7 @@ reconfigure is used from then on, and no key is written here.
 """
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 import json
 import logging
@@ -219,10 +219,16 @@ class GlanceStore:
         """Read every widget's file; raise OSError if the folder cannot be read."""
         return await self._hass.async_add_executor_job(self._load)
 
-    async def async_write(self, state: WidgetState) -> None:
-        """Replace a widget's file with what it holds now; raise OSError if not."""
+    async def async_write(
+        self, state: WidgetState, pending: PendingGlance | None
+    ) -> None:
+        """Replace a widget's file with what it holds, waiting `pending`.
+
+        Encoded when its turn comes, so that what the widget shows and when
+        it was sent are the latest. Raises OSError when it cannot be written.
+        """
         async with self._lock:
-            content = encode_record(state)
+            content = encode_record(replace(state, pending=pending))
             await self._hass.async_add_executor_job(
                 self._spool.write, state.file_name, content
             )
