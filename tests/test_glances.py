@@ -748,3 +748,49 @@ async def test_files_of_removed_recipients_that_cannot_go_are_logged(
         await hass.async_block_till_done()
 
     assert "Cannot delete the glances of removed recipients" in caplog.text
+
+
+async def test_a_glance_due_during_another_call_goes_in_the_same_round(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+) -> None:
+    """Alex's turn comes while Ada's glance is on its way: it goes after it, once."""
+    entry_with_alex.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry_with_alex.entry_id)
+    await hass.async_block_till_done()
+    await update_glance(hass, recipients=["Pushover"], text="Ada first")
+    freezer.tick(timedelta(minutes=1))
+    await update_glance(hass, recipients=["Alex"], text="Alex first")
+    await update_glance(hass, recipients=["Pushover"], text="Ada waiting")
+    original = PushoverClient.update_glance
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(client: PushoverClient, user: str, glance: Glance) -> str:
+        if glance.text == "Ada waiting":
+            started.set()
+            await release.wait()
+        return await original(client, user, glance)
+
+    with patch.object(PushoverClient, "update_glance", slow):
+        freezer.tick(GLANCE_MIN_INTERVAL - timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await started.wait()
+        waiting = await update_glance(hass, recipients=["Alex"], text="Alex waiting")
+        # Alex's 20 minutes end while Ada's call is still out.
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await asyncio.sleep(0)
+        release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert waiting["glances"][0]["status"] == "pending"
+    assert [(record.users, record.text) for record in simulator.glances] == [
+        ([TEST_USER_KEY], "Ada first"),
+        ([TEST_SECOND_USER_KEY], "Alex first"),
+        ([TEST_USER_KEY], "Ada waiting"),
+        ([TEST_SECOND_USER_KEY], "Alex waiting"),
+    ]

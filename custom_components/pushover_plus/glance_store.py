@@ -27,7 +27,7 @@ from homeassistant.core import HomeAssistant
 from .api import Glance
 from .const import DOMAIN
 from .records import RecordError, RecordFields
-from .spool import SET_ASIDE_SUFFIX, Spool, SpoolStats
+from .spool import SET_ASIDE_SUFFIX, Spool
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -209,11 +209,6 @@ class GlanceStore:
     def directory(self) -> Path:
         """Where the widgets' files are."""
         return self._spool.directory
-
-    @property
-    def stats(self) -> SpoolStats:
-        """The files and bytes written since the entry was loaded."""
-        return self._spool.stats
 
     async def async_load(self) -> StoredGlances:
         """Read every widget's file; raise OSError if the folder cannot be read."""
