@@ -152,6 +152,7 @@ async def test_options_flow_sets_message_defaults(
         "retry",
         "expire",
         "acknowledgement_callback",
+        "edit_glance",
     }
     done = await hass_client.request(
         "POST",
@@ -445,7 +446,7 @@ async def options_flow(
     client: HomeAssistantClient, entry_id: str, *steps: Json
 ) -> Json:
     """Go through the options flow, submitting each step; return the last answer."""
-    answer = await client.request(
+    answer: Json = await client.request(
         "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
     )
     for step in steps:
@@ -526,10 +527,10 @@ async def test_a_bound_glance_and_the_glance_action(
     )
     [forced] = answer["service_response"]["glances"]
     assert forced["status"] == "sent"
-    widget = await widget_of(simulator, credentials.user_key)
-    assert widget is not None
-    assert (widget["text"], widget["percent"], widget["title"]) == ("Forced", 55, None)
-    assert widget["request"] == forced["request_id"]
+    shown = await widget_of(simulator, credentials.user_key)
+    assert shown is not None
+    assert (shown["text"], shown["percent"], shown["title"]) == ("Forced", 55, None)
+    assert shown["request"] == forced["request_id"]
 
     # The binding goes again, which later tests expect.
     glance_form = await options_flow(
