@@ -563,9 +563,12 @@ async def test_a_delivery_group_is_managed_from_automations(
         {"handler": [entry_id, "recipient"]},
     )
     step = f"/api/config/config_entries/subentries/flow/{flow['flow_id']}"
-    devices = await hass_client.request(
+    await hass_client.request("POST", step, {"next_step_id": "key"})
+    subscription = await hass_client.request(
         "POST", step, {"name": "Home alerts", "user_key": credentials.group_key}
     )
+    assert subscription["step_id"] == "group_subscription"
+    devices = await hass_client.request("POST", step, {})
     assert devices["step_id"] == "devices"
     created = await hass_client.request("POST", step, {})
     assert created["type"] == "create_entry"

@@ -10,8 +10,8 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigSubentryDataWithId
-from homeassistant.const import STATE_UNAVAILABLE, Platform
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigSubentryDataWithId
+from homeassistant.const import CONF_NAME, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
@@ -28,6 +28,7 @@ from custom_components.pushover_plus.const import (
     CONF_DEVICES,
     CONF_IS_GROUP,
     CONF_SERVICE_NAME,
+    CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
     DOMAIN,
     ENTRY_MINOR_VERSION,
@@ -39,6 +40,7 @@ from pushover_simulator import (
     TEST_GROUP_KEY,
     TEST_GROUP_MEMBER_KEY,
     TEST_GROUP_NAME,
+    TEST_GROUP_SUBSCRIPTION_CODE,
     TEST_SECOND_USER_KEY,
     TEST_SUBSCRIBERS_GROUP_KEY,
     TEST_USER_KEY,
@@ -559,3 +561,45 @@ async def test_an_empty_memo_is_no_memo_and_a_line_break_is_refused(
     await change(hass, "add_group_user", user=TEST_USER_KEY, device="phone", memo="")
 
     assert simulator.groups[TEST_GROUP_KEY].members[-1].memo == ""
+
+
+async def test_an_empty_group_is_asked_again_not_called_a_user(
+    hass: HomeAssistant, simulator: PushoverSimulator
+) -> None:
+    """Pushover says "no active devices" of an empty group: it stays unknown."""
+    unknown = recipient(
+        GROUP_ID, "Subscribers", TEST_SUBSCRIBERS_GROUP_KEY, is_group=None
+    )
+    entry = await load(hass, entry_with(unknown))
+
+    assert CONF_IS_GROUP not in entry.subentries[GROUP_ID].data
+    assert hass.states.get("sensor.subscribers_members") is None
+
+
+async def test_reconfiguring_a_group_keeps_it_a_group_with_its_subscription(
+    hass: HomeAssistant, group_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """The group's flag and its subscription survive a reconfigure."""
+    link = f"{simulator.root_url}subscribe/{TEST_GROUP_SUBSCRIPTION_CODE}"
+    flow = hass.config_entries.subentries
+    result = await flow.async_init(
+        (group_entry.entry_id, SUBENTRY_RECIPIENT),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": GROUP_ID},
+    )
+    result = await flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Home alerts", CONF_USER_KEY: TEST_GROUP_KEY}
+    )
+    assert result["step_id"] == "group_subscription"
+    result = await flow.async_configure(
+        result["flow_id"], {CONF_SUBSCRIPTION_URL: link}
+    )
+    assert result["step_id"] == "share_subscription"
+    result = await flow.async_configure(result["flow_id"], {"qr_code": link})
+    assert result["step_id"] == "devices"
+    result = await flow.async_configure(result["flow_id"], {CONF_DEVICES: []})
+    await hass.async_block_till_done()
+
+    assert result["reason"] == "reconfigure_successful"
+    data = group_entry.subentries[GROUP_ID].data
+    assert (data[CONF_IS_GROUP], data[CONF_SUBSCRIPTION_URL]) == (True, link)
+    assert state(hass, MEMBERS).state == "3"

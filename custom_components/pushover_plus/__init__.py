@@ -35,6 +35,8 @@ from .glance_store import remove_glances
 from .glances import async_setup_glance_action
 from .group_actions import async_setup_group_actions
 from .groups import async_learn_group_keys, async_setup_groups
+from .invitation_view import async_register_view
+from .invitations import async_get_book, async_remove_book
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
 from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
@@ -66,6 +68,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_glance_action(hass)
     async_setup_group_actions(hass)
     async_watch_builtin_entries(hass)
+    async_register_view(hass)
     return True
 
 
@@ -164,6 +167,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
             hass, "glances_unreadable", entry.entry_id, entry.title, glances.unreadable
         )
     )
+    invitations = await async_get_book(hass, entry.entry_id)
+    entry.async_on_unload(invitations.async_start())
     application = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **application_device(entry)
     )
@@ -211,10 +216,11 @@ async def _async_reload_on_update(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
-    """Delete what the entry stored: queued messages, tracked receipts, glances."""
+    """Delete what the entry stored: queued messages, receipts, glances, invitations."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_glances, hass, entry.entry_id)
+    await async_remove_book(hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])
 
 

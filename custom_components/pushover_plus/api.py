@@ -201,12 +201,13 @@ class SendResult:
 class UserInfo:
     """What users/validate.json says of a user or group key.
 
-    No devices means a valid key that no device is logged in with yet.
+    No devices means a valid key that no device is logged in with yet;
+    whether it is a group is then unknown (None).
     """
 
     devices: list[str]
     licenses: list[str]
-    is_group: bool
+    is_group: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +309,9 @@ class PushoverClient:
             body = (await self._request("POST", "users/validate.json", data=data)).body
         except PushoverInvalidRequestError as err:
             if NO_ACTIVE_DEVICES in err.errors:
-                return UserInfo(devices=[], licenses=[], is_group=False)
+                # Said of a user not logged in anywhere and of a group
+                # nobody is in: which of the two, Pushover does not say.
+                return UserInfo(devices=[], licenses=[], is_group=None)
             raise
         return UserInfo(
             devices=[str(name) for name in body.get("devices") or []],

@@ -39,7 +39,11 @@ async def async_learn_group_keys(
     that storing it does not reload the entry. A key Pushover cannot be
     asked about now is asked about at the next setup.
     """
-    if primary is not None and entry.data.get(CONF_IS_GROUP) != primary.is_group:
+    if (
+        primary is not None
+        and primary.is_group is not None
+        and entry.data.get(CONF_IS_GROUP) != primary.is_group
+    ):
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, CONF_IS_GROUP: primary.is_group}
         )
@@ -54,6 +58,9 @@ async def async_learn_group_keys(
             info = await client.validate_user(recipient.user_key)
         except PushoverError as err:
             _LOGGER.debug("Cannot ask whether %s is a group: %s", recipient.name, err)
+            continue
+        if info.is_group is None:
+            # No device yet: Pushover does not say; asked again next time.
             continue
         hass.config_entries.async_update_subentry(
             entry, subentry, data={**subentry.data, CONF_IS_GROUP: info.is_group}

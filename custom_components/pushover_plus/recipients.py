@@ -19,6 +19,7 @@ from .const import (
     CONF_DEVICES,
     CONF_IS_GROUP,
     CONF_SERVICE_NAME,
+    CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
     DOMAIN,
     PRIMARY_RECIPIENT_ID,
@@ -42,6 +43,8 @@ class Recipient:
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
     is_group: bool = False
+    # A delivery group's group-based subscription: whoever has it can join.
+    subscription_url: str | None = field(default=None, repr=False)
 
 
 def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
@@ -63,6 +66,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
             is_group=bool(subentry.data.get(CONF_IS_GROUP)),
+            subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_RECIPIENT
