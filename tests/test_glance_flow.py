@@ -191,7 +191,12 @@ async def _reconfigure(
             "subentry_id": next(iter(entry.subentries)),
         },
     )
-    assert field_names(result) == [CONF_NAME, CONF_USER_KEY, "edit_glance"]
+    assert field_names(result) == [
+        CONF_NAME,
+        CONF_USER_KEY,
+        "encryption_key",
+        "edit_glance",
+    ]
     return await hass.config_entries.subentries.async_configure(
         result["flow_id"], user_input
     )

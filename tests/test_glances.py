@@ -132,7 +132,7 @@ async def test_every_mistake_is_named_at_once(
     assert placeholders["count"] == "6"
     errors = placeholders["errors"]
     for text in (
-        "(1) The field force must be true or false",
+        "• The field force must be true or false",
         "Unknown field colour. Allowed: config_entry_id, count, device, force",
         "The title of a glance has 101 characters; Pushover allows at most 100",
         "The field count must be a whole number",
@@ -153,11 +153,11 @@ async def test_every_mistake_is_named_at_once(
             "control_character",
             {"field": "text", "position": "5", "code": "000A"},
         ),
-        ({"subtext": 7}, "invalid_type", {"field": "subtext", "expected": "text"}),
+        ({"subtext": 7}, "invalid_type_text", {"field": "subtext"}),
         (
             {"text": "x", "device": ["phone", "watch"]},
-            "invalid_type",
-            {"field": "device", "expected": "one device name"},
+            "invalid_type_device_name",
+            {"field": "device"},
         ),
         (
             {"percent": -1},

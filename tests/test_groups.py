@@ -266,7 +266,7 @@ async def test_every_mistake_is_named_at_once(
     assert placeholders is not None
     assert placeholders["count"] == "4"
     for text in (
-        "(1) Unknown field colour. Allowed: config_entry_id, device, group, memo, user",
+        "• Unknown field colour. Allowed: config_entry_id, device, group, memo, user",
         'The device name "two words" is not valid',
         "The memo has 201 characters; Pushover allows at most 200",
         (
@@ -310,26 +310,26 @@ async def test_every_mistake_is_named_at_once(
         (
             "disable_group_user",
             {"user": "Alex", "group": ["Home alerts"]},
-            "invalid_type",
-            {"field": "group", "expected": "text"},
+            "invalid_type_text",
+            {"field": "group"},
         ),
         (
             "disable_group_user",
             {"user": "Alex", "device": ["phone"]},
-            "invalid_type",
-            {"field": "device", "expected": "one device name"},
+            "invalid_type_device_name",
+            {"field": "device"},
         ),
         (
             "add_group_user",
             {"user": "Alex", "memo": 5},
-            "invalid_type",
-            {"field": "memo", "expected": "text"},
+            "invalid_type_text",
+            {"field": "memo"},
         ),
         (
             "rename_group",
             {"name": 5},
-            "invalid_type",
-            {"field": "name", "expected": "text"},
+            "invalid_type_text",
+            {"field": "name"},
         ),
     ],
     ids=[

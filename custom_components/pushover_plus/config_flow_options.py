@@ -1,4 +1,7 @@
-"""The options flow: default devices, sound, priority, emergency timing, callback.
+"""The options flow: defaults of a message, and the primary recipient's settings.
+
+Default devices, sound, priority, emergency timing and the acknowledgement
+callback; the primary recipient's end-to-end encryption key.
 
 A switch leads on to the primary recipient's bound glance (`config_flow_glance.py`).
 
@@ -22,11 +25,14 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import probatio
 
 from .api import PushoverError
-from .config_flow_checks import Checked
+from .config_flow_checks import Checked, check_encryption_key
 from .config_flow_glance import (
     CONF_EDIT_GLANCE,
     EDIT_GLANCE_FIELD,
@@ -38,6 +44,7 @@ from .config_flow_recipient import check_devices
 from .const import (
     CONF_ACK_CALLBACK,
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_EXPIRE,
     CONF_GLANCE,
     CONF_PRIORITY,
@@ -65,6 +72,7 @@ class PushoverPlusOptionsFlow(OptionsFlow):
         self._devices: list[str] | None = None
         self._sounds: dict[str, str] = {}
         self._options: dict[str, Any] = {}
+        self._is_group: bool | None = None
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -81,10 +89,16 @@ class PushoverPlusOptionsFlow(OptionsFlow):
             except PushoverError:
                 return self.async_abort(reason="cannot_connect")
             self._devices = info.devices
+            self._is_group = info.is_group
         external_url = _has_external_url(self.hass)
         checked = Checked()
         if user_input is not None:
             check_options(checked, user_input, self._devices, external_url=external_url)
+            encryption_key = check_encryption_key(
+                checked,
+                user_input.get(CONF_ENCRYPTION_KEY, ""),
+                is_group=self._is_group,
+            )
             if not checked.errors:
                 options = {
                     key: value
@@ -96,6 +110,10 @@ class PushoverPlusOptionsFlow(OptionsFlow):
                     CONF_RETRY: int(user_input[CONF_RETRY]),
                     CONF_EXPIRE: int(user_input[CONF_EXPIRE]),
                 }
+                # Stored as checked (trimmed, lower case), or not at all.
+                self._options.pop(CONF_ENCRYPTION_KEY, None)
+                if encryption_key is not None:
+                    self._options[CONF_ENCRYPTION_KEY] = encryption_key
                 if CONF_GLANCE in entry.options:
                     self._options[CONF_GLANCE] = entry.options[CONF_GLANCE]
                 if user_input.get(CONF_EDIT_GLANCE):
@@ -214,6 +232,10 @@ def _options_schema(
             probatio.Required(
                 CONF_ACK_CALLBACK, default=external_url
             ): BooleanSelector(),
+            # Shown as dots, as the token is: a secret as much as the token.
+            probatio.Optional(CONF_ENCRYPTION_KEY): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
             **EDIT_GLANCE_FIELD,
         }
     )

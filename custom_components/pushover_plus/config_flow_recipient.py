@@ -22,6 +22,8 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.util import slugify
 import probatio
@@ -31,6 +33,7 @@ from .config_flow_checks import (
     Checked,
     add_refusal,
     async_validate_key,
+    check_encryption_key,
     check_name,
     check_shape,
 )
@@ -49,6 +52,7 @@ from .config_flow_invite import (
 )
 from .const import (
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_GLANCE,
     CONF_IS_GROUP,
     CONF_SERVICE_NAME,
@@ -60,10 +64,13 @@ from .recipients import recipients_of
 from .subscriptions import subscription_url
 
 _TEXT = TextSelector()
+# Shown as dots, as the token is: a secret as much as the token.
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 KEY_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_NAME): _TEXT,
         probatio.Required(CONF_USER_KEY): _TEXT,
+        probatio.Optional(CONF_ENCRYPTION_KEY): _PASSWORD,
     }
 )
 RECONFIGURE_KEY_SCHEMA = KEY_SCHEMA.extend(EDIT_GLANCE_FIELD)
@@ -110,6 +117,7 @@ class RecipientSubentryFlow(InviteSteps):
         self._name = ""
         self._user_key = ""
         self._devices: list[str] = []
+        self._encryption_key: str | None = None
         # A delivery group's group-based subscription, to be shared.
         self._subscription_url: str | None = None
         self._is_group: bool | None = None
@@ -153,23 +161,32 @@ class RecipientSubentryFlow(InviteSteps):
             user_key = user_input[CONF_USER_KEY].strip()
             self._edit_glance = bool(user_input.get(CONF_EDIT_GLANCE))
             self._check_name_and_key(checked, entry, name, user_key)
+            typed_key = user_input.get(CONF_ENCRYPTION_KEY, "")
+            check_encryption_key(checked, typed_key)
             if not checked.errors:
                 result = await async_validate_key(entry.runtime_data.client, user_key)
                 if isinstance(result, UserInfo):
-                    return await self._async_accepted(name, user_key, result)
-                # The form has no token field: a refused token is said above it.
-                add_refusal(
-                    checked,
-                    result,
-                    token=("base", "invalid_api_token"),
-                    user_key=(CONF_USER_KEY, "invalid_user_key"),
-                )
+                    # A group's key is known only now: it takes no encryption key.
+                    self._encryption_key = check_encryption_key(
+                        checked, typed_key, is_group=result.is_group
+                    )
+                    if not checked.errors:
+                        return await self._async_accepted(name, user_key, result)
+                else:
+                    # The form has no token field: a refused token is said above it.
+                    add_refusal(
+                        checked,
+                        result,
+                        token=("base", "invalid_api_token"),
+                        user_key=(CONF_USER_KEY, "invalid_user_key"),
+                    )
         suggested = user_input
         if suggested is None and self._reconfiguring:
             subentry = self._get_reconfigure_subentry()
             suggested = {
                 CONF_NAME: subentry.title,
                 CONF_USER_KEY: subentry.data[CONF_USER_KEY],
+                CONF_ENCRYPTION_KEY: subentry.data.get(CONF_ENCRYPTION_KEY, ""),
             }
         schema = RECONFIGURE_KEY_SCHEMA if self._reconfiguring else KEY_SCHEMA
         return self.async_show_form(
@@ -350,6 +367,8 @@ class RecipientSubentryFlow(InviteSteps):
         # Unknown for a key without devices: the entry's setup asks again.
         if self._is_group is not None:
             updates[CONF_IS_GROUP] = self._is_group
+        if self._encryption_key is not None:
+            updates[CONF_ENCRYPTION_KEY] = self._encryption_key
         if self._subscription_url is not None:
             updates[CONF_SUBSCRIPTION_URL] = self._subscription_url
         if not self._reconfiguring:
@@ -357,12 +376,15 @@ class RecipientSubentryFlow(InviteSteps):
             return self.async_create_entry(title=self._name, data=data)
         subentry = self._get_reconfigure_subentry()
         # What the flow does not change (its legacy action, its glance) stays;
-        # a subscription left empty is gone.
+        # what it left empty (a subscription, an encryption key) is gone.
         data = {**subentry.data, **updates}
-        if self._subscription_url is None:
-            data.pop(CONF_SUBSCRIPTION_URL, None)
-        if self._is_group is None:
-            data.pop(CONF_IS_GROUP, None)
+        for key, value in (
+            (CONF_SUBSCRIPTION_URL, self._subscription_url),
+            (CONF_IS_GROUP, self._is_group),
+            (CONF_ENCRYPTION_KEY, self._encryption_key),
+        ):
+            if value is None:
+                data.pop(key, None)
         if glance is not None:
             data[CONF_GLANCE] = glance
         return self.async_update_and_abort(

@@ -107,7 +107,7 @@ def _glance_text(key: str) -> Any:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            raise FieldError("invalid_type", field=key, expected="text")
+            raise FieldError("invalid_type_text", field=key)
         if (mistake := line_mistake(value, key)) is not None:
             raise mistake
         if len(value) > MAX_GLANCE_TEXT_LENGTH:
@@ -147,7 +147,7 @@ def _device(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise FieldError("invalid_type", field=ATTR_DEVICE, expected="one device name")
+        raise FieldError("invalid_type_device_name", field=ATTR_DEVICE)
     name = value.strip()
     if not DEVICE_NAME_PATTERN.fullmatch(name):
         raise FieldError(

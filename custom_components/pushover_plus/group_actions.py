@@ -105,7 +105,7 @@ def _group_of(entry: PushoverConfigEntry, wanted: Any) -> GroupCoordinator | Fie
             return FieldError("group_required", groups=names)
         return FieldError("no_group_recipient")
     if not isinstance(wanted, str):
-        return FieldError("invalid_type", field=ATTR_GROUP, expected="text")
+        return FieldError("invalid_type_text", field=ATTR_GROUP)
     for coordinator in groups.values():
         if wanted in {coordinator.recipient.id, coordinator.recipient.name}:
             return coordinator
@@ -156,7 +156,7 @@ def _device(_entry: PushoverConfigEntry, value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise FieldError("invalid_type", field=ATTR_DEVICE, expected="one device name")
+        raise FieldError("invalid_type_device_name", field=ATTR_DEVICE)
     if not DEVICE_NAME_PATTERN.fullmatch(value.strip()):
         raise FieldError(
             "device_name_invalid", device=value, limit=MAX_DEVICE_NAME_LENGTH
@@ -168,7 +168,7 @@ def _memo(_entry: PushoverConfigEntry, value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise FieldError("invalid_type", field=ATTR_MEMO, expected="text")
+        raise FieldError("invalid_type_text", field=ATTR_MEMO)
     if (mistake := line_mistake(value, ATTR_MEMO)) is not None:
         raise mistake
     if len(value) > MAX_GROUP_MEMO_LENGTH:
@@ -182,7 +182,7 @@ def _name(_entry: PushoverConfigEntry, value: Any) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise FieldError("group_name_empty")
     if not isinstance(value, str):
-        raise FieldError("invalid_type", field=ATTR_NAME, expected="text")
+        raise FieldError("invalid_type_text", field=ATTR_NAME)
     if (mistake := line_mistake(value, ATTR_NAME)) is not None:
         raise mistake
     return value.strip()

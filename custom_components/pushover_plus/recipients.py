@@ -17,6 +17,7 @@ from homeassistant.util import slugify
 
 from .const import (
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_SUBSCRIPTION_URL,
@@ -43,6 +44,8 @@ class Recipient:
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
     is_group: bool = False
+    # The account's end-to-end encryption key: its messages are encrypted.
+    encryption_key: str | None = field(default=None, repr=False)
     # A delivery group's group-based subscription: whoever has it can join.
     subscription_url: str | None = field(default=None, repr=False)
 
@@ -56,6 +59,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
         service_name=entry.data[CONF_SERVICE_NAME],
         devices=tuple(entry.options.get(CONF_DEVICES, ())),
         is_group=bool(entry.data.get(CONF_IS_GROUP)),
+        encryption_key=entry.options.get(CONF_ENCRYPTION_KEY) or None,
     )
     added = [
         Recipient(
@@ -66,6 +70,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
             is_group=bool(subentry.data.get(CONF_IS_GROUP)),
+            encryption_key=subentry.data.get(CONF_ENCRYPTION_KEY) or None,
             subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )
         for subentry in entry.subentries.values()
