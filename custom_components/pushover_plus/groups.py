@@ -20,6 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import GroupInfo, PushoverClient, PushoverError, UserInfo
+from .choices import async_note_devices
 from .const import CONF_IS_GROUP, DOMAIN, GROUP_POLL_INTERVAL
 from .data import PushoverConfigEntry
 from .recipients import Recipient, recipients_of
@@ -59,6 +60,7 @@ async def async_learn_group_keys(
         except PushoverError as err:
             _LOGGER.debug("Cannot ask whether %s is a group: %s", recipient.name, err)
             continue
+        async_note_devices(hass, entry.entry_id, recipient.user_key, info.devices)
         if info.is_group is None:
             # No device yet: Pushover does not say; asked again next time.
             continue
