@@ -543,7 +543,7 @@ def _flag(key: str, *, default: bool = False) -> Callable[[Any], bool]:
 _WHOLE_NUMBER: Final = re.compile(r"-?[0-9]{1,18}")
 
 
-def whole_number(key: str, value: Any) -> int | None:
+def _whole_number(key: str, value: Any) -> int | None:
     """Read a whole number: cv.positive_int would take 12.7 as 12, Pushover no."""
     if value is None:
         return None
@@ -562,7 +562,7 @@ def _priority(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lower() in PRIORITY_NAMES:
         return PRIORITY_NAMES[value.strip().lower()]
     try:
-        priority = whole_number(ATTR_PRIORITY, value)
+        priority = _whole_number(ATTR_PRIORITY, value)
     except FieldError:
         priority = None
     if priority is None or not PRIORITY_MIN <= priority <= PRIORITY_MAX:
@@ -573,21 +573,21 @@ def _priority(value: Any) -> int | None:
 
 
 def _retry(value: Any) -> int | None:
-    retry = whole_number(ATTR_RETRY, value)
+    retry = _whole_number(ATTR_RETRY, value)
     if retry is not None and retry < MIN_RETRY:
         raise FieldError("retry_too_short", value=retry, limit=MIN_RETRY)
     return retry
 
 
 def _expire(value: Any) -> int | None:
-    expire = whole_number(ATTR_EXPIRE, value)
+    expire = _whole_number(ATTR_EXPIRE, value)
     if expire is not None and not 0 < expire <= MAX_EXPIRE:
         raise FieldError("expire_out_of_range", value=expire, limit=MAX_EXPIRE)
     return expire
 
 
 def _ttl(value: Any) -> int | None:
-    ttl = whole_number(ATTR_TTL, value)
+    ttl = _whole_number(ATTR_TTL, value)
     if ttl is not None and ttl <= 0:
         raise FieldError("ttl_not_positive", value=ttl)
     return ttl
@@ -828,3 +828,21 @@ FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
 _SCHEMA: Final = probatio.Schema(
     {probatio.Optional(key): validator for key, validator in FIELDS.items()}
 )
+
+
+def line_mistake(text: str, field: str) -> FieldError | None:
+    """Return what makes `text` no one-line text: a lone surrogate, a control character.
+
+    For the fields of other actions (glances, groups), checked as a title is.
+    """
+    return _text_error(text, field, lines=False)
+
+
+def whole_number(key: str, value: Any) -> int | None:
+    """Read a whole number as every number of a message is read; raise FieldError."""
+    return _whole_number(key, value)
+
+
+def true_or_false(key: str, value: Any) -> bool:
+    """Read a true-or-false field as every flag of a message is read."""
+    return _flag(key)(value)

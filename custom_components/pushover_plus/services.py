@@ -162,7 +162,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     entry = _entry_of(call)
     data: dict[str, Any] = dict(call.data)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
-    recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
+    recipients = select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
     escalate_to, escalate_after = (
         data.pop(ATTR_ESCALATE_TO, None),
         data.pop(ATTR_ESCALATE_AFTER, None),
@@ -258,7 +258,7 @@ def _escalation_recipients(
     return [_find_recipient(known, name) for name in names]
 
 
-def _select_recipients(
+def select_recipients(
     entry: PushoverConfigEntry, wanted: list[str] | None
 ) -> list[Recipient]:
     """Find recipients by name or id; none named means the primary."""
