@@ -26,9 +26,11 @@ from .const import (
     ENTRY_MINOR_VERSION,
 )
 from .coordinator import LimitsCoordinator
-from .data import PushoverConfigEntry, PushoverRuntimeData
+from .data import PushoverConfigEntry, PushoverRuntimeData, inbox_entry
 from .entity import application_device
 from .errors import setup_failure
+from .inbox_services import async_setup_inbox_services
+from .inbox_setup import async_remove_inbox, async_setup_inbox, async_unload_inbox
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
 from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
@@ -57,6 +59,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions; offer to move built-in Pushover entries over."""
     hass.data[_HASS_CONFIG] = config
     async_setup_services(hass)
+    async_setup_inbox_services(hass)
     async_watch_builtin_entries(hass)
     return True
 
@@ -91,7 +94,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
-    """Check the token and primary key; set up the send, limits and receipts paths."""
+    """Check the token and primary key; set up the send, limits and receipts paths.
+
+    An inbox entry receives instead (`inbox_setup.py`).
+    """
+    if (inbox := inbox_entry(entry)) is not None:
+        return await async_setup_inbox(hass, inbox)
     client = create_client(hass, entry.data[CONF_API_TOKEN])
     info: UserInfo | None = None
     try:
@@ -192,6 +200,9 @@ async def _async_reload_on_update(
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
     """Delete what the entry stored: its queued messages and tracked receipts."""
+    if (inbox := inbox_entry(entry)) is not None:
+        await async_remove_inbox(hass, inbox)
+        return
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])
@@ -199,5 +210,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
     """Remove the entities and this entry's legacy notify actions."""
+    if (inbox := inbox_entry(entry)) is not None:
+        return await async_unload_inbox(hass, inbox)
     await async_unload_legacy_actions(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -22,8 +22,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Limits
-from .data import PushoverConfigEntry
+from .data import PushoverConfigEntry, inbox_entry
 from .entity import PushoverApplicationEntity, PushoverLimitsEntity
+from .inbox_entity import LastMessageSensor
 from .outbox import Outbox
 from .receipts import ReceiptTracker
 from .receipts_model import EmergencyState
@@ -78,7 +79,13 @@ async def async_setup_entry(
     entry: PushoverConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the quota and emergency sensors to the application's device."""
+    """Add the quota and emergency sensors to the application's device.
+
+    An inbox has one sensor: its last message.
+    """
+    if (inbox := inbox_entry(entry)) is not None:
+        async_add_entities([LastMessageSensor(inbox)])
+        return
     runtime = entry.runtime_data
     async_add_entities(
         [
