@@ -9,7 +9,9 @@ Each frame is one byte:
 - `!` new messages: the sync (`inbox_sync.py`) downloads, delivers and
   deletes them. A sync also runs after every login, so what arrived while
   the inbox was not connected (Home Assistant stopped, the network down) is
-  delivered before anything new.
+  delivered before anything new, and once more at the first frame: the
+  server takes the login on the socket while the download goes over HTTP,
+  and a message that lands between the two gets no `!`.
 - `R` reconnect: at once.
 - `E` a permanent error: the inbox stops for good. One download tells why:
   a refused secret (or anything else) starts reauthentication, a device that
@@ -46,9 +48,6 @@ _LOGGER = logging.getLogger(__name__)
 
 KEEP_ALIVE: Final = b"#"
 NEW_MESSAGE: Final = b"!"
-RELOAD: Final = b"R"
-ERROR: Final = b"E"
-ELSEWHERE: Final = b"A"
 _CLOSE_TIMEOUT: Final = 5.0
 
 
@@ -59,6 +58,13 @@ class _Ending(Enum):
     RELOAD = auto()
     ERROR = auto()
     ELSEWHERE = auto()
+
+
+_ENDINGS: Final = {
+    b"R": _Ending.RELOAD,
+    b"E": _Ending.ERROR,
+    b"A": _Ending.ELSEWHERE,
+}
 
 
 class Inbox:
@@ -96,8 +102,8 @@ class Inbox:
         return lambda: self._listeners.remove(listener)
 
     @callback
-    def async_start(self) -> None:
-        """Start syncing and connecting, in tasks of the entry."""
+    def async_start(self, _hass: HomeAssistant) -> None:
+        """Start syncing and connecting, in tasks of the entry (once started)."""
         self._tasks = [
             self._entry.async_create_background_task(
                 self._hass, self._async_sync(), "pushover_plus inbox sync"
@@ -163,6 +169,7 @@ class Inbox:
 
     async def _async_read(self, socket: aiohttp.ClientWebSocketResponse) -> _Ending:
         """Handle frames until one ends the connection, or none comes in time."""
+        first = True
         while True:
             try:
                 message = await socket.receive(timeout=PUSH_WATCHDOG.total_seconds())
@@ -176,24 +183,21 @@ class Inbox:
                 frame = str(message.data).encode()
             else:
                 return self._lost("the connection closed")
-            match frame:
-                case b"#":
-                    self._healthy()
-                case b"!":
-                    self._healthy()
-                    self._sync.request()
-                case b"R":
-                    return _Ending.RELOAD
-                case b"E":
-                    return _Ending.ERROR
-                case b"A":
-                    return _Ending.ELSEWHERE
-                case _:
-                    _LOGGER.debug(
-                        "%s: unknown push frame of %d bytes ignored",
-                        self._entry.title,
-                        len(frame),
-                    )
+            if (ending := _ENDINGS.get(frame)) is not None:
+                return ending
+            if frame not in {KEEP_ALIVE, NEW_MESSAGE}:
+                _LOGGER.debug(
+                    "%s: unknown push frame of %d bytes ignored",
+                    self._entry.title,
+                    len(frame),
+                )
+                continue
+            self._healthy()
+            # The first frame also means the server has the login now: what
+            # landed between the login and the first download comes too.
+            if frame == NEW_MESSAGE or first:
+                self._sync.request()
+            first = False
 
     def _healthy(self) -> None:
         """End the outage, if any: the server speaks after the login."""

@@ -70,7 +70,7 @@ async def async_setup_inbox(hass: HomeAssistant, entry: InboxConfigEntry) -> boo
     )
     await hass.config_entries.async_forward_entry_setups(entry, INBOX_PLATFORMS)
     entry.async_on_unload(inbox.async_close)
-    entry.async_on_unload(async_at_started(hass, lambda _hass: inbox.async_start()))
+    entry.async_on_unload(async_at_started(hass, inbox.async_start))
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     return True
 
