@@ -70,6 +70,8 @@ PRIMARY_DATA = {
     CONF_USER_KEY: TEST_USER_KEY,
     CONF_SERVICE_NAME: "pushover",
 }
+# The test's simulator, for the secret-leak check to know its inboxes.
+SIMULATOR_KEY: pytest.StashKey[PushoverSimulator] = pytest.StashKey()
 # Message texts shorter than this are not looked for in the log.
 MIN_CHECKED_TEXT = 6
 SECRETS = (
@@ -131,15 +133,10 @@ def no_secrets_in_logs(
     # Last: set_level also sets the capturing handler's level, which must let
     # our debug records through.
     caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus")
-    # Taken now: the simulator is torn down before this fixture ends, but its
-    # state stays readable.
-    simulator = (
-        request.getfixturevalue("simulator")
-        if "simulator" in request.fixturenames
-        else None
-    )
     yield
     secrets = set(SECRETS)
+    # The simulator is stopped by now, but its state stays readable.
+    simulator = request.node.stash.get(SIMULATOR_KEY, None)
     if simulator is not None:
         secrets |= inbox_secrets(simulator)
     for record in caplog.get_records("call") + caplog.get_records("setup"):
@@ -200,10 +197,14 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.fixture
-async def simulator(socket_enabled: None) -> AsyncIterator[PushoverSimulator]:
+async def simulator(
+    socket_enabled: None, request: pytest.FixtureRequest
+) -> AsyncIterator[PushoverSimulator]:
     """Run the Pushover simulator on loopback for one test."""
     simulator = PushoverSimulator()
     await simulator.start(host="127.0.0.1", port=0)
+    # For the secret-leak check, which ends after this fixture.
+    request.node.stash[SIMULATOR_KEY] = simulator
     yield simulator
     await simulator.stop()
 
