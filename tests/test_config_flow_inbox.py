@@ -190,7 +190,7 @@ async def test_no_desktop_licence_says_so_and_adds_the_trial(
 
 
 async def test_the_trial_over_aborts_with_the_licence(
-    hass: HomeAssistant, simulator: PushoverSimulator
+    hass: HomeAssistant, simulator: PushoverSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A device that may not receive at all: the flow ends, naming the licence."""
     result = await submit(
@@ -198,13 +198,10 @@ async def test_the_trial_over_aborts_with_the_licence(
         await start_inbox_flow(hass),
         {CONF_EMAIL: TEST_NO_DESKTOP_EMAIL, CONF_PASSWORD: TEST_NO_DESKTOP_PASSWORD},
     )
-    # Every device of the account is past its trial from the start.
-    original = simulator.open_client.can_receive
-    simulator.open_client.can_receive = lambda device: False  # type: ignore[method-assign]
-    try:
-        result = await submit(hass, result, {CONF_DEVICE_NAME: "Late"})
-    finally:
-        simulator.open_client.can_receive = original  # type: ignore[method-assign]
+    # A device whose trial is over as soon as it is registered (the account
+    # had one before, say): Pushover refuses its downloads.
+    monkeypatch.setattr(simulator.open_client, "can_receive", lambda _device: False)
+    result = await submit(hass, result, {CONF_DEVICE_NAME: "Late"})
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "desktop_licence_required"
