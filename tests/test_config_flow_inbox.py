@@ -6,7 +6,7 @@ device names, the Desktop trial.
 """
 
 import aiohttp
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -57,11 +57,11 @@ LOGIN = {CONF_EMAIL: TEST_EMAIL, CONF_PASSWORD: TEST_PASSWORD}
 pytestmark = pytest.mark.usefixtures("api_base_url")
 
 
-async def start_inbox_flow(hass: HomeAssistant) -> dict:
+async def start_inbox_flow(hass: HomeAssistant) -> ConfigFlowResult:
     """Start adding an inbox: the menu's "Receive messages" choice."""
     result = await choose(hass, await start_flow(hass), "inbox")
     assert result["step_id"] == "inbox"
-    return dict(result)
+    return result
 
 
 async def test_the_menu_offers_both_kinds(hass: HomeAssistant) -> None:
@@ -98,7 +98,7 @@ async def test_an_inbox_is_added_and_keeps_no_password(
     entry = hass.config_entries.async_get_entry(result["result"].entry_id)
     assert entry is not None
     assert entry.state is ConfigEntryState.LOADED
-    await until_listening(simulator, entry)
+    await until(lambda: device_id in simulator.open_client.connections, "the login")
 
 
 async def test_a_two_factor_account_asks_for_the_code(
