@@ -34,6 +34,7 @@ from pushover_simulator import (
     PushoverSimulator,
 )
 
+from .conftest import inbox_secrets
 from .inbox_helpers import (
     DEVICE_NAME,
     capture_messages,
@@ -266,3 +267,47 @@ async def test_a_silent_connection_is_dropped_by_the_watchdog(
     await move_time(hass, freezer, 7)
     await until(lambda: runtime.inbox.connections == 2, "the reconnection")
     await until(lambda: runtime.inbox.connected, "connected")
+
+
+async def test_a_failed_download_is_tried_again_after_the_back_off(
+    hass: HomeAssistant,
+    loaded_inbox: MockConfigEntry,
+    simulator: PushoverSimulator,
+    http: aiohttp.ClientSession,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 503 for the download: one warning, a wait, then the message."""
+    events = capture_messages(hass)
+    # No `!` for this message: the test asks for the sync itself, after
+    # setting up the failure (which would otherwise hit the send).
+    simulator.push.act("silence", device_of(loaded_inbox))
+    await send(http, simulator, message="Waits out the failure")
+    simulator.faults.fail_next = 1
+    runtime_of(loaded_inbox).sync.request()
+    await until(lambda: "could not be fetched" in caplog.text, "the warning")
+    assert events == []
+
+    await move_time(hass, freezer, 8)
+    await until(lambda: len(events) == 1, "the event")
+    await until(lambda: "the waiting messages were fetched" in caplog.text, "info")
+
+
+async def test_the_leak_check_knows_what_an_inbox_must_not_log(
+    hass: HomeAssistant,
+    loaded_inbox: MockConfigEntry,
+    simulator: PushoverSimulator,
+    http: aiohttp.ClientSession,
+) -> None:
+    """The autouse check looks for the secret, the device id and message texts."""
+    events = capture_messages(hass)
+    await send(http, simulator, title="Hi", message="The alarm code is 4711")
+    await until(lambda: len(events) == 1, "the event")
+
+    secrets = inbox_secrets(simulator)
+
+    assert loaded_inbox.data[CONF_SECRET] in secrets
+    assert device_of(loaded_inbox) in secrets
+    assert "The alarm code is 4711" in secrets
+    # Too short to look for: it occurs in any log.
+    assert "Hi" not in secrets
