@@ -12,11 +12,14 @@ from datetime import timedelta
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -345,3 +348,49 @@ async def test_removal_names_the_device_left_at_pushover(
     assert issue is not None
     assert issue.is_fixable
     assert issue.translation_key == "inbox_device_left"
+    assert await async_setup_component(hass, "repairs", {})
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, context={"issue_id": issue.issue_id})
+    assert result["step_id"] == "confirm"
+    result = await manager.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue.issue_id) is None
+
+
+async def test_acknowledge_after_the_secret_stopped_working(
+    hass: HomeAssistant, loaded_inbox: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A refused secret: an error that says to log the inbox in again."""
+    del simulator.open_client.sessions[loaded_inbox.data[CONF_SECRET]]
+
+    with pytest.raises(HomeAssistantError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "acknowledge", {"receipt": "u" * 30}, blocking=True
+        )
+
+    assert refused.value.translation_key == "acknowledge_session_refused"
+
+
+async def test_each_action_refuses_the_other_kind_of_entry(
+    hass: HomeAssistant, loaded_inbox: MockConfigEntry, loaded_entry: MockConfigEntry
+) -> None:
+    """Acknowledge needs an inbox, sending an application: each says so."""
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN,
+            "acknowledge",
+            {ATTR_CONFIG_ENTRY_ID: loaded_entry.entry_id, "receipt": "u" * 30},
+            blocking=True,
+        )
+    assert refused.value.translation_key == "entry_is_application"
+
+    with pytest.raises(ServiceValidationError) as refused:
+        await hass.services.async_call(
+            DOMAIN,
+            "send_message",
+            {ATTR_CONFIG_ENTRY_ID: loaded_inbox.entry_id, "message": "Hello"},
+            blocking=True,
+        )
+    assert refused.value.translation_key == "entry_is_inbox"
