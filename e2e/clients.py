@@ -93,6 +93,22 @@ class SimulatorClient:
             {"receipt": receipt, "user": user, "device": device},
         )
 
+    async def push(self, action: str) -> Json:
+        """Steer the push server: drop, reload, error, elsewhere, silence, resume."""
+        return await self._json("POST", "_sim/push", {"action": action})
+
+    async def send_as_app(self, token: str, user: str, **fields: object) -> Json:
+        """Send a message through the simulator's API, as an application would."""
+        data = {"token": token, "user": user, **{k: str(v) for k, v in fields.items()}}
+        async with self._session.post(
+            self.root_url + "1/messages.json", data=data
+        ) as response:
+            answer: Json = await response.json()
+            if response.status != HTTP_OK:
+                msg = f"messages.json answered {response.status}: {answer}"
+                raise AssertionError(msg)
+            return answer
+
     async def messages_titled(self, title: str) -> list[Json]:
         """Return the accepted messages with this title."""
         return [item for item in await self.messages() if item["title"] == title]
