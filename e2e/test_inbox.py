@@ -25,7 +25,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 async def add_inbox(
     hass_client: HomeAssistantClient, simulator: SimulatorClient
 ) -> str:
-    """Go through the inbox's flow over REST, with the two-factor code; return its id."""
+    """Go through the inbox's flow over REST, with the 2FA code; return its id."""
     menu = await hass_client.request(
         "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
     )

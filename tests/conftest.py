@@ -34,9 +34,11 @@ from custom_components.pushover_plus.const import (
 )
 from pushover_simulator import (
     TEST_APP_TOKEN,
+    TEST_ENCRYPTION_KEY,
     TEST_GROUP_KEY,
     TEST_NO_DEVICE_USER_KEY,
     TEST_OTHER_APP_TOKEN,
+    TEST_SECOND_ENCRYPTION_KEY,
     TEST_SECOND_USER_KEY,
     TEST_USER_KEY,
     PushoverSimulator,
@@ -81,6 +83,12 @@ SECRETS = (
     TEST_SECOND_USER_KEY,
     TEST_GROUP_KEY,
     TEST_NO_DEVICE_USER_KEY,
+    # End-to-end encryption keys, in either case the app may show them.
+    *(
+        key
+        for secret in (TEST_ENCRYPTION_KEY, TEST_SECOND_ENCRYPTION_KEY)
+        for key in (secret.lower(), secret.upper())
+    ),
 )
 
 
@@ -123,8 +131,9 @@ def no_secrets_in_logs(
 ) -> Iterator[None]:
     """Fail a test whose log records or logged exceptions show a secret.
 
-    The secrets: every token and key, and (when the test runs the simulator)
-    every inbox's session secret, device id and received message text.
+    The secrets: every token and key, encryption keys too (one in the log
+    would undo end-to-end encryption), and (when the test runs the
+    simulator) every inbox's session secret, device id and received text.
     """
     # The harness's storage mock logs whatever is stored at debug level (the
     # outbox keeps the keys of queued messages); Home Assistant's real store

@@ -11,10 +11,26 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.redact import async_redact_data
 
-from .const import API_BASE_URL, CONF_DEVICE_ID, CONF_SECRET, CONF_USER_KEY
+from .const import (
+    API_BASE_URL,
+    CONF_DEVICE_ID,
+    CONF_ENCRYPTION_KEY,
+    CONF_SECRET,
+    CONF_SUBSCRIPTION_URL,
+    CONF_USER_KEY,
+)
 from .data import InboxConfigEntry, PushoverConfigEntry, inbox_entry
 
-TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY, CONF_SECRET, CONF_DEVICE_ID}
+# A group's subscription URL lets whoever has it join the group; an inbox's
+# secret and device id let whoever has them read the account's messages.
+TO_REDACT = {
+    CONF_API_TOKEN,
+    CONF_USER_KEY,
+    CONF_ENCRYPTION_KEY,
+    CONF_SUBSCRIPTION_URL,
+    CONF_SECRET,
+    CONF_DEVICE_ID,
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -27,7 +43,7 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     return {
         "entry": async_redact_data(entry.data, TO_REDACT),
-        "options": dict(entry.options),
+        "options": async_redact_data(entry.options, TO_REDACT),
         "recipients": [
             {
                 "title": subentry.title,

@@ -511,7 +511,7 @@ class Outbox:
                     "entry_id": self._entry.entry_id,
                     "item_id": item.id,
                     "recipients": list(item.recipients),
-                    "title": item.message.title,
+                    "title": item.message.readable_title,
                     "reason": reason,
                     "errors": list(errors),
                 },

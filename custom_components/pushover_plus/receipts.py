@@ -138,7 +138,7 @@ class ReceiptTracker:
         now = dt_util.utcnow()
         tracked = TrackedReceipt(
             receipt=receipt,
-            title=message.title,
+            title=message.readable_title,
             tags=list(message.tags),
             recipients=recipients,
             sent_at=now,

@@ -17,7 +17,9 @@ from homeassistant.util import slugify
 
 from .const import (
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_SERVICE_NAME,
+    CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
     DOMAIN,
     PRIMARY_RECIPIENT_ID,
@@ -37,6 +39,10 @@ class Recipient:
     service_name: str
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
+    # The account's end-to-end encryption key: its messages are encrypted.
+    encryption_key: str | None = field(default=None, repr=False)
+    # A delivery group's group-based subscription: whoever has it can join.
+    subscription_url: str | None = field(default=None, repr=False)
 
 
 def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
@@ -47,6 +53,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
         user_key=entry.data[CONF_USER_KEY],
         service_name=entry.data[CONF_SERVICE_NAME],
         devices=tuple(entry.options.get(CONF_DEVICES, ())),
+        encryption_key=entry.options.get(CONF_ENCRYPTION_KEY) or None,
     )
     added = [
         Recipient(
@@ -56,6 +63,8 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             service_name=subentry.data[CONF_SERVICE_NAME],
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
+            encryption_key=subentry.data.get(CONF_ENCRYPTION_KEY) or None,
+            subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_RECIPIENT

@@ -32,11 +32,19 @@ from .api import (
     SendResult,
 )
 from .attachment import async_load_attachment
-from .const import DOMAIN, EVENT_DELIVERED, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
+from .const import (
+    DOMAIN,
+    EVENT_DELIVERED,
+    MAX_KEYS_PER_MESSAGE,
+    MAX_TITLE_LENGTH,
+    PRIORITY_EMERGENCY,
+)
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry
+from .encryption import EncryptionError, encrypt_message
 from .errors import translated
-from .message import MessageRequest
+from .graphemes import cut_to_length
+from .message import ELLIPSIS, MessageRequest
 from .outbox import Outbox, OutboxItem, Queued, QueueReason
 from .receipts import ReceiptTracker
 from .recipients import Recipient
@@ -155,19 +163,64 @@ class MessageSender:
             and self._callback_url is not None
         ):
             message = replace(message, callback=self._callback_url)
+        # Every call is encrypted before any goes out: a recipient whose
+        # key fails gets no plaintext, and the others nothing half-way.
+        calls = [
+            (batch, self._call_message(message, devices, encryption_key, batch))
+            for (devices, encryption_key), group in _group_calls(
+                message, recipients
+            ).items()
+            for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False)
+        ]
         deliveries = [
             await self._async_send_call(
                 [recipient.user_key for recipient in batch],
                 tuple(recipient.name for recipient in batch),
-                message
-                if devices == message.devices
-                else replace(message, devices=devices),
+                call_message,
             )
-            for devices, group in _group_by_devices(message, recipients).items()
-            for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False)
+            for batch, call_message in calls
         ]
         _raise_unless_accepted(deliveries, partial_ok=partial_ok)
         return deliveries
+
+    def _call_message(
+        self,
+        message: Message,
+        devices: tuple[str, ...],
+        encryption_key: str | None,
+        batch: tuple[Recipient, ...],
+    ) -> Message:
+        """Return one call's message: its devices, encrypted for its account."""
+        if devices != message.devices:
+            message = replace(message, devices=devices)
+        if encryption_key is None:
+            return message
+        try:
+            return encrypt_message(
+                message, encryption_key, default_title=self._default_title
+            )
+        except EncryptionError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="encryption_failed",
+                translation_placeholders={
+                    "recipients": ", ".join(recipient.name for recipient in batch),
+                    "error": str(err),
+                },
+            ) from err
+
+    @property
+    def _default_title(self) -> str:
+        """Title an encrypted message that has none: the application's name.
+
+        Pushover would put its own name of the application there, in
+        plaintext; the entry stands for the application (renamed freely,
+        so it is cut to the title's limit).
+        """
+        title = self._entry.title
+        if len(title) <= MAX_TITLE_LENGTH:
+            return title
+        return cut_to_length(title, MAX_TITLE_LENGTH, ELLIPSIS)
 
     async def _async_send_call(
         self, users: list[str], names: tuple[str, ...], message: Message
@@ -262,7 +315,7 @@ class MessageSender:
                     "entry_id": self._entry.entry_id,
                     "queued_id": item.id,
                     "recipients": list(item.recipients),
-                    "title": item.message.title,
+                    "title": item.message.readable_title,
                     "request_id": result.request_id,
                     "receipt": result.receipt,
                     "accepted_at": item.accepted_at.isoformat(),
@@ -313,9 +366,12 @@ def _raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> N
                 for delivery in accepted
             ),
             "refusals": "; ".join(
-                f"{', '.join(delivery.recipients)} ({'; '.join(delivery.errors)}, "
-                f"request {delivery.request_id or '-'})"
+                f"{', '.join(delivery.recipients)} ({'; '.join(delivery.errors)})"
                 for delivery in refused
+            ),
+            # In the order of the refusals; the words around them are translated.
+            "refused_request_ids": ", ".join(
+                delivery.request_id or "-" for delivery in refused
             ),
             "refused": ", ".join(_names(refused)),
         },
@@ -327,11 +383,17 @@ def _names(deliveries: list[Delivery]) -> list[str]:
     return [name for delivery in deliveries for name in delivery.recipients]
 
 
-def _group_by_devices(
+def _group_calls(
     message: Message, recipients: Sequence[Recipient]
-) -> dict[tuple[str, ...], list[Recipient]]:
-    groups: dict[tuple[str, ...], list[Recipient]] = {}
+) -> dict[tuple[tuple[str, ...], str | None], list[Recipient]]:
+    """Group recipients into calls: the same devices and the same key.
+
+    A call's text is encrypted for one account at most, so a recipient with
+    an encryption key shares a call with no recipient without one (nor with
+    one of another key).
+    """
+    groups: dict[tuple[tuple[str, ...], str | None], list[Recipient]] = {}
     for recipient in recipients:
         devices = message.devices or recipient.devices
-        groups.setdefault(devices, []).append(recipient)
+        groups.setdefault((devices, recipient.encryption_key), []).append(recipient)
     return groups
