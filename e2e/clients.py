@@ -200,14 +200,18 @@ class WebSocket:
 
     async def next_event(self, event_type: str, timeout: float) -> Json:
         """Return the data of the next event of this type (waiting `timeout`)."""
+        data: Json = (await self.next_whole_event(event_type, timeout))["data"]
+        return data
+
+    async def next_whole_event(self, event_type: str, timeout: float) -> Json:
+        """Return the next event of this type with its `time_fired`."""
         deadline = time.monotonic() + timeout
         while True:
             for message in self._events:
                 event: Json = message["event"]
                 if event["event_type"] == event_type:
                     self._events.remove(message)
-                    data: Json = event["data"]
-                    return data
+                    return event
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 msg = f"no {event_type} event within {timeout:.0f} s"
