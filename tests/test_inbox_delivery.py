@@ -374,7 +374,7 @@ async def test_acknowledge_after_the_secret_stopped_working(
 
 
 async def test_each_action_refuses_the_other_kind_of_entry(
-    hass: HomeAssistant, loaded_inbox: MockConfigEntry, loaded_entry: MockConfigEntry
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, loaded_inbox: MockConfigEntry
 ) -> None:
     """Acknowledge needs an inbox, sending an application: each says so."""
     with pytest.raises(ServiceValidationError) as refused:
