@@ -6,6 +6,7 @@ the integration cannot read are set aside and named, and never stop the entry
 from loading or the other messages from going, first.
 """
 
+from datetime import timedelta
 import errno
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from homeassistant.const import CONF_API_TOKEN, CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -141,18 +143,24 @@ async def test_unreadable_files_are_set_aside_and_named(
     config_entry.add_to_hass(hass)
     folder = spool_dir(hass, config_entry)
     folder.mkdir(parents=True)
+    # An hour ago by the test's clock: well within the time messages wait.
+    accepted_at = dt_util.utcnow() - timedelta(hours=1)
     good = {
-        "format": 1,
+        "format": 2,
         "id": "a" * 32,
-        "accepted_at": "2026-11-30T12:00:00+00:00",
+        "accepted_at": accepted_at.isoformat(),
         "users": [TEST_USER_KEY],
-        "recipients": ["Pushover"],
+        "recipient_ids": ["primary"],
+        "recipient_names": ["Pushover"],
         "message": {"message": "stored before the restart"},
     }
     (folder / f"000000000002-{'a' * 32}.json").write_text(json.dumps(good))
-    future = good | {"id": "b" * 32, "format": 2}
+    future = good | {"id": "b" * 32, "format": 3}
     (folder / f"000000000001-{'b' * 32}.json").write_text(json.dumps(future))
-    naive = good | {"id": "c" * 32, "accepted_at": "2026-11-30T12:00:00"}
+    naive = good | {
+        "id": "c" * 32,
+        "accepted_at": accepted_at.replace(tzinfo=None).isoformat(),
+    }
     (folder / f"000000000003-{'c' * 32}.json").write_text(json.dumps(naive))
     (folder / f"000000000004-{'d' * 32}.json").write_bytes(b'{"format": 1, "id')
     simulator.faults.fail_next = 1
@@ -168,7 +176,7 @@ async def test_unreadable_files_are_set_aside_and_named(
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["count"] == "3"
     files = issue.translation_placeholders["files"]
-    assert f"000000000001-{'b' * 32}.json.unreadable`: record format 2" in files
+    assert f"000000000001-{'b' * 32}.json.unreadable`: record format 3" in files
     assert "has no time zone" in files
     assert "not valid JSON" in files
     # A new message queues behind the stored one, and both go in order.

@@ -73,6 +73,7 @@ async def test_every_field_reaches_pushover(
     assert response["deliveries"] == [
         {
             "recipients": ["Pushover"],
+            "recipient_ids": ["primary"],
             "status": "sent",
             "request_id": received.request,
             "receipt": received.receipt,

@@ -1,13 +1,16 @@
-"""A small async client for the Pushover REST API, on a shared aiohttp session."""
+"""A small async client for the Pushover REST API, on a shared aiohttp session.
+
+Its records (a message, an answer, a receipt's state) are named tuples:
+typed and immutable like frozen dataclasses, at a fraction of their cost when
+the module is imported, which Home Assistant does at every start.
+"""
 
 import asyncio
-import base64
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import json
 import logging
-from typing import Any, Final, Literal
+from typing import Any, Final, NamedTuple
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -17,8 +20,6 @@ from yarl import URL
 from .const import MAX_CONCURRENT_REQUESTS, RECEIPT_PATTERN, REQUEST_TIMEOUT_SECONDS
 
 _LOGGER = logging.getLogger(__name__)
-
-type AttachmentEncoding = Literal["multipart", "base64"]
 
 _FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 # What users/validate.json answers (HTTP 400) for a valid key that no device
@@ -67,17 +68,22 @@ class PushoverTemporaryError(PushoverError):
     """A 5xx answer, a timeout or a connection failure: worth retrying later."""
 
 
-@dataclass(frozen=True, slots=True)
-class Attachment:
+class Attachment(NamedTuple):
     """One image to send with a message."""
 
-    content: bytes = field(repr=False)
+    content: bytes
     content_type: str
     filename: str
 
+    def __repr__(self) -> str:
+        """Name the image without its bytes."""
+        return (
+            f"Attachment(content_type={self.content_type!r}, "
+            f"filename={self.filename!r}, size={len(self.content)})"
+        )
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Message:
+
+class Message(NamedTuple):
     """A message in Pushover's own terms: every field of messages.json."""
 
     message: str
@@ -123,8 +129,7 @@ def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """The account's monthly message quota."""
 
     limit: int
@@ -132,8 +137,7 @@ class Limits:
     reset: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class SendResult:
+class SendResult(NamedTuple):
     """What Pushover answered to an accepted message."""
 
     request_id: str
@@ -141,35 +145,28 @@ class SendResult:
     limits: Limits | None
 
 
-@dataclass(frozen=True, slots=True)
-class UserInfo:
+class UserInfo(NamedTuple):
     """What users/validate.json says of a user or group key.
 
     No devices means a valid key that no device is logged in with yet.
     """
 
     devices: list[str]
-    licenses: list[str]
     is_group: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiptStatus:
-    """The state of an emergency message's receipt."""
+class ReceiptStatus(NamedTuple):
+    """What the receipts path needs of an emergency message's receipt."""
 
     acknowledged: bool
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     acknowledged_by_device: str | None
-    last_delivered_at: datetime | None
     expired: bool
     expires_at: datetime | None
-    called_back: bool
-    called_back_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
+class _Answer(NamedTuple):
     status: int
     body: dict[str, Any]
     limits: Limits | None
@@ -209,25 +206,17 @@ class PushoverClient:
         """The API's base URL."""
         return str(self._base_url)
 
-    async def send(
-        self,
-        users: Sequence[str],
-        message: Message,
-        *,
-        attachment_encoding: AttachmentEncoding = "multipart",
-    ) -> SendResult:
-        """Send one message to one or more user or group keys."""
+    async def send(self, users: Sequence[str], message: Message) -> SendResult:
+        """Send one message to one or more user or group keys.
+
+        An image goes as a multipart file part, whatever its source.
+        """
         fields = {"token": self._token, "user": ",".join(users)}
         fields |= message.form_fields()
         body: aiohttp.FormData | dict[str, str]
         attachment = message.attachment
         if attachment is None:
             body = fields
-        elif attachment_encoding == "base64":
-            body = fields | {
-                "attachment_base64": base64.b64encode(attachment.content).decode(),
-                "attachment_type": attachment.content_type,
-            }
         else:
             body = aiohttp.FormData(fields)
             body.add_field(
@@ -252,11 +241,10 @@ class PushoverClient:
             body = (await self._request("POST", "users/validate.json", data=data)).body
         except PushoverInvalidRequestError as err:
             if NO_ACTIVE_DEVICES in err.errors:
-                return UserInfo(devices=[], licenses=[], is_group=False)
+                return UserInfo(devices=[], is_group=False)
             raise
         return UserInfo(
             devices=[str(name) for name in body.get("devices") or []],
-            licenses=[str(name) for name in body.get("licenses") or []],
             is_group=bool(body.get("group")),
         )
 
@@ -282,11 +270,8 @@ class PushoverClient:
             acknowledged_at=_time(body.get("acknowledged_at")),
             acknowledged_by=body.get("acknowledged_by") or None,
             acknowledged_by_device=body.get("acknowledged_by_device") or None,
-            last_delivered_at=_time(body.get("last_delivered_at")),
             expired=bool(body.get("expired")),
             expires_at=_time(body.get("expires_at")),
-            called_back=bool(body.get("called_back")),
-            called_back_at=_time(body.get("called_back_at")),
         )
 
     async def cancel_receipt(self, receipt: str) -> None:
