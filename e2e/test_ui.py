@@ -58,10 +58,11 @@ UI_ENTRY_TITLE: Final = f"Pushover ({UI_RECIPIENT})"
 WRONG_USER_KEY: Final = "uWrongUserKeyOfThirtyCharacter"
 # At most this many pixels between a field and its error.
 MAX_ERROR_GAP: Final = 24
+TRANSLATIONS_DIR: Final = (
+    REPO_DIR / "custom_components" / "pushover_plus" / "translations"
+)
 TRANSLATIONS: Final = json.loads(
-    (
-        REPO_DIR / "custom_components" / "pushover_plus" / "translations" / "en.json"
-    ).read_text(encoding="utf-8")
+    (TRANSLATIONS_DIR / "en.json").read_text(encoding="utf-8")
 )
 
 
@@ -205,6 +206,44 @@ async def test_add_integration_in_the_ui(
     await hass_client.wait_for_state(
         "sensor.pushover_second_app_remaining_messages", str(quota["remaining"])
     )
+
+
+async def test_add_integration_speaks_the_users_language(
+    context: BrowserContext,
+    home_assistant: HomeAssistant,
+    hass_client: HomeAssistantClient,
+    screenshots_dir: Path,
+) -> None:
+    """A user whose profile says German adds the integration in German."""
+    german = json.loads((TRANSLATIONS_DIR / "de.json").read_text(encoding="utf-8"))[
+        "config"
+    ]["step"]["credentials"]
+    page = await context.new_page()
+    await log_in(page, home_assistant)
+    # What the profile page's Language picker keeps in the browser.
+    await page.evaluate("() => localStorage.setItem('selectedLanguage', '\"de\"')")
+    await page.goto(
+        home_assistant.url + f"/config/integrations/dashboard/add?domain={DOMAIN}"
+    )
+
+    # The frontend's own question, in German too ("Do you want to set up …?").
+    await page.get_by_text("Möchtest du Pushover Plus einrichten?").wait_for()
+    await page.get_by_role("button", name="OK").click()
+
+    await page.get_by_text(german["title"]).wait_for()
+    await page.get_by_text(german["description"]).wait_for()
+    for field in ("api_token", "user_key"):
+        await page.get_by_role("textbox", name=german["data"][field]).wait_for()
+        await page.get_by_text(german["data_description"][field]).wait_for()
+    assert await page.get_by_text("Translation error").count() == 0
+    await page.screenshot(path=screenshots_dir / "config-flow-de.png")
+
+    # Closing the dialog ends the flow: nothing is left in progress.
+    await page.keyboard.press("Escape")
+    await page.get_by_text(german["title"]).wait_for(state="hidden")
+    async with hass_client.websocket() as websocket:
+        flows = await websocket.command("config_entries/flow/progress")
+    assert [flow for flow in flows if flow["handler"] == DOMAIN] == []
 
 
 async def _open_add_integration(page: Page, home_assistant: HomeAssistant) -> None:

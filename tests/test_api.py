@@ -98,6 +98,15 @@ async def test_attachment_is_a_multipart_file_part(
     assert received.attachment_type == "image/png"
 
 
+def test_an_attachment_is_shown_without_its_bytes() -> None:
+    """A message logged or shown in a traceback does not dump its image."""
+    attachment = Attachment(PNG, "image/png", "motion.png")
+
+    assert repr(attachment) == (
+        "Attachment(content_type='image/png', filename='motion.png', size=108)"
+    )
+
+
 async def test_validate_user_and_group(client: PushoverClient) -> None:
     """Validation lists a user's devices and tells a group apart."""
     user = await client.validate_user(TEST_USER_KEY)

@@ -143,7 +143,7 @@ async def test_unreadable_files_are_set_aside_and_named(
     config_entry.add_to_hass(hass)
     folder = spool_dir(hass, config_entry)
     folder.mkdir(parents=True)
-    # An hour ago by the test's clock: well within the time messages wait.
+    # Accepted an hour ago by the test's clock, well inside the keep window.
     accepted_at = dt_util.utcnow() - timedelta(hours=1)
     good = {
         "format": 2,

@@ -55,10 +55,16 @@ def _subentry_id(entry: MockConfigEntry) -> str:
     return subentry_id
 
 
-async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> Result:
+async def _open_menu(hass: HomeAssistant, entry: MockConfigEntry) -> Result:
+    """Press Add recipient: the choice of a key or an invitation."""
     return await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_RECIPIENT), context={"source": SOURCE_USER}
     )
+
+
+async def _start(hass: HomeAssistant, entry: MockConfigEntry) -> Result:
+    """Start adding a recipient and choose to enter its key."""
+    return await _submit(hass, await _open_menu(hass, entry), {"next_step_id": "key"})
 
 
 async def _start_reconfigure(hass: HomeAssistant, entry: MockConfigEntry) -> Result:
@@ -122,7 +128,7 @@ async def test_recipient_form(
     result = await _start(hass, loaded_entry)
 
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "key"
     assert result["errors"] == {}
     assert field_names(result) == [CONF_NAME, CONF_USER_KEY]
 
@@ -162,6 +168,8 @@ async def test_group_recipient_offers_every_members_devices(
 ) -> None:
     """A group's devices are its members'; none picked means all of them."""
     result = await _add(hass, loaded_entry, "Family", TEST_GROUP_KEY)
+    assert result["step_id"] == "group_subscription"
+    result = await _submit(hass, result, {})
     assert selector_config(result, CONF_DEVICES)["options"] == [
         "phone",
         "tablet",
@@ -185,6 +193,9 @@ async def test_recipient_without_devices_is_added(
 ) -> None:
     """A key no device is logged in with skips the picker, said so."""
     result = await _add(hass, loaded_entry, "Newcomer", TEST_NO_DEVICE_USER_KEY)
+    # It could be a subscription's group nobody has joined yet.
+    assert result["step_id"] == "group_subscription"
+    result = await _submit(hass, result, {})
 
     assert result["step_id"] == "no_devices"
     assert field_names(result) == []
@@ -284,7 +295,7 @@ async def test_recipient_entry_not_loaded(
     """Recipients cannot be added or changed while the entry is not loaded."""
     await hass.config_entries.async_unload(entry_with_partner.entry_id)
 
-    start = _start_reconfigure if reconfigure else _start
+    start = _start_reconfigure if reconfigure else _open_menu
     result = await start(hass, entry_with_partner)
 
     assert result["type"] is FlowResultType.ABORT
@@ -324,6 +335,7 @@ async def test_recipient_renamed_keeps_its_action(
     result = await _submit(
         hass, result, {CONF_NAME: "Family group", CONF_USER_KEY: TEST_GROUP_KEY}
     )
+    result = await _submit(hass, result, {})
 
     result = await _submit(hass, result, {CONF_DEVICES: ["pager"]})
     await hass.async_block_till_done()

@@ -1,9 +1,15 @@
-"""The English translations: every key is used, every step and action exists.
+"""The translations: every key is used, every step and action exists.
 
 A key that nothing uses is a text that no user can ever see, and usually the
 sign of an error raised under another name. Keys are looked for in the
 integration's own code: as string constants, or as the shape of an f-string
 that builds them (`f"{field}_too_long"`).
+
+Every other language has exactly the English keys and, in every string, the
+English placeholders: a key added to en.json fails here until it is
+translated. Home Assistant compares placeholders the same way when it loads a
+language, and drops a string whose set differs (showing the English one, with
+an error in the log), so a lost placeholder would otherwise go unnoticed.
 """
 
 import ast
@@ -11,13 +17,20 @@ from collections.abc import Iterator
 import json
 from pathlib import Path
 import re
+import string
 from typing import Any
 
 from homeassistant.util.yaml import load_yaml_dict
+import pytest
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "pushover_plus"
 TRANSLATIONS: dict[str, Any] = json.loads(
     (INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8")
+)
+OTHER_LANGUAGES = sorted(
+    path
+    for path in (INTEGRATION / "translations").glob("*.json")
+    if path.name != "en.json"
 )
 SERVICES: dict[str, Any] = dict(load_yaml_dict(INTEGRATION / "services.yaml"))
 # Reasons Home Assistant's own helpers abort with (async_update_and_abort).
@@ -135,3 +148,93 @@ def test_actions_and_their_fields_match_services_yaml() -> None:
     }
     declared = {name: _declared(action) for name, action in SERVICES.items()}
     assert translated == declared
+
+
+def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return every text of a translation tree by its dotted path."""
+    leaves: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            leaves |= _leaves(value, f"{prefix}{key}.")
+        else:
+            leaves[f"{prefix}{key}"] = value
+    return leaves
+
+
+def _placeholders(text: str) -> set[str]:
+    """Return the names in a text's braces, as Home Assistant fills them."""
+    try:
+        return {
+            name for _, name, _, _ in string.Formatter().parse(text) if name is not None
+        }
+    except ValueError as err:
+        # A lone brace: the text cannot be filled at all, which is the finding.
+        return {f"unreadable ({err})"}
+
+
+ENGLISH = _leaves(TRANSLATIONS)
+
+
+# The languages the README promises, beside English.
+PROMISED_LANGUAGES = {
+    "cs", "da", "de", "es", "fr", "it", "nb", "nl", "pl", "pt", "pt-BR", "sv",
+}  # fmt: skip
+
+
+def test_every_promised_language_is_shipped() -> None:
+    """No language the README lists is missing, and none is shipped unlisted."""
+    assert {path.stem for path in OTHER_LANGUAGES} == PROMISED_LANGUAGES
+
+
+@pytest.mark.parametrize("path", OTHER_LANGUAGES, ids=lambda path: path.stem)
+def test_a_translation_has_the_english_keys(path: Path) -> None:
+    """A language has every English key, and no other, with the same nesting."""
+    translated = _leaves(json.loads(path.read_text(encoding="utf-8")))
+
+    assert {
+        "missing": sorted(ENGLISH.keys() - translated.keys()),
+        "extra": sorted(translated.keys() - ENGLISH.keys()),
+        "not text": sorted(
+            key for key, value in translated.items() if not isinstance(value, str)
+        ),
+    } == {"missing": [], "extra": [], "not text": []}
+
+
+@pytest.mark.parametrize("path", OTHER_LANGUAGES, ids=lambda path: path.stem)
+def test_a_translation_keeps_the_english_placeholders(path: Path) -> None:
+    """Every translated text fills the same placeholders as its English one."""
+    translated = _leaves(json.loads(path.read_text(encoding="utf-8")))
+
+    differing = {
+        key: {
+            "english": sorted(_placeholders(ENGLISH[key])),
+            "translated": sorted(_placeholders(text)),
+        }
+        for key, text in translated.items()
+        if key in ENGLISH
+        and isinstance(text, str)
+        and _placeholders(text) != _placeholders(ENGLISH[key])
+    }
+    assert differing == {}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [INTEGRATION / "translations" / "en.json", *OTHER_LANGUAGES],
+    ids=lambda path: path.stem,
+)
+def test_no_apostrophe_starts_a_quote(path: Path) -> None:
+    """No text has an apostrophe that the frontend would read as a quote.
+
+    The frontend reads texts as ICU messages, where an apostrophe before a
+    brace, an angle bracket or another apostrophe starts quoted literal text:
+    "l'{name}" would show "l{name}" instead of the name, and everything up to
+    the next apostrophe with it. French elisions are where this happens.
+    """
+    texts = _leaves(json.loads(path.read_text(encoding="utf-8")))
+
+    assert [
+        key
+        for key, text in texts.items()
+        if isinstance(text, str) and re.search(r"'['{}<>]", text)
+    ] == []

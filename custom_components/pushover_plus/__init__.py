@@ -29,6 +29,8 @@ from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
 from .errors import setup_failure
+from .invitation_view import async_register_view
+from .invitations import async_get_book, async_remove_book
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
 from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
@@ -58,6 +60,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     hass.data[_HASS_CONFIG] = config
     async_setup_services(hass)
     async_watch_builtin_entries(hass)
+    async_register_view(hass)
     return True
 
 
@@ -150,6 +153,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
+    invitations = await async_get_book(hass, entry.entry_id)
+    entry.async_on_unload(invitations.async_start())
     application = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **application_device(entry)
     )
@@ -193,9 +198,10 @@ async def _async_reload_on_update(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
-    """Delete what the entry stored: its queued messages and tracked receipts."""
+    """Delete what the entry stored: queued messages, receipts, invitations."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
+    await async_remove_book(hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])
 
 

@@ -1,6 +1,9 @@
 """The recipient flow: a further user or group key of an application.
 
-Two steps: the name and the key, checked with Pushover; then the key's
+Adding starts with a choice: enter the key, or invite someone by link (the
+invitation's steps are in `config_flow_invite.py`). With a key: the name and
+the key, checked with Pushover; for a delivery group, the URL of its
+group-based subscription, if it has one, shown to be shared; then the key's
 default devices, picked from those Pushover lists for it. A key without an
 active device skips the picker and is added all the same.
 """
@@ -10,7 +13,6 @@ from typing import Any
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntryState,
-    ConfigSubentryFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
@@ -31,9 +33,21 @@ from .config_flow_checks import (
     check_name,
     check_shape,
 )
-from .const import CONF_DEVICES, CONF_SERVICE_NAME, CONF_USER_KEY
+from .config_flow_invite import (
+    SUBSCRIPTION_URL_SELECTOR,
+    InviteSteps,
+    link_placeholder,
+    share_schema,
+)
+from .const import (
+    CONF_DEVICES,
+    CONF_SERVICE_NAME,
+    CONF_SUBSCRIPTION_URL,
+    CONF_USER_KEY,
+)
 from .data import PushoverConfigEntry
 from .recipients import recipients_of
+from .subscriptions import subscription_url
 
 _TEXT = TextSelector()
 KEY_SCHEMA = probatio.Schema(
@@ -41,6 +55,9 @@ KEY_SCHEMA = probatio.Schema(
         probatio.Required(CONF_NAME): _TEXT,
         probatio.Required(CONF_USER_KEY): _TEXT,
     }
+)
+GROUP_SUBSCRIPTION_SCHEMA = probatio.Schema(
+    {probatio.Optional(CONF_SUBSCRIPTION_URL): SUBSCRIPTION_URL_SELECTOR}
 )
 
 
@@ -73,20 +90,32 @@ def check_devices(checked: Checked, chosen: list[str], devices: list[str]) -> No
         )
 
 
-class RecipientSubentryFlow(ConfigSubentryFlow):
+class RecipientSubentryFlow(InviteSteps):
     """Adds or changes a further user or group key of an application."""
 
     def __init__(self) -> None:
         """Start with nothing accepted yet."""
+        super().__init__()
         self._name = ""
         self._user_key = ""
         self._devices: list[str] = []
+        # A delivery group's group-based subscription, to be shared.
+        self._subscription_url: str | None = None
 
     async def async_step_user(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> SubentryFlowResult:
+        """Add a recipient: by its key, or by inviting someone with a link."""
+        if self._get_entry().state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        return self.async_show_menu(step_id="user", menu_options=["key", "invite"])
+
+    async def async_step_key(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Add a recipient: its name and key."""
-        return await self._async_step_key("user", user_input)
+        return await self._async_step_key("key", user_input)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -166,9 +195,65 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         self._name = name
         self._user_key = user_key
         self._devices = info.devices
-        if info.devices:
+        # Pushover lists no device for a group nobody has subscribed to yet,
+        # as for a user who has not logged in anywhere: both are asked.
+        if info.is_group or not info.devices:
+            return await self.async_step_group_subscription()
+        return await self._async_step_devices()
+
+    async def _async_step_devices(self) -> SubentryFlowResult:
+        if self._devices:
             return await self.async_step_devices()
         return await self.async_step_no_devices()
+
+    async def async_step_group_subscription(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Ask for the URL of the group's group-based subscription, if it has one."""
+        checked = Checked()
+        if user_input is not None:
+            text = user_input.get(CONF_SUBSCRIPTION_URL, "").strip()
+            self._subscription_url = subscription_url(text) if text else None
+            if not text:
+                return await self._async_step_devices()
+            if self._subscription_url is not None:
+                return await self.async_step_share_subscription()
+            checked.add(CONF_SUBSCRIPTION_URL, "subscription_url_invalid")
+        stored = self._stored_subscription_url()
+        return self.async_show_form(
+            step_id="group_subscription",
+            data_schema=self.add_suggested_values_to_schema(
+                GROUP_SUBSCRIPTION_SCHEMA,
+                user_input or {CONF_SUBSCRIPTION_URL: stored},
+            ),
+            errors=checked.errors,
+            description_placeholders={"recipient": self._name},
+        )
+
+    async def async_step_share_subscription(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Show the group's subscription as a link and a QR code to share."""
+        if user_input is not None:
+            return await self._async_step_devices()
+        link = self._subscription_url or ""
+        return self.async_show_form(
+            step_id="share_subscription",
+            data_schema=share_schema(link),
+            description_placeholders={
+                "recipient": self._name,
+                "link": link_placeholder(link),
+            },
+        )
+
+    def _stored_subscription_url(self) -> str | None:
+        """Return the changed recipient's subscription (none for a new one)."""
+        if not self._reconfiguring:
+            return None
+        stored: str | None = self._get_reconfigure_subentry().data.get(
+            CONF_SUBSCRIPTION_URL
+        )
+        return stored
 
     async def async_step_devices(
         self, user_input: dict[str, Any] | None = None
@@ -217,6 +302,8 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
 
     def _async_finish(self, devices: list[str]) -> SubentryFlowResult:
         data: dict[str, Any] = {CONF_USER_KEY: self._user_key, CONF_DEVICES: devices}
+        if self._subscription_url is not None:
+            data[CONF_SUBSCRIPTION_URL] = self._subscription_url
         if not self._reconfiguring:
             data[CONF_SERVICE_NAME] = slugify(self._name)
             return self.async_create_entry(title=self._name, data=data)

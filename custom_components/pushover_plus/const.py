@@ -21,6 +21,8 @@ CONF_ACK_CALLBACK: Final = "acknowledgement_callback"
 # kept when the recipient is renamed.
 CONF_SERVICE_NAME: Final = "service_name"
 CONF_BUILTIN_ENTRY: Final = "builtin_entry"
+# A delivery group's group-based subscription, shown to be shared.
+CONF_SUBSCRIPTION_URL: Final = "subscription_url"
 
 # The layout of an entry's data. 1.2: the primary recipient's name and every
 # recipient's legacy action are stored (see async_migrate_entry).
@@ -131,3 +133,13 @@ OUTBOX_STUCK_AFTER: Final = timedelta(minutes=15)
 
 EVENT_DELIVERED: Final = f"{DOMAIN}_delivered"
 EVENT_DROPPED: Final = f"{DOMAIN}_dropped"
+
+# Invitations by link (web-based subscriptions). Our own bounds: an
+# invitation is a one-time link that someone may forward or leak, so it
+# lasts two days, long enough to be seen the next evening; what became of it
+# is kept a week longer so that a late visit is told, then purged. A few
+# open at once are plenty for a household and keep a leaked flow harmless.
+INVITATION_LIFETIME: Final = timedelta(hours=48)
+INVITATION_KEPT_AFTER_EXPIRY: Final = timedelta(days=7)
+MAX_OPEN_INVITATIONS: Final = 5
+MAX_INVITATION_RECORDS: Final = 50

@@ -6,10 +6,11 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.redact import async_redact_data
 
-from .const import API_BASE_URL, CONF_USER_KEY
+from .const import API_BASE_URL, CONF_SUBSCRIPTION_URL, CONF_USER_KEY
 from .data import PushoverConfigEntry
 
-TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY}
+# A group's subscription URL lets whoever has it join the group.
+TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY, CONF_SUBSCRIPTION_URL}
 
 
 async def async_get_config_entry_diagnostics(

@@ -38,7 +38,8 @@ def recipient_device(entry: PushoverConfigEntry, recipient: Recipient) -> Device
         manufacturer="Pushover",
         model="Recipient",
         name=recipient.name,
-        configuration_url=PUSHOVER_URL,
+        # A group's subscription page, to share; else Pushover's dashboard.
+        configuration_url=recipient.subscription_url or PUSHOVER_URL,
         via_device_id=entry.runtime_data.application_device_id,
     )
 

@@ -17,6 +17,7 @@ from homeassistant.util import slugify
 from .const import (
     CONF_DEVICES,
     CONF_SERVICE_NAME,
+    CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
     DOMAIN,
     PRIMARY_RECIPIENT_ID,
@@ -39,9 +40,11 @@ class Recipient(NamedTuple):
     service_name: str
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
+    # A delivery group's group-based subscription: whoever has it can join.
+    subscription_url: str | None = None
 
     def __repr__(self) -> str:
-        """Name the recipient without its key, a secret."""
+        """Name the recipient without its key or subscription, both secrets."""
         return f"Recipient(id={self.id!r}, name={self.name!r})"
 
 
@@ -62,6 +65,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             service_name=subentry.data[CONF_SERVICE_NAME],
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
+            subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_RECIPIENT
