@@ -1,6 +1,5 @@
 """A config entry's type, what it holds while loaded, and what its options mean."""
 
-from dataclasses import dataclass
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -31,16 +30,31 @@ def token_unique_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(slots=True)
 class PushoverRuntimeData:
-    """What a loaded entry holds: the three paths and the legacy actions."""
+    """What a loaded entry holds: the three paths and the application's device.
 
-    client: PushoverClient
-    sender: MessageSender
-    limits: LimitsCoordinator
-    receipts: ReceiptTracker
-    # The device registry's id of the application's device.
-    application_device_id: str
+    A plain class: a dataclass costs more to create when the module is
+    imported, at every start, than these five fields are worth.
+    """
+
+    __slots__ = ("application_device_id", "client", "limits", "receipts", "sender")
+
+    def __init__(
+        self,
+        *,
+        client: PushoverClient,
+        sender: MessageSender,
+        limits: LimitsCoordinator,
+        receipts: ReceiptTracker,
+        application_device_id: str,
+    ) -> None:
+        """Hold the entry's client, its three paths and its device's id."""
+        self.client = client
+        self.sender = sender
+        self.limits = limits
+        self.receipts = receipts
+        # The device registry's id of the application's device.
+        self.application_device_id = application_device_id
 
 
 def send_defaults_of(entry: PushoverConfigEntry) -> SendDefaults:
