@@ -62,6 +62,8 @@ class Credentials:
     user_key: str
     second_user_key: str
     group_key: str
+    # The test user's end-to-end encryption key.
+    encryption_key: str
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,7 @@ def credentials(simulator_process: SimulatorProcess) -> Credentials:
         user_key=printed["user key"],
         second_user_key=printed["second user"],
         group_key=printed["group key"],
+        encryption_key=printed["encryption key"],
     )
 
 

@@ -38,6 +38,10 @@ _CREDENTIAL_LINE: Final = re.compile(
     r"^\s*(app token|other token|user key|second user|group key):\s+([A-Za-z0-9]{30})",
     re.MULTILINE,
 )
+# The test user's end-to-end encryption key, under its own heading.
+_ENCRYPTION_KEY_LINE: Final = re.compile(
+    r"^\s*user key's:\s+([0-9a-f]{64})", re.MULTILINE
+)
 
 
 class ProcessExitedError(RuntimeError):
@@ -219,9 +223,15 @@ class SimulatorProcess(ManagedProcess):
         """Read the test credentials the simulator printed at start.
 
         Keys: "app token", "other token", "user key", "second user",
-        "group key"; empty until the banner is out.
+        "group key", and "encryption key" (the test user's); empty until the
+        banner is out.
         """
-        return dict(_CREDENTIAL_LINE.findall(self.log_text()))
+        log = self.log_text()
+        credentials = dict(_CREDENTIAL_LINE.findall(log))
+        credentials.update(
+            ("encryption key", key) for key in _ENCRYPTION_KEY_LINE.findall(log)
+        )
+        return credentials
 
 
 class HomeAssistantProcess(ManagedProcess):

@@ -152,6 +152,7 @@ async def test_options_flow_sets_message_defaults(
         "retry",
         "expire",
         "acknowledgement_callback",
+        "encryption_key",
     }
     done = await hass_client.request(
         "POST",
@@ -271,6 +272,66 @@ async def test_send_message_action_delivers_every_field(
             **UNSET_FIELDS,
         },
     )
+
+
+async def test_encrypted_send_decrypts_on_the_account(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    entry_id: str,
+) -> None:
+    """With the primary's key in the options, Pushover gets only ciphertext."""
+
+    async def set_options(**options: Any) -> None:
+        form = await hass_client.request(
+            "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
+        )
+        done = await hass_client.request(
+            "POST",
+            f"/api/config/config_entries/options/flow/{form['flow_id']}",
+            {"retry": 60, "expire": 3600, "acknowledgement_callback": False, **options},
+        )
+        assert done["type"] == "create_entry"
+
+    await set_options(encryption_key=credentials.encryption_key.upper())
+
+    async def sent() -> Json | None:
+        try:
+            return await send(
+                hass_client, entry_id, title="Sealed", message="Alarm code 4711"
+            )
+        except AssertionError:
+            return None  # the entry reloads after the options change
+
+    await wait_for(sent, timeout=30, what="send_message to succeed")
+
+    async def decrypted() -> Json | None:
+        for message in await simulator.messages():
+            decryption = message["decryptions"].get(credentials.user_key)
+            if decryption and decryption["plaintext"].get("title") == "Sealed":
+                return message
+        return None
+
+    received = await wait_for(decrypted, timeout=30, what="the encrypted message")
+    assert received["encrypted"] is True
+    assert "4711" not in received["message"]
+    assert received["decryptions"][credentials.user_key] == {
+        "plaintext": {"message": "Alarm code 4711", "title": "Sealed"},
+        "problems": {},
+    }
+
+    # Back to plaintext, which later tests expect.
+    await set_options()
+
+    async def plain() -> Json | None:
+        try:
+            return await send(hass_client, entry_id, message="Open", title="Unsealed")
+        except AssertionError:
+            return None
+
+    await wait_for(plain, timeout=30, what="the entry to reload")
+    unsealed = await simulator.wait_for_message("Unsealed")
+    assert unsealed["encrypted"] is False
 
 
 async def test_legacy_notify_action_takes_builtin_service_data(

@@ -33,9 +33,11 @@ from custom_components.pushover_plus.const import (
 )
 from pushover_simulator import (
     TEST_APP_TOKEN,
+    TEST_ENCRYPTION_KEY,
     TEST_GROUP_KEY,
     TEST_NO_DEVICE_USER_KEY,
     TEST_OTHER_APP_TOKEN,
+    TEST_SECOND_ENCRYPTION_KEY,
     TEST_SECOND_USER_KEY,
     TEST_USER_KEY,
     PushoverSimulator,
@@ -69,6 +71,12 @@ SECRETS = (
     TEST_SECOND_USER_KEY,
     TEST_GROUP_KEY,
     TEST_NO_DEVICE_USER_KEY,
+    # End-to-end encryption keys, in either case the app may show them.
+    *(
+        key
+        for secret in (TEST_ENCRYPTION_KEY, TEST_SECOND_ENCRYPTION_KEY)
+        for key in (secret.lower(), secret.upper())
+    ),
 )
 
 
@@ -89,7 +97,10 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
 
 @pytest.fixture(autouse=True)
 def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test whose log records or logged exceptions show a token or key."""
+    """Fail a test whose log records or logged exceptions show a token or key.
+
+    Encryption keys count: one in the log would undo end-to-end encryption.
+    """
     caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus")
     # The harness's storage mock logs whatever is stored at debug level (the
     # outbox keeps the keys of queued messages); Home Assistant's real store

@@ -33,7 +33,8 @@ from tests.test_message import assert_error
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG_START = b"\xff\xd8\xff\xe0"
-LIMIT = "5,242,880 bytes"
+# In MiB: the translated text names the unit, so no digit separator is needed.
+LIMIT = "5"
 IMAGE_GET_IMAGE = "homeassistant.components.image.async_get_image"
 
 

@@ -83,21 +83,21 @@ CASES: Final[dict[str, Case]] = {
     # Empty, over-long and wrongly typed fields.
     "message-empty": action("message_empty", message=""),
     "message-blank": action("message_empty", message=" \n\t "),
-    "message-number": action("invalid_type", message=5),
-    "message-list": action("invalid_type", message=["Door", "open"]),
+    "message-number": action("invalid_type_text", message=5),
+    "message-list": action("invalid_type_text", message=["Door", "open"]),
     "title-251": action("title_too_long", title="t" * 251),
     "url-513": action("url_too_long", url="https://example.com/" + "x" * 493),
     "url-title-101": action("url_title_too_long", url_title="u" * 101),
-    "title-number": action("invalid_type", title=5),
-    "html-maybe": action("invalid_type", html="maybe"),
-    "monospace-2": action("invalid_type", monospace=2),
-    "ttl-text": action("invalid_type", ttl="x"),
-    "ttl-fraction": action("invalid_type", ttl=1.5),
+    "title-number": action("invalid_type_text", title=5),
+    "html-maybe": action("invalid_type_boolean", html="maybe"),
+    "monospace-2": action("invalid_type_boolean", monospace=2),
+    "ttl-text": action("invalid_type_whole_number", ttl="x"),
+    "ttl-fraction": action("invalid_type_whole_number", ttl=1.5),
     "ttl-zero": action("ttl_not_positive", ttl=0),
     "ttl-negative": action("ttl_not_positive", ttl=-60),
-    "tags-number": action("invalid_type", tags=5),
-    "tags-mixed": action("invalid_type", tags=["door", 5]),
-    "device-number": action("invalid_type", device=7),
+    "tags-number": action("invalid_type_names", tags=5),
+    "tags-mixed": action("invalid_type_names", tags=["door", 5]),
+    "device-number": action("invalid_type_names", device=7),
     # Priority and emergency timing.
     "priority-misspelt": action("priority_invalid", priority="urgent"),
     "priority-3": action("priority_invalid", priority=3),
@@ -121,7 +121,7 @@ CASES: Final[dict[str, Case]] = {
     "callback-ftp": action("callback_url_invalid", callback_url="ftp://example.com/a"),
     "callback-no-scheme": action("callback_url_invalid", callback_url="example.com/a"),
     "callback-no-host": action("callback_url_invalid", callback_url="https://"),
-    "callback-number": action("invalid_type", callback_url=5),
+    "callback-number": action("invalid_type_url", callback_url=5),
     # Attachments.
     "attachment-too-big": action(
         "attachment_too_large", attachment="{allowed}/big.png"
@@ -138,7 +138,7 @@ CASES: Final[dict[str, Case]] = {
     "attachment-missing": action(
         "attachment_unreadable", attachment="{allowed}/gone.png"
     ),
-    "attachment-number": action("invalid_type", attachment=5),
+    "attachment-number": action("invalid_type_text", attachment=5),
     "attachment-text-named-jpg": action(
         "attachment_not_image", attachment="{allowed}/notes.jpg"
     ),
@@ -213,7 +213,7 @@ CASES: Final[dict[str, Case]] = {
     "devices-51": action(
         "too_many_devices", device=[f"phone{index}" for index in range(51)]
     ),
-    "ttl-5000-digits": action("invalid_type", ttl="9" * 5000),
+    "ttl-5000-digits": action("invalid_type_whole_number", ttl="9" * 5000),
     # Keys and recipients.
     "unknown-key": action("unknown_data_key", colour="red"),
     "legacy-data-on-action": action("unknown_data_key", data={"priority": 1}),

@@ -21,6 +21,7 @@ from custom_components.pushover_plus.api import Limits
 from custom_components.pushover_plus.client import create_client
 from custom_components.pushover_plus.const import DOMAIN
 from custom_components.pushover_plus.coordinator import LimitsCoordinator
+from custom_components.pushover_plus.errors import reset_text
 from pushover_simulator import DEFAULT_MONTHLY_LIMIT, TEST_APP_TOKEN, PushoverSimulator
 
 from . import limits_reads
@@ -190,17 +191,21 @@ async def test_quota_exceeded_creates_issue(
     err = await send_refused(hass)
 
     assert err.translation_key == "quota_exceeded"
-    assert err.translation_placeholders == {"reset": reset.isoformat()}
+    # Local time, with the zone that says which: the notice says it alike.
+    local_reset = reset.astimezone(ZoneInfo(hass.config.time_zone))
+    shown = (
+        f"{local_reset:%Y-%m-%d %H:%M} {hass.config.time_zone} (UTC{local_reset:%:z})"
+    )
+    assert err.translation_placeholders == {"reset": shown}
     issue = issue_of(hass, loaded_entry)
     assert issue is not None
     assert issue.translation_key == "quota_exhausted"
     assert issue.severity is ir.IssueSeverity.WARNING
     assert not issue.is_fixable
-    local_reset = reset.astimezone(ZoneInfo(hass.config.time_zone))
     assert issue.translation_placeholders == {
         "name": "Pushover",
         "limit": str(DEFAULT_MONTHLY_LIMIT),
-        "reset": local_reset.strftime("%Y-%m-%d %H:%M"),
+        "reset": shown,
     }
 
 
@@ -215,7 +220,7 @@ async def test_exhausted_quota_fails_fast(
     err = await send_refused(hass)
 
     assert err.translation_key == "quota_exceeded"
-    assert err.translation_placeholders == {"reset": reset_of(simulator).isoformat()}
+    assert err.translation_placeholders == {"reset": reset_text(reset_of(simulator))}
     assert len(simulator.requests) == requests
 
 

@@ -9,6 +9,7 @@ from homeassistant.exceptions import (
     ServiceValidationError,
 )
 from homeassistant.helpers.update_coordinator import UpdateFailed
+import homeassistant.util.dt as dt_util
 import pytest
 
 from custom_components.pushover_plus.api import (
@@ -23,6 +24,7 @@ from custom_components.pushover_plus.errors import (
     Phase,
     Refusal,
     refusal_of,
+    reset_text,
     setup_failure,
     translated,
 )
@@ -92,8 +94,36 @@ def test_a_used_up_quota_says_until_when() -> None:
     known = translated(PushoverQuotaExceededError(RESET), "send")
     unknown = translated(PushoverQuotaExceededError(None), "send")
 
-    assert known.translation_placeholders == {"reset": RESET.isoformat()}
+    assert known.translation_placeholders == {"reset": reset_text(RESET)}
     assert unknown.translation_placeholders == {"reset": "-"}
+
+
+@pytest.mark.parametrize(
+    ("zone", "reset", "text"),
+    [
+        ("UTC", RESET, "2027-01-01 06:00 UTC (UTC+00:00)"),
+        ("Europe/Berlin", RESET, "2027-01-01 07:00 Europe/Berlin (UTC+01:00)"),
+        (
+            "Europe/Berlin",
+            datetime(2027, 7, 1, 6, tzinfo=UTC),
+            "2027-07-01 08:00 Europe/Berlin (UTC+02:00)",
+        ),
+        ("America/Sao_Paulo", RESET, "2027-01-01 03:00 America/Sao_Paulo (UTC-03:00)"),
+    ],
+)
+def test_the_reset_is_local_time_that_names_its_zone(
+    zone: str, reset: datetime, text: str
+) -> None:
+    """Home Assistant's zone, by name and offset: no reader can take it for theirs."""
+    time_zone = dt_util.get_time_zone(zone)
+    assert time_zone is not None
+    dt_util.set_default_time_zone(time_zone)
+    try:
+        shown = reset_text(reset)
+    finally:
+        dt_util.set_default_time_zone(UTC)
+
+    assert shown == text
 
 
 @pytest.mark.parametrize(

@@ -454,8 +454,8 @@ def _case(
     return pytest.param(data, key, placeholders or {})
 
 
-def _type(field: str, expected: str) -> dict[str, str]:
-    return {"field": field, "expected": expected}
+def _type(field: str) -> dict[str, str]:
+    return {"field": field}
 
 
 def _at(field: str, position: int, code: str) -> dict[str, str]:
@@ -473,8 +473,8 @@ def _scheme(scheme: str) -> dict[str, str]:
 INVALID_CASES = {
     "empty message": _case({"message": ""}, "message_empty"),
     "blank message": _case({"message": " \n\t"}, "message_empty"),
-    "message not text": _case({"message": 5}, "invalid_type", _type("message", "text")),
-    "message None": _case({"message": None}, "invalid_type", _type("message", "text")),
+    "message not text": _case({"message": 5}, "invalid_type_text", _type("message")),
+    "message None": _case({"message": None}, "invalid_type_text", _type("message")),
     "title 251": _case(
         {"title": "t" * 251}, "title_too_long", {"limit": "250", "length": "251"}
     ),
@@ -509,22 +509,18 @@ INVALID_CASES = {
         "device_name_invalid",
         {"device": "bad name", "limit": "25"},
     ),
-    "device not names": _case(
-        {"device": 5}, "invalid_type", _type("device", "a list of names")
-    ),
+    "device not names": _case({"device": 5}, "invalid_type_names", _type("device")),
     "html and monospace": _case(
         {"html": True, "monospace": "on"}, "html_with_monospace"
     ),
     "ttl 0": _case({"ttl": 0}, "ttl_not_positive", {"value": "0"}),
     "ttl -5": _case({"ttl": -5}, "ttl_not_positive", {"value": "-5"}),
-    "ttl text": _case({"ttl": "abc"}, "invalid_type", _type("ttl", "a whole number")),
-    "ttl fraction": _case({"ttl": 1.5}, "invalid_type", _type("ttl", "a whole number")),
+    "ttl text": _case({"ttl": "abc"}, "invalid_type_whole_number", _type("ttl")),
+    "ttl fraction": _case({"ttl": 1.5}, "invalid_type_whole_number", _type("ttl")),
     "ttl double minus": _case(
-        {"ttl": "--5"}, "invalid_type", _type("ttl", "a whole number")
+        {"ttl": "--5"}, "invalid_type_whole_number", _type("ttl")
     ),
-    "ttl superscript": _case(
-        {"ttl": "²"}, "invalid_type", _type("ttl", "a whole number")
-    ),
+    "ttl superscript": _case({"ttl": "²"}, "invalid_type_whole_number", _type("ttl")),
     "priority 3": _case(
         {"priority": 3}, "priority_invalid", {"value": "3", "names": PRIORITY_NAMES}
     ),
@@ -557,9 +553,7 @@ INVALID_CASES = {
     "retry 29 below emergency": _case(
         {"retry": 29}, "retry_too_short", {"value": "29", "limit": "30"}
     ),
-    "retry text": _case(
-        {"retry": "abc"}, "invalid_type", _type("retry", "a whole number")
-    ),
+    "retry text": _case({"retry": "abc"}, "invalid_type_whole_number", _type("retry")),
     "expire 10801": _case(
         {"priority": 2, "expire": 10801},
         "expire_out_of_range",
@@ -580,7 +574,7 @@ INVALID_CASES = {
         {"url": "http://[bad"},
     ),
     "callback not text": _case(
-        {"callback_url": 5}, "invalid_type", _type("callback_url", "a URL")
+        {"callback_url": 5}, "invalid_type_url", _type("callback_url")
     ),
     "timestamp word": _case(
         {"timestamp": "yesterday"}, "timestamp_invalid", {"value": "yesterday"}
@@ -600,10 +594,8 @@ INVALID_CASES = {
     "timestamp superscript": _case(
         {"timestamp": "²"}, "timestamp_invalid", {"value": "²"}
     ),
-    "tags number": _case({"tags": 5}, "invalid_type", _type("tags", "a list of names")),
-    "tags of numbers": _case(
-        {"tags": [1, 2]}, "invalid_type", _type("tags", "a list of names")
-    ),
+    "tags number": _case({"tags": 5}, "invalid_type_names", _type("tags")),
+    "tags of numbers": _case({"tags": [1, 2]}, "invalid_type_names", _type("tags")),
     "unknown key": _case(
         {"colour": "red"},
         "unknown_data_key",
@@ -623,15 +615,11 @@ INVALID_CASES = {
             "allowed": ", ".join(sorted(MESSAGE_KEYS)),
         },
     ),
-    "title number": _case({"title": 5}, "invalid_type", _type("title", "text")),
-    "url list": _case({"url": ["a"]}, "invalid_type", _type("url", "text")),
-    "sound number": _case({"sound": 3}, "invalid_type", _type("sound", "text")),
-    "html maybe": _case(
-        {"html": "maybe"}, "invalid_type", _type("html", "true or false")
-    ),
-    "monospace 2": _case(
-        {"monospace": 2}, "invalid_type", _type("monospace", "true or false")
-    ),
+    "title number": _case({"title": 5}, "invalid_type_text", _type("title")),
+    "url list": _case({"url": ["a"]}, "invalid_type_text", _type("url")),
+    "sound number": _case({"sound": 3}, "invalid_type_text", _type("sound")),
+    "html maybe": _case({"html": "maybe"}, "invalid_type_boolean", _type("html")),
+    "monospace 2": _case({"monospace": 2}, "invalid_type_boolean", _type("monospace")),
     "file and url": _case(
         {"attachment": "/a.png", "attachment_url": "https://x/a.png"},
         "attachment_conflict",
@@ -647,12 +635,12 @@ INVALID_CASES = {
         {"keys": "attachment, attachment_url, attachment_entity"},
     ),
     "attachment number": _case(
-        {"attachment": 5}, "invalid_type", _type("attachment", "text")
+        {"attachment": 5}, "invalid_type_text", _type("attachment")
     ),
     "attachment entity list": _case(
         {"attachment_entity": ["camera.x"]},
-        "invalid_type",
-        _type("attachment_entity", "text"),
+        "invalid_type_text",
+        _type("attachment_entity"),
     ),
     # Text that cannot be sent: lone surrogates and control characters.
     "message lone surrogate": _case(
@@ -789,10 +777,10 @@ INVALID_CASES = {
     ),
     # Whole numbers Python could not even read.
     "ttl of 5000 digits": _case(
-        {"ttl": "9" * 5000}, "invalid_type", _type("ttl", "a whole number")
+        {"ttl": "9" * 5000}, "invalid_type_whole_number", _type("ttl")
     ),
     "retry of 19 digits": _case(
-        {"retry": "1" * 19}, "invalid_type", _type("retry", "a whole number")
+        {"retry": "1" * 19}, "invalid_type_whole_number", _type("retry")
     ),
     # Links: a url for a url_title, a scheme, no script.
     "url_title without url": _case({"url_title": "Open"}, "url_title_without_url"),
@@ -860,12 +848,24 @@ def test_invalid_data(
     [
         (
             {"title": "t" * 251},
-            "The title has 251 characters; Pushover allows at most 250",
+            (
+                "The title is too long: its length is 251, and Pushover allows at "
+                "most 250 characters"
+            ),
         ),
-        ({"url": "u" * 513}, "The url has 513 characters; Pushover allows at most 512"),
+        (
+            {"url": "u" * 513},
+            (
+                "The url is too long: its length is 513, and Pushover allows at most "
+                "512 characters"
+            ),
+        ),
         (
             {"url_title": "u" * 101},
-            "The url_title has 101 characters; Pushover allows at most 100",
+            (
+                "The url_title is too long: its length is 101, and Pushover allows at "
+                "most 100 characters"
+            ),
         ),
         (
             {"title": "Door\x00"},
@@ -913,7 +913,7 @@ async def test_every_mistake_is_reported_at_once(hass: HomeAssistant) -> None:
             {
                 "message": "Hello",
                 "colour": "red",
-                "title": "x" * 260,
+                "title": "Door\x00",
                 "priority": "emergency",
                 "retry": 10,
                 "url_title": "Camera",
@@ -925,13 +925,18 @@ async def test_every_mistake_is_reported_at_once(hass: HomeAssistant) -> None:
     assert error.translation_key == "fields_invalid"
     assert error.translation_placeholders is not None
     assert error.translation_placeholders["count"] == "4"
-    assert str(error) == (
-        "4 fields are not valid: (1) Unknown field colour. Allowed: "
-        + ", ".join(sorted(MESSAGE_KEYS))
-        + "; (2) The title has 260 characters; Pushover allows at most 250; "
-        "(3) The retry of 10 seconds is too short: at least 30; "
-        "(4) The url_title is the text of a link, but no url is given"
-    )
+    # One mistake a line, each whole: the title's own text has a semicolon.
+    assert str(error).split("\n") == [
+        "Invalid fields (4):",
+        "• Unknown field colour. Allowed: " + ", ".join(sorted(MESSAGE_KEYS)) + ".",
+        (
+            "• The title contains the control character U+0000 at character 5. "
+            "Only the message may contain tabs and line breaks; no field may "
+            "contain other control characters."
+        ),
+        "• The retry (10 s) is too short: at least 30 s.",
+        "• The url_title is the text of a link, but no url is given.",
+    ]
 
 
 async def test_mistakes_between_fields_wait_for_the_fields(hass: HomeAssistant) -> None:
@@ -942,7 +947,7 @@ async def test_mistakes_between_fields_wait_for_the_fields(hass: HomeAssistant) 
             DEFAULTS,
         )
 
-    assert caught.value.translation_key == "invalid_type"
+    assert caught.value.translation_key == "invalid_type_whole_number"
 
 
 def test_a_field_left_empty_is_as_if_left_out() -> None:
@@ -964,7 +969,7 @@ def test_a_list_of_mistakes_outside_home_assistant_names_their_keys() -> None:
 
     assert error.translation_placeholders == {
         "count": "2",
-        "errors": "(1) html_with_monospace; (2) url_title_without_url",
+        "errors": "• html_with_monospace\n• url_title_without_url",
     }
 
 
@@ -979,9 +984,9 @@ async def test_a_list_of_mistakes_falls_back_to_english(hass: HomeAssistant) -> 
 
     assert error.translation_placeholders is not None
     assert error.translation_placeholders["errors"] == (
-        "(1) "
-        + EXCEPTIONS["html_with_monospace"]["message"].rstrip(".")
-        + "; (2) not_a_translation_key"
+        "• "
+        + EXCEPTIONS["html_with_monospace"]["message"]
+        + "\n• not_a_translation_key"
     )
 
 
@@ -989,5 +994,6 @@ def test_a_schema_error_of_probatio_names_its_field() -> None:
     """Should a validator raise probatio's own error, the field is still named."""
     error = _as_field_error(probatio.Invalid("expected str", path=["sound"]))
 
-    assert error.key == "invalid_type"
-    assert error.values == {"field": "sound", "expected": "expected str"}
+    # Its message is probatio's English: the field alone is said, translated.
+    assert error.key == "invalid_value"
+    assert error.values == {"field": "sound"}

@@ -198,7 +198,13 @@ async def test_without_a_response_the_error_names_both_sides(
     assert placeholders["refused"] == "Person 51, Person 52"
     assert placeholders["refusals"].startswith(f"Person 51, Person 52 ({USER_INVALID}")
     assert placeholders["refusals"].endswith(")")
+    # The word "request" is the translation's, never built into a placeholder.
+    assert "request" not in placeholders["refusals"]
+    refused_request = placeholders["refused_request_ids"]
+    assert len(refused_request) == 36
+    assert refused_request != received.request
     text = str(error)
+    assert f"{placeholders['refusals']} (requests: {refused_request})." in text
     assert text.startswith("Only part of the message went out. Sent to Person 01, ")
     assert "Send it again to Person 51, Person 52 only" in text
     assert simulator.remaining == DEFAULT_MONTHLY_LIMIT - 50

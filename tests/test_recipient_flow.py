@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pushover_plus.api import PushoverClient
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -124,13 +125,13 @@ async def entry_with_partner(
 async def test_recipient_form(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
-    """Adding a recipient asks for a name and a key; devices come after."""
+    """Adding a recipient asks for a name, a key and an optional encryption key."""
     result = await _start(hass, loaded_entry)
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "key"
     assert result["errors"] == {}
-    assert field_names(result) == [CONF_NAME, CONF_USER_KEY]
+    assert field_names(result) == [CONF_NAME, CONF_USER_KEY, CONF_ENCRYPTION_KEY]
 
 
 async def test_recipient_added_with_a_device_picked(

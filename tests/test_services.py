@@ -449,7 +449,7 @@ async def test_the_action_reports_every_mistake_at_once(
         await send(hass, priority="urgent", colour="red")
 
     assert caught.value.translation_key == "fields_invalid"
-    assert str(caught.value).startswith("3 fields are not valid: (1) Unknown field")
+    assert str(caught.value).startswith("Invalid fields (3):\n• Unknown field")
     assert "The field message must be text" in str(caught.value)
     assert simulator.messages == []
 

@@ -87,6 +87,87 @@ def test_exception_and_issue_keys_are_raised() -> None:
     assert unused == []
 
 
+# Calls whose first argument or `translation_key` names an exception text.
+EXCEPTION_CALLS = {
+    "FieldError",
+    "HomeAssistantError",
+    "ServiceValidationError",
+    "ConfigEntryNotReady",
+    "ConfigEntryAuthFailed",
+    "ConfigEntryError",
+}
+
+
+def _module_constants() -> dict[str, str]:
+    """Return the code's module-level names bound to a string (`KEY: Final = "x"`)."""
+    constants: dict[str, str] = {}
+    for path in INTEGRATION.glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target: ast.expr | None = (
+                node.target if isinstance(node, ast.AnnAssign) else None
+            )
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+            value = getattr(node, "value", None)
+            if (
+                isinstance(target, ast.Name)
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+            ):
+                constants[target.id] = value.value
+    return constants
+
+
+def _literals(node: ast.expr, constants: dict[str, str]) -> Iterator[str]:
+    """Yield the strings an argument can be: a literal, a constant, either branch."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.Name) and node.id in constants:
+        yield constants[node.id]
+    elif isinstance(node, ast.IfExp):
+        yield from _literals(node.body, constants)
+        yield from _literals(node.orelse, constants)
+
+
+def _raised_keys() -> Iterator[tuple[str, str, str]]:
+    """Yield (section, key, place) for each key the code raises with by name."""
+    constants = _module_constants()
+    for path in INTEGRATION.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = (
+                func.attr
+                if isinstance(func, ast.Attribute)
+                else getattr(func, "id", "")
+            )
+            if name in EXCEPTION_CALLS:
+                section = "exceptions"
+                keys = [kw.value for kw in node.keywords if kw.arg == "translation_key"]
+                if name == "FieldError" and node.args:
+                    keys.append(node.args[0])
+            elif name == "async_raise_issue" and len(node.args) > 1:
+                section, keys = "issues", [node.args[1]]
+            else:
+                continue
+            for key in keys:
+                for text in _literals(key, constants):
+                    yield section, text, f"{path.name}:{node.lineno}"
+
+
+def test_every_raised_key_has_a_text() -> None:
+    """A key the code raises with is translated: else users see the bare key."""
+    missing = [
+        f"{place}: {section}.{key}"
+        for section, key, place in _raised_keys()
+        if key not in TRANSLATIONS[section]
+    ]
+    assert missing == []
+    # The walk finds the code's raises at all (it would pass on nothing).
+    assert {section for section, _, _ in _raised_keys()} == {"exceptions", "issues"}
+
+
 def test_flow_errors_and_aborts_are_used() -> None:
     """Every form error and abort reason is one a flow can give."""
     unused = [

@@ -102,6 +102,17 @@ class Message(NamedTuple):
     url: str | None = None
     url_title: str | None = None
     attachment: Attachment | None = None
+    # message, title, url and url_title hold end-to-end encrypted values.
+    encrypted: bool = False
+
+    @property
+    def readable_title(self) -> str | None:
+        """Return the title as events and receipts may show it.
+
+        An encrypted title is only ciphertext to anyone but the recipient's
+        device, and its plaintext is never kept.
+        """
+        return None if self.encrypted else self.title
 
     def form_fields(self) -> dict[str, str]:
         """Return the non-empty text fields as messages.json expects them."""
@@ -121,6 +132,7 @@ class Message(NamedTuple):
             "ttl": _text(self.ttl),
             "url": self.url,
             "url_title": self.url_title,
+            "encrypted": "1" if self.encrypted else None,
         }
         return {key: value for key, value in fields.items() if value is not None}
 

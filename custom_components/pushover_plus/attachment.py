@@ -199,4 +199,8 @@ async def _load_entity_image(hass: HomeAssistant, entity_id: str) -> tuple[bytes
 
 
 def _limit() -> str:
-    return f"{MAX_ATTACHMENT_BYTES:,} bytes"
+    """Return the size limit in MiB, the unit that the translated text names.
+
+    A count of bytes would need a digit separator, which differs by language.
+    """
+    return f"{MAX_ATTACHMENT_BYTES / 2**20:g}"

@@ -45,6 +45,7 @@ from .config_flow_options import PushoverPlusOptionsFlow
 from .config_flow_recipient import RecipientSubentryFlow
 from .const import (
     CONF_BUILTIN_ENTRY,
+    CONF_ENCRYPTION_KEY,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -342,6 +343,7 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_API_TOKEN: token,
                         CONF_USER_KEY: user_key,
                     },
+                    **_options_for_key(entry, user_key),
                 )
         suggested = user_input or {
             CONF_NAME: entry.data[CONF_NAME],
@@ -405,3 +407,19 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
         result = await async_validate_key(create_client(self.hass, token), user_key)
         if isinstance(result, Refusal):
             add_refusal(checked, result, token=_TOKEN_ERRORS, user_key=key_errors)
+
+
+def _options_for_key(entry: PushoverConfigEntry, user_key: str) -> dict[str, Any]:
+    """Forget the encryption key when the primary key changes.
+
+    The key is the old account's: messages encrypted with it would reach
+    the new account's devices as text they cannot decrypt.
+    """
+    if (
+        user_key == entry.data[CONF_USER_KEY]
+        or CONF_ENCRYPTION_KEY not in entry.options
+    ):
+        return {}
+    options = dict(entry.options)
+    del options[CONF_ENCRYPTION_KEY]
+    return {"options": options}

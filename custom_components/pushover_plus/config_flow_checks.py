@@ -16,11 +16,13 @@ from .api import (
     UserInfo,
 )
 from .const import (
+    CONF_ENCRYPTION_KEY,
     DEFAULT_GROUP_RECIPIENT_NAME,
     DOMAIN,
     ENTRY_TITLE,
     KEY_PATTERN,
 )
+from .encryption import is_valid_key, normalise_key
 from .errors import Refusal, refusal_of
 from .recipients import action_taken
 
@@ -55,6 +57,29 @@ def check_shape(checked: Checked, field_name: str, value: str) -> None:
             f"{field_name}_malformed",
             **{f"{field_name}_length": str(len(value))},
         )
+
+
+def check_encryption_key(
+    checked: Checked, value: str, *, is_group: bool | None = None
+) -> str | None:
+    """Check an optional end-to-end encryption key; return it as stored.
+
+    Empty means none. A delivery group's members are separate accounts, each
+    with its own key, so no one key can encrypt for a group (`is_group`,
+    when Pushover has said what the key is).
+    """
+    key = normalise_key(value)
+    if not key:
+        return None
+    if not is_valid_key(key):
+        checked.add(
+            CONF_ENCRYPTION_KEY,
+            "encryption_key_malformed",
+            encryption_key_length=str(len(key)),
+        )
+    elif is_group:
+        checked.add(CONF_ENCRYPTION_KEY, "encryption_key_for_group")
+    return key
 
 
 def check_name(

@@ -1,4 +1,7 @@
-"""The options flow: default devices, sound, priority, emergency timing, callback.
+"""The options flow: defaults of a message, and the primary recipient's settings.
+
+Default devices, sound, priority, emergency timing and the acknowledgement
+callback; the primary recipient's end-to-end encryption key.
 
 The form checks its numbers itself, so that each error is translated and
 names the field and its limit; Home Assistant's own range check would say
@@ -20,15 +23,19 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import probatio
 
 from .api import PushoverError
-from .config_flow_checks import Checked
+from .config_flow_checks import Checked, check_encryption_key
 from .config_flow_recipient import check_devices
 from .const import (
     CONF_ACK_CALLBACK,
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_EXPIRE,
     CONF_PRIORITY,
     CONF_RETRY,
@@ -54,6 +61,7 @@ class PushoverPlusOptionsFlow(OptionsFlow):
         """Read Pushover's devices and sounds once, at the first form."""
         self._devices: list[str] | None = None
         self._sounds: dict[str, str] = {}
+        self._is_group = False
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -70,18 +78,27 @@ class PushoverPlusOptionsFlow(OptionsFlow):
             except PushoverError:
                 return self.async_abort(reason="cannot_connect")
             self._devices = info.devices
+            self._is_group = info.is_group
         external_url = _has_external_url(self.hass)
         checked = Checked()
         if user_input is not None:
             check_options(checked, user_input, self._devices, external_url=external_url)
+            encryption_key = check_encryption_key(
+                checked,
+                user_input.get(CONF_ENCRYPTION_KEY, ""),
+                is_group=self._is_group,
+            )
             if not checked.errors:
-                return self.async_create_entry(
-                    data={
-                        **user_input,
-                        CONF_RETRY: int(user_input[CONF_RETRY]),
-                        CONF_EXPIRE: int(user_input[CONF_EXPIRE]),
-                    }
-                )
+                options = {
+                    **user_input,
+                    CONF_RETRY: int(user_input[CONF_RETRY]),
+                    CONF_EXPIRE: int(user_input[CONF_EXPIRE]),
+                }
+                # Stored as checked (trimmed, lower case), or not at all.
+                options.pop(CONF_ENCRYPTION_KEY, None)
+                if encryption_key is not None:
+                    options[CONF_ENCRYPTION_KEY] = encryption_key
+                return self.async_create_entry(data=options)
         stored = entry.options.get(CONF_DEVICES, [])
         # A stored device the key no longer has is offered, so that the
         # form opens with it, and refused with the devices the key has.
@@ -172,5 +189,9 @@ def _options_schema(
             probatio.Required(
                 CONF_ACK_CALLBACK, default=external_url
             ): BooleanSelector(),
+            # Shown as dots, as the token is: a secret as much as the token.
+            probatio.Optional(CONF_ENCRYPTION_KEY): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
         }
     )

@@ -21,6 +21,8 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 from homeassistant.util import slugify
 import probatio
@@ -30,6 +32,7 @@ from .config_flow_checks import (
     Checked,
     add_refusal,
     async_validate_key,
+    check_encryption_key,
     check_name,
     check_shape,
 )
@@ -41,6 +44,7 @@ from .config_flow_invite import (
 )
 from .const import (
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_SERVICE_NAME,
     CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
@@ -50,10 +54,13 @@ from .recipients import recipients_of
 from .subscriptions import subscription_url
 
 _TEXT = TextSelector()
+# Shown as dots, as the token is: a secret as much as the token.
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 KEY_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_NAME): _TEXT,
         probatio.Required(CONF_USER_KEY): _TEXT,
+        probatio.Optional(CONF_ENCRYPTION_KEY): _PASSWORD,
     }
 )
 GROUP_SUBSCRIPTION_SCHEMA = probatio.Schema(
@@ -99,6 +106,7 @@ class RecipientSubentryFlow(InviteSteps):
         self._name = ""
         self._user_key = ""
         self._devices: list[str] = []
+        self._encryption_key: str | None = None
         # A delivery group's group-based subscription, to be shared.
         self._subscription_url: str | None = None
 
@@ -138,23 +146,32 @@ class RecipientSubentryFlow(InviteSteps):
             name = user_input[CONF_NAME].strip()
             user_key = user_input[CONF_USER_KEY].strip()
             self._check_name_and_key(checked, entry, name, user_key)
+            typed_key = user_input.get(CONF_ENCRYPTION_KEY, "")
+            check_encryption_key(checked, typed_key)
             if not checked.errors:
                 result = await async_validate_key(entry.runtime_data.client, user_key)
                 if isinstance(result, UserInfo):
-                    return await self._async_accepted(name, user_key, result)
-                # The form has no token field: a refused token is said above it.
-                add_refusal(
-                    checked,
-                    result,
-                    token=("base", "invalid_api_token"),
-                    user_key=(CONF_USER_KEY, "invalid_user_key"),
-                )
+                    # A group's key is known only now: it takes no encryption key.
+                    self._encryption_key = check_encryption_key(
+                        checked, typed_key, is_group=result.is_group
+                    )
+                    if not checked.errors:
+                        return await self._async_accepted(name, user_key, result)
+                else:
+                    # The form has no token field: a refused token is said above it.
+                    add_refusal(
+                        checked,
+                        result,
+                        token=("base", "invalid_api_token"),
+                        user_key=(CONF_USER_KEY, "invalid_user_key"),
+                    )
         suggested = user_input
         if suggested is None and self._reconfiguring:
             subentry = self._get_reconfigure_subentry()
             suggested = {
                 CONF_NAME: subentry.title,
                 CONF_USER_KEY: subentry.data[CONF_USER_KEY],
+                CONF_ENCRYPTION_KEY: subentry.data.get(CONF_ENCRYPTION_KEY, ""),
             }
         return self.async_show_form(
             step_id=step_id,
@@ -302,6 +319,8 @@ class RecipientSubentryFlow(InviteSteps):
 
     def _async_finish(self, devices: list[str]) -> SubentryFlowResult:
         data: dict[str, Any] = {CONF_USER_KEY: self._user_key, CONF_DEVICES: devices}
+        if self._encryption_key is not None:
+            data[CONF_ENCRYPTION_KEY] = self._encryption_key
         if self._subscription_url is not None:
             data[CONF_SUBSCRIPTION_URL] = self._subscription_url
         if not self._reconfiguring:

@@ -21,6 +21,9 @@ CONF_ACK_CALLBACK: Final = "acknowledgement_callback"
 # kept when the recipient is renamed.
 CONF_SERVICE_NAME: Final = "service_name"
 CONF_BUILTIN_ENTRY: Final = "builtin_entry"
+# A recipient account's end-to-end encryption key (64 hex characters): in a
+# recipient subentry's data, and the primary recipient's in the options.
+CONF_ENCRYPTION_KEY: Final = "encryption_key"
 # A delivery group's group-based subscription, shown to be shared.
 CONF_SUBSCRIPTION_URL: Final = "subscription_url"
 

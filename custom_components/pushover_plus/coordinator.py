@@ -12,7 +12,7 @@ import homeassistant.util.dt as dt_util
 from .api import Limits, PushoverClient, PushoverError
 from .const import DOMAIN, LIMITS_POLL_INTERVAL, LIMITS_RESET_GRACE
 from .data import PushoverConfigEntry
-from .errors import quota_exceeded, translated
+from .errors import quota_exceeded, reset_text, translated
 from .repairs import async_clear_issue, async_raise_issue
 
 _LOGGER = logging.getLogger(__name__)
@@ -106,6 +106,6 @@ class LimitsCoordinator(DataUpdateCoordinator[Limits]):
             placeholders={
                 "name": self.config_entry.title,
                 "limit": str(limits.limit),
-                "reset": dt_util.as_local(limits.reset).strftime("%Y-%m-%d %H:%M"),
+                "reset": reset_text(limits.reset),
             },
         )

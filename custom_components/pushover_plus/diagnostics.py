@@ -6,11 +6,16 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.redact import async_redact_data
 
-from .const import API_BASE_URL, CONF_SUBSCRIPTION_URL, CONF_USER_KEY
+from .const import (
+    API_BASE_URL,
+    CONF_ENCRYPTION_KEY,
+    CONF_SUBSCRIPTION_URL,
+    CONF_USER_KEY,
+)
 from .data import PushoverConfigEntry
 
 # A group's subscription URL lets whoever has it join the group.
-TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY, CONF_SUBSCRIPTION_URL}
+TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY, CONF_ENCRYPTION_KEY, CONF_SUBSCRIPTION_URL}
 
 
 async def async_get_config_entry_diagnostics(
@@ -21,7 +26,7 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     return {
         "entry": async_redact_data(entry.data, TO_REDACT),
-        "options": dict(entry.options),
+        "options": async_redact_data(entry.options, TO_REDACT),
         "recipients": [
             {
                 "title": subentry.title,

@@ -25,6 +25,7 @@ from homeassistant.exceptions import (
     ServiceValidationError,
 )
 from homeassistant.helpers.update_coordinator import UpdateFailed
+import homeassistant.util.dt as dt_util
 
 from .api import (
     PushoverAuthenticationError,
@@ -107,8 +108,19 @@ def quota_exceeded(reset: datetime | None) -> HomeAssistantError:
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="quota_exceeded",
-        translation_placeholders={"reset": reset.isoformat() if reset else "-"},
+        translation_placeholders={"reset": reset_text(reset) if reset else "-"},
     )
+
+
+def reset_text(reset: datetime) -> str:
+    """Render the quota's reset in Home Assistant's time zone, naming the zone.
+
+    The notice and the error say the same moment the same way; the zone and
+    its offset keep it unambiguous for a reader elsewhere, or in the hour a
+    clock change repeats.
+    """
+    local = dt_util.as_local(reset)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzinfo} (UTC{local:%:z})"
 
 
 def refusal_of(err: Exception) -> Refusal:

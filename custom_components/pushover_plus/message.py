@@ -186,10 +186,8 @@ def refusal(errors: list[FieldError]) -> ServiceValidationError:
         translation_key="fields_invalid",
         translation_placeholders={
             "count": str(len(errors)),
-            "errors": "; ".join(
-                f"({number}) {_rendered(error)}"
-                for number, error in enumerate(errors, start=1)
-            ),
+            # One mistake a line: a mistake's own text may hold a semicolon.
+            "errors": "\n".join(f"• {_rendered(error)}" for error in errors),
         },
     )
 
@@ -206,7 +204,7 @@ def _rendered(error: FieldError) -> str:
             hass, language, "exceptions", DOMAIN
         ).get(key)
         if template:
-            return template.rstrip(".").format(**error.values)
+            return template.format(**error.values)
     return error.key
 
 
@@ -234,7 +232,7 @@ def build_message(
     text_errors = _text_errors(fields)
     errors += text_errors.values()
     if ATTR_MESSAGE not in fields:
-        errors.append(FieldError("invalid_type", field=ATTR_MESSAGE, expected="text"))
+        errors.append(FieldError("invalid_type_text", field=ATTR_MESSAGE))
     values, field_errors = _validated(
         {key: value for key, value in fields.items() if key not in text_errors}
     )
@@ -280,8 +278,9 @@ def _validated(fields: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]
 def _as_field_error(error: probatio.Invalid) -> FieldError:
     if isinstance(error, FieldError):
         return error
-    # Not one of ours: name the field the schema names.
-    return FieldError("invalid_type", field=error.path[0], expected=str(error.msg))
+    # Not one of ours: name the field the schema names. Its message is
+    # probatio's English, which no translation could carry.
+    return FieldError("invalid_value", field=error.path[0])
 
 
 def _combined(
@@ -361,7 +360,7 @@ def _text_errors(fields: Mapping[str, Any]) -> dict[str, FieldError]:
 
 def _message_text(value: Any) -> str:
     if not isinstance(value, str):
-        raise FieldError("invalid_type", field=ATTR_MESSAGE, expected="text")
+        raise FieldError("invalid_type_text", field=ATTR_MESSAGE)
     if not value.strip():
         raise FieldError("message_empty")
     if len(value) <= MAX_MESSAGE_LENGTH:
@@ -382,7 +381,7 @@ def _text(key: str, limit: int | None = None) -> Callable[[Any], str | None]:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            raise FieldError("invalid_type", field=key, expected="text")
+            raise FieldError("invalid_type_text", field=key)
         if limit is not None and len(value) > limit:
             raise FieldError(f"{key}_too_long", limit=limit, length=len(value))
         return value
@@ -399,7 +398,7 @@ def _names(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(
         isinstance(item, str) for item in value
     ):
-        raise FieldError("invalid_type", field=key, expected="a list of names")
+        raise FieldError("invalid_type_names", field=key)
     return tuple(name.strip() for name in value if name.strip())
 
 
@@ -425,7 +424,7 @@ def _tags(value: Any) -> tuple[str, ...]:
     if not isinstance(items, list | tuple) or not all(
         isinstance(item, str) for item in items
     ):
-        raise FieldError("invalid_type", field=ATTR_TAGS, expected="a list of names")
+        raise FieldError("invalid_type_names", field=ATTR_TAGS)
     # An empty item is what a trailing comma leaves: no tag, not a blank one.
     tags = tuple(_tag(item, ATTR_TAGS) for item in items if item)
     if (length := len(",".join(tags))) > MAX_TAGS_LENGTH:
@@ -479,13 +478,11 @@ def _flag(key: str) -> Callable[[Any], bool]:
             and not isinstance(value, bool)
             and value not in {0, 1}
         ):
-            raise FieldError("invalid_type", field=key, expected="true or false")
+            raise FieldError("invalid_type_boolean", field=key)
         try:
             return bool(cv.boolean(value))
         except probatio.Invalid:
-            raise FieldError(
-                "invalid_type", field=key, expected="true or false"
-            ) from None
+            raise FieldError("invalid_type_boolean", field=key) from None
 
     return flag
 
@@ -505,7 +502,7 @@ def _whole_number(key: str, value: Any) -> int | None:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise FieldError("invalid_type", field=key, expected="a whole number")
+    raise FieldError("invalid_type_whole_number", field=key)
 
 
 def _priority(value: Any) -> int | None:
@@ -599,7 +596,7 @@ def _callback_url(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise FieldError("invalid_type", field=ATTR_CALLBACK_URL, expected="a URL")
+        raise FieldError("invalid_type_url", field=ATTR_CALLBACK_URL)
     try:
         url = URL(value)
     except ValueError:
@@ -685,7 +682,7 @@ def _location(key: str) -> Callable[[Any], str | None]:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            raise FieldError("invalid_type", field=key, expected="text")
+            raise FieldError("invalid_type_text", field=key)
         return value
 
     return location

@@ -512,7 +512,7 @@ class Outbox:
                     "item_id": item.id,
                     "recipients": list(item.recipient_names),
                     "recipient_ids": list(item.recipient_ids),
-                    "title": item.message.title,
+                    "title": item.message.readable_title,
                     "reason": reason,
                     "errors": list(errors),
                 },

@@ -56,6 +56,7 @@ _MESSAGE_FIELDS: Final = frozenset(
         "ttl",
         "url",
         "url_title",
+        "encrypted",
     }
 )
 _RECORD_FIELDS: Final = frozenset(
@@ -138,6 +139,7 @@ def encode_record(item: OutboxItem) -> bytes:
     _put(fields, "ttl", message.ttl)
     _put(fields, "url", message.url)
     _put(fields, "url_title", message.url_title)
+    _put(fields, "encrypted", message.encrypted or None)
     record: dict[str, Any] = {
         "format": RECORD_FORMAT,
         "id": item.id,
@@ -230,6 +232,7 @@ def _decode_message(value: object, attachment: Attachment | None) -> Message:
         url=fields.optional_text("url"),
         url_title=fields.optional_text("url_title"),
         attachment=attachment,
+        encrypted=fields.flag("encrypted"),
     )
 
 

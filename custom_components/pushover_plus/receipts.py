@@ -175,7 +175,7 @@ class ReceiptTracker:
         now = dt_util.utcnow()
         tracked = TrackedReceipt(
             receipt=receipt,
-            title=message.title,
+            title=message.readable_title,
             tags=list(message.tags),
             recipient_ids=list(recipient_ids),
             recipient_names=list(recipient_names),

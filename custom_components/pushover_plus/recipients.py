@@ -16,6 +16,7 @@ from homeassistant.util import slugify
 
 from .const import (
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_SERVICE_NAME,
     CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
@@ -40,11 +41,13 @@ class Recipient(NamedTuple):
     service_name: str
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
+    # The account's end-to-end encryption key: its messages are encrypted.
+    encryption_key: str | None = None
     # A delivery group's group-based subscription: whoever has it can join.
     subscription_url: str | None = None
 
     def __repr__(self) -> str:
-        """Name the recipient without its key or subscription, both secrets."""
+        """Name the recipient without its keys or subscription, all secrets."""
         return f"Recipient(id={self.id!r}, name={self.name!r})"
 
 
@@ -56,6 +59,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
         user_key=entry.data[CONF_USER_KEY],
         service_name=entry.data[CONF_SERVICE_NAME],
         devices=tuple(entry.options.get(CONF_DEVICES, ())),
+        encryption_key=entry.options.get(CONF_ENCRYPTION_KEY) or None,
     )
     added = [
         Recipient(
@@ -65,6 +69,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             service_name=subentry.data[CONF_SERVICE_NAME],
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
+            encryption_key=subentry.data.get(CONF_ENCRYPTION_KEY) or None,
             subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )
         for subentry in entry.subentries.values()

@@ -35,11 +35,19 @@ from .api import (
     SendResult,
 )
 from .attachment import async_load_attachment
-from .const import DOMAIN, EVENT_DELIVERED, MAX_KEYS_PER_MESSAGE, PRIORITY_EMERGENCY
+from .const import (
+    DOMAIN,
+    EVENT_DELIVERED,
+    MAX_KEYS_PER_MESSAGE,
+    MAX_TITLE_LENGTH,
+    PRIORITY_EMERGENCY,
+)
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry
+from .encryption import EncryptionError, encrypt_message
 from .errors import translated
-from .message import MessageRequest
+from .graphemes import cut_to_length
+from .message import ELLIPSIS, MessageRequest
 from .outbox import Outbox, OutboxItem, Queued, QueueReason
 from .receipts import ReceiptTracker
 from .recipients import Recipient
@@ -171,18 +179,60 @@ class MessageSender:
             and self._callback_url is not None
         ):
             message = message._replace(callback=self._callback_url)
-        outcomes = [
-            await self._async_send_call(
-                tuple(batch),
-                message
-                if devices == message.devices
-                else message._replace(devices=devices),
-            )
-            for devices, group in _group_by_devices(message, recipients).items()
+        # Every call is encrypted before any goes out: a recipient whose
+        # key fails gets no plaintext, and the others nothing half-way.
+        calls = [
+            (batch, self._call_message(message, devices, encryption_key, batch))
+            for (devices, encryption_key), group in _group_calls(
+                message, recipients
+            ).items()
             for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False)
+        ]
+        outcomes = [
+            await self._async_send_call(tuple(batch), call_message)
+            for batch, call_message in calls
         ]
         _raise_unless_accepted(outcomes, partial_ok=partial_ok)
         return outcomes
+
+    def _call_message(
+        self,
+        message: Message,
+        devices: tuple[str, ...],
+        encryption_key: str | None,
+        batch: tuple[Recipient, ...],
+    ) -> Message:
+        """Return one call's message: its devices, encrypted for its account."""
+        if devices != message.devices:
+            message = message._replace(devices=devices)
+        if encryption_key is None:
+            return message
+        try:
+            return encrypt_message(
+                message, encryption_key, default_title=self._default_title
+            )
+        except EncryptionError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="encryption_failed",
+                translation_placeholders={
+                    "recipients": ", ".join(recipient.name for recipient in batch),
+                    "error": str(err),
+                },
+            ) from err
+
+    @property
+    def _default_title(self) -> str:
+        """Title an encrypted message that has none: the application's name.
+
+        Pushover would put its own name of the application there, in
+        plaintext; the entry stands for the application (renamed freely,
+        so it is cut to the title's limit).
+        """
+        title = self._entry.title
+        if len(title) <= MAX_TITLE_LENGTH:
+            return title
+        return cut_to_length(title, MAX_TITLE_LENGTH, ELLIPSIS)
 
     async def _async_send_call(
         self, recipients: tuple[Recipient, ...], message: Message
@@ -277,7 +327,7 @@ class MessageSender:
                     "queued_id": item.id,
                     "recipients": list(item.recipient_names),
                     "recipient_ids": list(item.recipient_ids),
-                    "title": item.message.title,
+                    "title": item.message.readable_title,
                     "request_id": result.request_id,
                     "receipt": result.receipt,
                     "accepted_at": item.accepted_at.isoformat(),
@@ -327,9 +377,12 @@ def _raise_unless_accepted(outcomes: list[CallOutcome], *, partial_ok: bool) -> 
                 outcome.request_id or outcome.queued_id or "-" for outcome in accepted
             ),
             "refusals": "; ".join(
-                f"{', '.join(outcome.names)} ({'; '.join(outcome.errors)}, "
-                f"request {outcome.request_id or '-'})"
+                f"{', '.join(outcome.names)} ({'; '.join(outcome.errors)})"
                 for outcome in refused
+            ),
+            # In the order of the refusals; the words around them are translated.
+            "refused_request_ids": ", ".join(
+                outcome.request_id or "-" for outcome in refused
             ),
             "refused": ", ".join(_names(refused)),
         },
@@ -341,11 +394,17 @@ def _names(outcomes: list[CallOutcome]) -> list[str]:
     return [name for outcome in outcomes for name in outcome.names]
 
 
-def _group_by_devices(
+def _group_calls(
     message: Message, recipients: Sequence[Recipient]
-) -> dict[tuple[str, ...], list[Recipient]]:
-    groups: dict[tuple[str, ...], list[Recipient]] = {}
+) -> dict[tuple[tuple[str, ...], str | None], list[Recipient]]:
+    """Group recipients into calls: the same devices and the same key.
+
+    A call's text is encrypted for one account at most, so a recipient with
+    an encryption key shares a call with no recipient without one (nor with
+    one of another key).
+    """
+    groups: dict[tuple[tuple[str, ...], str | None], list[Recipient]] = {}
     for recipient in recipients:
         devices = message.devices or recipient.devices
-        groups.setdefault(devices, []).append(recipient)
+        groups.setdefault((devices, recipient.encryption_key), []).append(recipient)
     return groups
