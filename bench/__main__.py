@@ -126,6 +126,15 @@ def _inprocess(site: Path) -> dict[str, Any]:
     return result
 
 
+def _picture(*, quick: bool) -> dict[str, Any]:
+    """Run bench.picture in the toolchain, where Pillow is."""
+    output = in_toolchain(
+        "python", "-m", "bench.picture", *(["--quick"] if quick else [])
+    )
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
 async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
     stack = Stack(run, options.rtt_ms)
     results: dict[str, Any] = {}
@@ -237,6 +246,8 @@ def main() -> None:
         results |= asyncio.run(_measure(options, run))
         _say("import times")
         results["inprocess"] = _inprocess(builtin_site())
+        _say("fitting a 12-megapixel picture under Pushover's limit")
+        results["picture"] = _picture(quick=options.quick)
         _say("API calls per simulated day, counted by the simulator")
         results["api_calls_per_day"] = api_calls_per_day(run.path)
         _say("memory held by 500 queued messages and 500 open receipts")

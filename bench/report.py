@@ -14,6 +14,10 @@ QUEUE_WRITES_GOAL: Final = 3.0
 QUEUEING_P95_MS_GOAL: Final = 5.0
 QUEUED_MEMORY_GOAL: Final = 1.4 * 1024
 FULL_BURST: Final = 500
+# Fitting a 12-megapixel picture: a decode, a resize and one or two JPEG
+# encodings; at most this many times Pillow's decoding of the same picture.
+PICTURE_FIT_GOAL: Final = 10.0
+PICTURE_FULL_ROUNDS: Final = 5
 VERDICTS: Final = {True: "met", False: "MISSED", None: "not judged: run too small"}
 
 
@@ -142,6 +146,19 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
                 memory["outbox_bytes_per_item"],
                 QUEUED_MEMORY_GOAL,
                 at_most=True,
+            )
+        )
+    picture = results.get("picture")
+    if picture:
+        checks.append(
+            _goal(
+                "fitting a 12-megapixel picture <= 10x Pillow decoding it, ratio",
+                picture["fit_to_decode"],
+                PICTURE_FIT_GOAL,
+                at_most=True,
+                rounds=picture["fit_to_decode_rounds"],
+                # A quick run's two rounds: one stall of the machine decides.
+                judged=picture["rounds"] >= PICTURE_FULL_ROUNDS,
             )
         )
     calls = results.get("api_calls_per_day")
@@ -282,6 +299,18 @@ def table(results: dict[str, Any]) -> str:
             f"memory: {memory['count']} queued messages "
             f"{memory['outbox_bytes'] / 1024:.0f} KiB, {memory['count']} tracked "
             f"receipts {memory['receipts_bytes'] / 1024:.0f} KiB"
+        )
+    picture = results.get("picture")
+    if picture:
+        width, height = picture["source_size"]
+        fitted_width, fitted_height = picture["fitted_size"]
+        lines.append(
+            f"picture: {width}x{height}, {picture['source_bytes']:,} bytes, "
+            f"fitted to {fitted_width}x{fitted_height}, "
+            f"{picture['fitted_bytes']:,} bytes, in {picture['fit_s']:.2f} s "
+            f"({picture['fit_to_decode']:.1f}x decoding it, "
+            f"{picture['decode_s']:.2f} s), "
+            f"peak +{picture['fit_memory_mib']:.0f} MiB"
         )
     lines += ["", "goals:"]
     lines += [

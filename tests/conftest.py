@@ -228,8 +228,8 @@ def entry_with_alex() -> MockConfigEntry:
 async def loaded_entry(
     hass: HomeAssistant, config_entry: MockConfigEntry, api_base_url: str
 ) -> MockConfigEntry:
-    """Set up the entry against the simulator."""
+    """Set up the entry against the simulator, its background reads done."""
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     return config_entry

@@ -1,5 +1,6 @@
 """Tests for loading an attachment from a file, a URL or an entity."""
 
+import asyncio
 from collections.abc import AsyncIterator
 import importlib
 import importlib.util
@@ -19,6 +20,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from PIL import Image
 import pytest
 
+from custom_components.pushover_plus import attachment as attachment_module
 from custom_components.pushover_plus.api import Attachment
 from custom_components.pushover_plus.attachment import (
     async_load_attachment,
@@ -27,14 +29,25 @@ from custom_components.pushover_plus.attachment import (
 from custom_components.pushover_plus.const import (
     IMAGE_FORMAT_NAMES,
     MAX_ATTACHMENT_BYTES,
+    MAX_PICTURE_SOURCE_BYTES,
 )
-from custom_components.pushover_plus.message import AttachmentSource
+from custom_components.pushover_plus.message import AttachmentSource, mebibytes
+from custom_components.pushover_plus.picture import (
+    FittedPicture,
+    PictureError,
+    PictureProblem,
+    fit_picture,
+)
 from tests.test_message import assert_error
+from tests.test_picture import png_header
+
+from .pictures import decoded, twelve_megapixel_photo
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG_START = b"\xff\xd8\xff\xe0"
 # In MiB: the translated text names the unit, so no digit separator is needed.
 LIMIT = "5"
+SOURCE_LIMIT = "50"
 IMAGE_GET_IMAGE = "homeassistant.components.image.async_get_image"
 
 
@@ -91,18 +104,44 @@ def test_image_type_comes_from_the_signature(
     assert image_type(content) == expected
 
 
-async def load(hass: HomeAssistant, kind: str, location: str) -> Attachment:
+async def load(
+    hass: HomeAssistant, kind: str, location: str, *, resize: bool = True
+) -> Attachment:
     """Load the attachment of one source."""
-    return await async_load_attachment(hass, AttachmentSource(kind, location))
+    return await async_load_attachment(
+        hass, AttachmentSource(kind, location, resize=resize)
+    )
 
 
 async def load_error(
-    hass: HomeAssistant, kind: str, location: str
+    hass: HomeAssistant, kind: str, location: str, *, resize: bool = True
 ) -> ServiceValidationError:
     """Return the validation error that loading the source raises."""
     with pytest.raises(ServiceValidationError) as caught:
-        await load(hass, kind, location)
+        await load(hass, kind, location, resize=resize)
     return caught.value
+
+
+def assert_fitted(attachment: Attachment, filename: str) -> None:
+    """Check that a picture over the limit was sent as a JPEG that fits."""
+    assert attachment.content_type == "image/jpeg"
+    assert attachment.filename == filename
+    assert len(attachment.content) <= MAX_ATTACHMENT_BYTES
+    with decoded(attachment.content) as result:
+        assert result.format == "JPEG"
+        assert result.width / result.height == pytest.approx(4 / 3, rel=0.01)
+
+
+def picture_error(problem: PictureProblem, size: int) -> dict[str, str]:
+    """Return the placeholders of a picture that cannot be made smaller."""
+    placeholders = {
+        "attachment": "attachment_base64",
+        "size": mebibytes(size),
+        "limit": LIMIT,
+    }
+    if problem is PictureProblem.TOO_MANY_PIXELS:
+        placeholders["megapixels"] = "64"
+    return placeholders
 
 
 # Files
@@ -261,16 +300,79 @@ async def test_directory_is_not_a_file(hass: HomeAssistant, allowed_dir: Path) -
     assert_error(err, "attachment_not_a_file", {"attachment": str(path)})
 
 
-async def test_file_over_limit_is_too_large(
+async def test_file_over_limit_is_too_large_without_resizing(
     hass: HomeAssistant, allowed_dir: Path
 ) -> None:
-    """A file one byte over 5,242,880 bytes is refused."""
+    """With attachment_resize false, a file one byte over the limit is refused."""
     path = allowed_dir / "big.jpg"
     path.write_bytes(JPEG_START.ljust(MAX_ATTACHMENT_BYTES + 1, b"\xff"))
 
+    err = await load_error(hass, "attachment", str(path), resize=False)
+
+    assert_error(
+        err,
+        "attachment_too_large",
+        {"attachment": str(path), "size": "5.1", "limit": LIMIT},
+    )
+
+
+async def test_file_over_limit_names_its_whole_size(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """The error gives the file's size, read from the disk, not the bytes read."""
+    path = allowed_dir / "big.jpg"
+    with path.open("wb") as file:  # sparse: 6 MiB on no disk space
+        file.truncate(6 * 1024 * 1024)
+
+    err = await load_error(hass, "attachment", str(path), resize=False)
+
+    assert (err.translation_placeholders or {})["size"] == "6"
+
+
+async def test_file_over_the_most_that_is_resized_is_refused(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """A file over 50 MiB is refused before it is read, even to be resized."""
+    path = allowed_dir / "huge.jpg"
+    with path.open("wb") as file:
+        file.truncate(MAX_PICTURE_SOURCE_BYTES + 1)
+
     err = await load_error(hass, "attachment", str(path))
 
-    assert_error(err, "attachment_too_large", {"attachment": str(path), "limit": LIMIT})
+    assert_error(
+        err,
+        "attachment_source_too_large",
+        {
+            "attachment": str(path),
+            "size": "50.1",
+            "source_limit": SOURCE_LIMIT,
+            "limit": LIMIT,
+        },
+    )
+
+
+async def test_file_over_limit_that_is_no_picture_is_not_an_image(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """A large file that is no picture is named for what it is, not its size."""
+    path = allowed_dir / "archive.jpg"
+    path.write_bytes(b"PK\x03\x04" * (MAX_ATTACHMENT_BYTES // 2))
+
+    err = await load_error(hass, "attachment", str(path))
+
+    assert_error(err, "attachment_not_image", not_image_error(str(path)))
+
+
+async def test_large_picture_file_is_made_to_fit(
+    hass: HomeAssistant, allowed_dir: Path
+) -> None:
+    """A 12-megapixel photo goes as a JPEG that fits, named after the file."""
+    path = allowed_dir / "garden.png"
+    path.write_bytes(twelve_megapixel_photo())
+
+    attachment = await load(hass, "attachment", str(path))
+
+    assert_fitted(attachment, "garden.jpg")
 
 
 async def test_file_at_limit_loads(hass: HomeAssistant, allowed_dir: Path) -> None:
@@ -323,6 +425,24 @@ async def _moved(_request: web.Request) -> web.Response:
     raise web.HTTPFound("http://127.0.0.1:1/elsewhere.png")
 
 
+async def _photo(_request: web.Request) -> web.Response:
+    return web.Response(body=twelve_megapixel_photo(), content_type="image/jpeg")
+
+
+async def _claims_too_much(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+    response.content_length = 60 * 1024 * 1024
+    await response.prepare(request)
+    try:
+        # The client reads the length and hangs up; it never gets the rest.
+        for _ in range(500):
+            await response.write(JPEG_START)
+            await asyncio.sleep(0.01)
+    except ConnectionError:
+        pass
+    return response
+
+
 @pytest.fixture
 async def image_server(
     hass: HomeAssistant,
@@ -337,6 +457,8 @@ async def image_server(
     app.router.add_get("/snapshot", _png_as_octets)
     app.router.add_get("/huge.jpg", _huge)
     app.router.add_get("/moved.png", _moved)
+    app.router.add_get("/photo.jpg", _photo)
+    app.router.add_get("/claims-60-mib.jpg", _claims_too_much)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -410,15 +532,63 @@ async def test_url_redirect_is_not_followed(
     )
 
 
-async def test_url_over_limit_is_too_large(
+async def test_url_over_limit_is_stopped_without_resizing(
     hass: HomeAssistant, image_server: str
 ) -> None:
-    """A download that grows past 5,242,880 bytes is refused."""
+    """With attachment_resize false, a download is stopped past the limit."""
+    url = f"{image_server}huge.jpg"
+
+    err = await load_error(hass, "attachment_url", url, resize=False)
+
+    assert_error(
+        err, "attachment_download_too_large", {"attachment": url, "most": LIMIT}
+    )
+
+
+async def test_url_over_the_most_that_is_resized_is_stopped(
+    hass: HomeAssistant, image_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A download without a length is stopped once past what may be resized."""
+    most = MAX_ATTACHMENT_BYTES + 65536
+    monkeypatch.setattr(attachment_module, "MAX_PICTURE_SOURCE_BYTES", most)
     url = f"{image_server}huge.jpg"
 
     err = await load_error(hass, "attachment_url", url)
 
-    assert_error(err, "attachment_too_large", {"attachment": url, "limit": LIMIT})
+    assert_error(
+        err,
+        "attachment_download_too_large",
+        {"attachment": url, "most": mebibytes(most)},
+    )
+
+
+async def test_url_whose_length_is_too_large_is_not_downloaded(
+    hass: HomeAssistant, image_server: str
+) -> None:
+    """A Content-Length over what may be resized is refused, its body unread."""
+    url = f"{image_server}claims-60-mib.jpg"
+
+    err = await load_error(hass, "attachment_url", url)
+
+    assert_error(
+        err,
+        "attachment_source_too_large",
+        {
+            "attachment": url,
+            "size": "60",
+            "source_limit": SOURCE_LIMIT,
+            "limit": LIMIT,
+        },
+    )
+
+
+async def test_large_url_picture_is_made_to_fit(
+    hass: HomeAssistant, image_server: str
+) -> None:
+    """A large photo from a URL goes as a JPEG that fits."""
+    attachment = await load(hass, "attachment_url", f"{image_server}photo.jpg")
+
+    assert_fitted(attachment, "photo.jpg")
 
 
 @pytest.mark.parametrize(
@@ -541,14 +711,166 @@ async def test_camera_without_picture_is_unavailable(
     assert_error(err, "attachment_entity_unavailable", {"entity_id": "camera.front"})
 
 
-async def test_oversize_picture_is_too_large(hass: HomeAssistant) -> None:
-    """A snapshot over 5,242,880 bytes is refused."""
+async def test_oversize_snapshot_is_too_large_without_resizing(
+    hass: HomeAssistant,
+) -> None:
+    """With attachment_resize false, a snapshot over the limit is refused."""
+    hass.states.async_set("image.plan", "2024-01-01T00:00:00+00:00")
+    picture = image.Image("image/png", b"\x00" * (MAX_ATTACHMENT_BYTES + 1))
+
+    with patch(IMAGE_GET_IMAGE, return_value=picture):
+        err = await load_error(hass, "attachment_entity", "image.plan", resize=False)
+
+    assert_error(
+        err,
+        "attachment_too_large",
+        {"attachment": "image.plan", "size": "5.1", "limit": LIMIT},
+    )
+
+
+async def test_oversize_snapshot_that_is_no_picture_is_refused(
+    hass: HomeAssistant,
+) -> None:
+    """Bytes that are no picture are not resized: they are not an image."""
     hass.states.async_set("image.plan", "2024-01-01T00:00:00+00:00")
     picture = image.Image("image/png", b"\x00" * (MAX_ATTACHMENT_BYTES + 1))
 
     with patch(IMAGE_GET_IMAGE, return_value=picture):
         err = await load_error(hass, "attachment_entity", "image.plan")
 
-    assert_error(
-        err, "attachment_too_large", {"attachment": "image.plan", "limit": LIMIT}
+    assert_error(err, "attachment_not_image", not_image_error("image.plan"))
+
+
+async def test_large_camera_snapshot_is_made_to_fit(
+    hass: HomeAssistant, camera: ModuleType
+) -> None:
+    """A 4K camera's snapshot over the limit goes as a JPEG that fits."""
+    hass.states.async_set("camera.front", "idle")
+    snapshot = camera.Image("image/jpeg", twelve_megapixel_photo())
+
+    with patch.object(camera, "async_get_image", return_value=snapshot):
+        attachment = await load(hass, "attachment_entity", "camera.front")
+
+    assert_fitted(attachment, "camera_snapshot.jpg")
+
+
+# Base64
+
+
+async def load_base64(hass: HomeAssistant, content: bytes) -> Attachment:
+    """Load a decoded attachment_base64."""
+    source = AttachmentSource("attachment_base64", "attachment_base64", content=content)
+    return await async_load_attachment(hass, source)
+
+
+async def load_base64_error(
+    hass: HomeAssistant, content: bytes
+) -> ServiceValidationError:
+    """Return the validation error that a decoded attachment_base64 raises."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await load_base64(hass, content)
+    return caught.value
+
+
+async def test_base64_picture_within_limit_is_sent_as_it_is(
+    hass: HomeAssistant,
+) -> None:
+    """A small picture keeps its bytes; its name gets its type's extension."""
+    assert await load_base64(hass, PNG) == Attachment(
+        PNG, "image/png", "attachment.png"
     )
+
+
+async def test_large_base64_picture_is_made_to_fit(hass: HomeAssistant) -> None:
+    """A large picture given as base64 goes as a JPEG that fits."""
+    attachment = await load_base64(hass, twelve_megapixel_photo())
+
+    assert_fitted(attachment, "attachment.jpg")
+
+
+async def test_empty_base64_picture_is_refused(hass: HomeAssistant) -> None:
+    """Base64 of nothing is no picture."""
+    err = await load_base64_error(hass, b"")
+
+    assert_error(
+        err, "attachment_empty", {"attachment": "attachment_base64", "limit": LIMIT}
+    )
+
+
+# Pictures that cannot be made smaller
+
+
+async def test_large_heic_cannot_be_made_smaller(hass: HomeAssistant) -> None:
+    """HEIC is sent as it is, but not decoded here: over the limit, refused."""
+    content = iso_media(b"heic", b"mif1").ljust(MAX_ATTACHMENT_BYTES + 1, b"\0")
+
+    err = await load_base64_error(hass, content)
+
+    assert_error(
+        err,
+        "attachment_picture_unreadable",
+        picture_error(PictureProblem.UNREADABLE, len(content)),
+    )
+
+
+async def test_picture_of_too_many_pixels_is_not_decoded(hass: HomeAssistant) -> None:
+    """A picture claiming 81 million pixels is refused, not made smaller."""
+    content = png_header(9000, 9000).ljust(MAX_ATTACHMENT_BYTES + 1, b"\0")
+
+    err = await load_base64_error(hass, content)
+
+    assert_error(
+        err,
+        "attachment_too_many_pixels",
+        picture_error(PictureProblem.TOO_MANY_PIXELS, len(content)),
+    )
+
+
+async def test_picture_that_cannot_fit_is_refused(hass: HomeAssistant) -> None:
+    """Should no size fit, the error says so and nothing is sent."""
+    content = twelve_megapixel_photo()
+
+    with patch.object(
+        attachment_module,
+        "fit_picture",
+        side_effect=PictureError(PictureProblem.CANNOT_FIT),
+    ):
+        err = await load_base64_error(hass, content)
+
+    assert_error(
+        err,
+        "attachment_cannot_fit",
+        picture_error(PictureProblem.CANNOT_FIT, len(content)),
+    )
+
+
+async def test_pictures_are_made_smaller_off_the_loop_one_at_a_time(
+    hass: HomeAssistant,
+) -> None:
+    """Three large pictures at once: each in a worker thread, never two together."""
+    lock = threading.Lock()
+    running: list[int] = []
+    overlaps: list[int] = []
+    threads: list[int] = []
+
+    def spy(content: bytes, limit: int) -> FittedPicture:
+        with lock:
+            running.append(1)
+            overlaps.append(len(running))
+            threads.append(threading.get_ident())
+        try:
+            return fit_picture(content, limit)
+        finally:
+            with lock:
+                running.pop()
+
+    with patch.object(attachment_module, "fit_picture", spy):
+        results = await asyncio.gather(
+            *(load_base64(hass, twelve_megapixel_photo()) for _ in range(3))
+        )
+
+    assert max(overlaps) == 1
+    assert len(threads) == 3
+    assert threading.get_ident() not in threads
+    for result in results:
+        assert_fitted(result, "attachment.jpg")

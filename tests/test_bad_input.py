@@ -124,7 +124,33 @@ CASES: Final[dict[str, Case]] = {
     "callback-number": action("invalid_type_url", callback_url=5),
     # Attachments.
     "attachment-too-big": action(
-        "attachment_too_large", attachment="{allowed}/big.png"
+        "attachment_too_large",
+        attachment="{allowed}/big.png",
+        attachment_resize=False,
+    ),
+    "attachment-damaged-over-limit": action(
+        "attachment_picture_unreadable", attachment="{allowed}/big.png"
+    ),
+    "base64-invalid": action(
+        "attachment_base64_invalid",
+        attachment_base64="not*base64",
+        attachment_type="image/png",
+    ),
+    "base64-without-type": action(
+        "attachment_type_missing", attachment_base64="iVBORw0KGgo="
+    ),
+    "type-without-base64": action(
+        "attachment_type_without_base64", attachment_type="image/png"
+    ),
+    "base64-of-a-document": action(
+        "attachment_type_invalid",
+        attachment_base64="JVBERi0xLjcK",
+        attachment_type="application/pdf",
+    ),
+    "base64-of-text": action(
+        "attachment_not_image",
+        attachment_base64="aGVsbG8=",
+        attachment_type="image/png",
     ),
     "attachment-not-image": action(
         "attachment_not_image", attachment="{allowed}/notes.txt"
@@ -165,6 +191,17 @@ CASES: Final[dict[str, Case]] = {
         "attachment_conflict",
         attachment="{allowed}/picture.png",
         attachment_url=ALLOWED_URL + "picture.png",
+    ),
+    "attachment-base64-and-entity": action(
+        "attachment_conflict",
+        attachment_base64="iVBORw0KGgo=",
+        attachment_type="image/png",
+        attachment_entity="camera.front_door",
+    ),
+    "attachment-resize-maybe": action(
+        "invalid_type_boolean",
+        attachment="{allowed}/picture.png",
+        attachment_resize="maybe",
     ),
     # Text no message can carry: lone surrogates, NUL and other controls.
     "message-lone-surrogate": action("text_not_unicode", message="Smoke \ud83d"),
@@ -380,6 +417,11 @@ CANCEL_CASES: Final[dict[str, tuple[str, dict[str, str], str]]] = {
     ),
     "receipt-29": ("cancel_receipt", {"receipt": "r" * 29}, "receipt_invalid"),
     "receipt-31": ("cancel_receipt", {"receipt": "r" * 31}, "receipt_invalid"),
+    "get-receipt-path-traversal": (
+        "get_receipt",
+        {"receipt": "../../messages"},
+        "receipt_invalid",
+    ),
     "receipt-slash": (
         "cancel_receipt",
         {"receipt": "a" * 14 + "/" + "b" * 15},
@@ -404,7 +446,14 @@ async def test_bad_cancel_is_refused_before_any_request(
     requests_before = len(simulator.requests)
 
     with pytest.raises(ServiceValidationError) as refused:
-        await hass.services.async_call(DOMAIN, service, data, blocking=True)
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            # get_receipt answers only with a response.
+            return_response=service == "get_receipt",
+        )
 
     error = refused.value
     assert (error.translation_domain, error.translation_key) == (DOMAIN, key)

@@ -121,11 +121,14 @@ async def test_user_creates_entry(
     assert TEST_APP_TOKEN not in entry.unique_id
     assert entry.minor_version == ENTRY_MINOR_VERSION
     assert hass.services.has_service(Platform.NOTIFY, "ada_lovelace")
-    # One check by the flow; the new entry checks and reads its quota.
+    # One check by the flow; the new entry checks, reads its quota and, in
+    # the background, the account's sounds for the send action's form.
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert [request.path for request in simulator.requests] == [
         "/1/users/validate.json",
         "/1/users/validate.json",
         "/1/apps/limits.json",
+        "/1/sounds.json",
     ]
 
 

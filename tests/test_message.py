@@ -1,5 +1,6 @@
 """Tests for the mapping from service data to a Pushover message."""
 
+import base64
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 import json
@@ -17,6 +18,7 @@ import homeassistant.util.dt as dt_util
 import probatio
 import pytest
 
+from custom_components.pushover_plus import message as message_module
 from custom_components.pushover_plus.api import Message
 from custom_components.pushover_plus.const import DEFAULT_EXPIRE, DEFAULT_RETRY, DOMAIN
 from custom_components.pushover_plus.message import (
@@ -26,6 +28,7 @@ from custom_components.pushover_plus.message import (
     SendDefaults,
     _as_field_error,
     build_message,
+    mebibytes,
     refusal,
 )
 
@@ -40,6 +43,14 @@ EXCEPTIONS: dict[str, dict[str, str]] = json.loads(EN_JSON.read_text("utf-8"))[
     "exceptions"
 ]
 PRIORITY_NAMES = "lowest, low, normal, high, emergency"
+IMAGE_TYPE_NAMES = (
+    "image/jpeg, image/png, image/gif, image/webp, image/bmp, image/heic, "
+    "image/heif, image/avif"
+)
+# A real picture of 1 by 1 pixel.
+PICTURE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
 FIFTY_DEVICES = [f"device_{index}" for index in range(50)]
 NOON_2024_UTC = 1704110400  # 2024-01-01T12:00:00Z
 # What an entry without options fills in (data.send_defaults_of).
@@ -358,6 +369,97 @@ def test_attachment_source(key: str, location: str) -> None:
     assert request.attachment == AttachmentSource(kind=key, location=location)
 
 
+@pytest.mark.parametrize(
+    ("value", "resize"),
+    [(None, True), (True, True), ("on", True), (False, False), ("off", False)],
+)
+def test_attachment_resize(value: object, *, resize: bool) -> None:
+    """A picture may be made smaller unless attachment_resize is false."""
+    request = build_message(
+        {"message": "Hi", "attachment": "/a.png", "attachment_resize": value},
+        DEFAULTS,
+    )
+
+    assert request.attachment == AttachmentSource(
+        kind="attachment", location="/a.png", resize=resize
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        base64.b64encode(PICTURE).decode(),
+        # Wrapped as MIME wraps it, with spaces a template may leave.
+        " " + base64.encodebytes(PICTURE).decode().replace("\n", "\r\n") + " ",
+    ],
+    ids=["one_line", "wrapped"],
+)
+def test_attachment_base64_is_decoded(text: str) -> None:
+    """The base64 text becomes the picture's bytes, named by its field."""
+    request = build_message(
+        {"message": "Hi", "attachment_base64": text, "attachment_type": "IMAGE/PNG"},
+        DEFAULTS,
+    )
+
+    assert request.attachment == AttachmentSource(
+        kind="attachment_base64", location="attachment_base64", content=PICTURE
+    )
+    assert request.attachment.content == PICTURE
+
+
+def test_a_base64_picture_is_shown_without_its_bytes() -> None:
+    """A request in a log line or a traceback does not dump the picture."""
+    source = AttachmentSource(
+        kind="attachment_base64", location="attachment_base64", content=PICTURE
+    )
+
+    assert repr(source) == (
+        "AttachmentSource(kind='attachment_base64', "
+        "location='attachment_base64', resize=True)"
+    )
+
+
+def test_attachment_base64_too_large_is_refused_undecoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Base64 of more than may be resized is refused from its length alone."""
+    monkeypatch.setattr(message_module, "MAX_PICTURE_SOURCE_BYTES", 1000)
+
+    with (
+        patch("base64.b64decode") as decode,
+        pytest.raises(ServiceValidationError) as caught,
+    ):
+        build_message(
+            {
+                "message": "Hi",
+                "attachment_base64": "A" * 1336 + "==",
+                "attachment_type": "image/png",
+            },
+            DEFAULTS,
+        )
+
+    decode.assert_not_called()
+    assert_error(
+        caught.value,
+        "attachment_source_too_large",
+        {
+            "attachment": "attachment_base64",
+            "size": "0.1",
+            "source_limit": "0.1",
+            "limit": "5",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "written"),
+    [(5_242_880, "5"), (5_242_881, "5.1"), (14_081_944, "13.5"), (52_428_800, "50")],
+)
+def test_sizes_are_written_in_mebibytes(size: int, written: str) -> None:
+    """Rounded up to a tenth: just over a limit never reads as the limit."""
+    assert mebibytes(size) == written
+
+
 def test_long_message_is_cut_with_ellipsis(caplog: pytest.LogCaptureFixture) -> None:
     """Text over 1024 characters is cut to 1024, ending in an ellipsis."""
     text = "".join(str(index % 10) for index in range(1500))
@@ -636,6 +738,56 @@ INVALID_CASES = {
     ),
     "attachment number": _case(
         {"attachment": 5}, "invalid_type_text", _type("attachment")
+    ),
+    "base64 not base64": _case(
+        {"attachment_base64": "not base64!", "attachment_type": "image/png"},
+        "attachment_base64_invalid",
+    ),
+    "base64 without padding": _case(
+        {"attachment_base64": "iVBORw0KGgo", "attachment_type": "image/png"},
+        "attachment_base64_invalid",
+    ),
+    "base64 not ascii": _case(
+        {"attachment_base64": "iVBORw0KGgo=é", "attachment_type": "image/png"},
+        "attachment_base64_invalid",
+    ),
+    "base64 number": _case(
+        {"attachment_base64": 5, "attachment_type": "image/png"},
+        "invalid_type_text",
+        _type("attachment_base64"),
+    ),
+    "base64 without type": _case(
+        {"attachment_base64": "iVBORw0KGgo="},
+        "attachment_type_missing",
+        {"types": IMAGE_TYPE_NAMES},
+    ),
+    "type without base64": _case(
+        {"attachment": "/a.png", "attachment_type": "image/png"},
+        "attachment_type_without_base64",
+    ),
+    "type of a document": _case(
+        {"attachment_base64": "iVBORw0KGgo=", "attachment_type": "application/pdf"},
+        "attachment_type_invalid",
+        {"value": "application/pdf", "types": IMAGE_TYPE_NAMES},
+    ),
+    "type svg": _case(
+        {"attachment_base64": "iVBORw0KGgo=", "attachment_type": "image/svg+xml"},
+        "attachment_type_invalid",
+        {"value": "image/svg+xml", "types": IMAGE_TYPE_NAMES},
+    ),
+    "base64 and url": _case(
+        {
+            "attachment_url": "https://x/a.png",
+            "attachment_base64": "iVBORw0KGgo=",
+            "attachment_type": "image/png",
+        },
+        "attachment_conflict",
+        {"keys": "attachment_url, attachment_base64"},
+    ),
+    "resize maybe": _case(
+        {"attachment": "/a.png", "attachment_resize": "maybe"},
+        "invalid_type_boolean",
+        _type("attachment_resize"),
     ),
     "attachment entity list": _case(
         {"attachment_entity": ["camera.x"]},

@@ -315,12 +315,12 @@ async def test_pushover_refusal_keeps_its_text(
 ) -> None:
     """A 4xx is reported with Pushover's own error text and request id."""
     with pytest.raises(ServiceValidationError) as err:
-        await send(hass, message="Hi", sound="no_such_sound")
+        await send(hass, message="Hi", device="fridge")
 
     assert err.value.translation_key == "send_rejected"
     placeholders = err.value.translation_placeholders
     assert placeholders is not None
-    assert "sound" in placeholders["errors"]
+    assert "device name is not valid for user" in placeholders["errors"]
     assert len(placeholders["request_id"]) == 36
 
 

@@ -18,6 +18,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .api import PushoverError, UserInfo
 from .callback import async_setup_callback
+from .choices import EntryChoices, async_forget_entry, async_note_devices
 from .client import create_client
 from .const import (
     CONF_SERVICE_NAME,
@@ -110,6 +111,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     else:
         # The token works (again, after a reauth): no message waits for it.
         async_clear_issue(hass, REFUSED_APP_ISSUE, entry.entry_id)
+        async_note_devices(
+            hass, entry.entry_id, entry.data[CONF_USER_KEY], info.devices
+        )
 
     limits = LimitsCoordinator(hass, entry, client)
     await limits.async_refresh()
@@ -128,12 +132,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
             receipts.unreadable,
         )
     )
+    choices = EntryChoices(hass, entry, client, recipients_of(entry))
+    entry.async_on_unload(await choices.async_start())
     sender = MessageSender(
         hass,
         entry,
         client,
         limits=limits,
         receipts=receipts,
+        choices=choices,
         callback_url=async_setup_callback(hass, entry, receipts),
     )
     # The queue is read before anything can send: messages queued before a
@@ -202,6 +209,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) ->
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
     await async_remove_book(hass, entry.entry_id)
+    async_forget_entry(hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])
 
 

@@ -168,14 +168,17 @@ class UserInfo(NamedTuple):
 
 
 class ReceiptStatus(NamedTuple):
-    """What the receipts path needs of an emergency message's receipt."""
+    """The state of an emergency message's receipt (`get_receipt` shows it all)."""
 
     acknowledged: bool
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     acknowledged_by_device: str | None
+    last_delivered_at: datetime | None
     expired: bool
     expires_at: datetime | None
+    called_back: bool
+    called_back_at: datetime | None
 
 
 class _Answer(NamedTuple):
@@ -282,8 +285,11 @@ class PushoverClient:
             acknowledged_at=_time(body.get("acknowledged_at")),
             acknowledged_by=body.get("acknowledged_by") or None,
             acknowledged_by_device=body.get("acknowledged_by_device") or None,
+            last_delivered_at=_time(body.get("last_delivered_at")),
             expired=bool(body.get("expired")),
             expires_at=_time(body.get("expires_at")),
+            called_back=bool(body.get("called_back")),
+            called_back_at=_time(body.get("called_back_at")),
         )
 
     async def cancel_receipt(self, receipt: str) -> None:

@@ -30,6 +30,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .api import PushoverError
+from .choices import async_note_devices, async_note_sounds
 from .config_flow_checks import Checked, check_encryption_key
 from .config_flow_recipient import check_devices
 from .const import (
@@ -79,6 +80,11 @@ class PushoverPlusOptionsFlow(OptionsFlow):
                 return self.async_abort(reason="cannot_connect")
             self._devices = info.devices
             self._is_group = info.is_group
+            # The send action's form offers them too, at no further request.
+            async_note_sounds(self.hass, entry.entry_id, self._sounds)
+            async_note_devices(
+                self.hass, entry.entry_id, entry.data[CONF_USER_KEY], info.devices
+            )
         external_url = _has_external_url(self.hass)
         checked = Checked()
         if user_input is not None:

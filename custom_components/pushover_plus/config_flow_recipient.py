@@ -28,6 +28,7 @@ from homeassistant.util import slugify
 import probatio
 
 from .api import UserInfo
+from .choices import async_note_devices
 from .config_flow_checks import (
     Checked,
     add_refusal,
@@ -212,6 +213,10 @@ class RecipientSubentryFlow(InviteSteps):
         self._name = name
         self._user_key = user_key
         self._devices = info.devices
+        # The send action's form offers them too, at no further request.
+        async_note_devices(
+            self.hass, self._get_entry().entry_id, user_key, info.devices
+        )
         # Pushover lists no device for a group nobody has subscribed to yet,
         # as for a user who has not logged in anywhere: both are asked.
         if info.is_group or not info.devices:

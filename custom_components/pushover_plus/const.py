@@ -52,6 +52,10 @@ MAX_KEYS_PER_MESSAGE: Final = 50
 MIN_RETRY: Final = 30
 MAX_EXPIRE: Final = 10800
 MAX_ATTACHMENT_BYTES: Final = 5_242_880
+# Our own: the largest picture read to be made smaller. A 48-megapixel
+# phone's photo is 12 to 25 MB as JPEG; whatever its size, a picture of more
+# pixels than `picture.MAX_PIXELS` is never decoded.
+MAX_PICTURE_SOURCE_BYTES: Final = 50 * 1024 * 1024
 # Pushover takes one image and names no formats: these are the ones iOS and
 # Android decode themselves (HEIF and AVIF on recent versions), by media type,
 # with the extension of a file name.
@@ -107,6 +111,10 @@ NO_DEVICES_RECHECK_INTERVAL: Final = timedelta(hours=1)
 # Good-citizen rules for talking to Pushover.
 MAX_CONCURRENT_REQUESTS: Final = 2
 REQUEST_TIMEOUT_SECONDS: Final = 15
+
+# The account's sounds and devices, offered by the send action's form, are
+# read again when older than this, and only when they may be needed.
+CHOICES_MAX_AGE: Final = timedelta(hours=1)
 
 # The limits path: a monthly quota needs no fast poll.
 LIMITS_POLL_INTERVAL: Final = timedelta(hours=1)

@@ -11,6 +11,7 @@ field's error names the field and the limit, and several come back together
 in one translated error, so that a script is fixed in one round.
 """
 
+import base64
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 import difflib
@@ -31,10 +32,13 @@ from .api import Message
 from .const import (
     DEVICE_NAME_PATTERN,
     DOMAIN,
+    IMAGE_TYPES,
+    MAX_ATTACHMENT_BYTES,
     MAX_DEVICE_NAME_LENGTH,
     MAX_DEVICES_PER_MESSAGE,
     MAX_EXPIRE,
     MAX_MESSAGE_LENGTH,
+    MAX_PICTURE_SOURCE_BYTES,
     MAX_TAGS_LENGTH,
     MAX_TITLE_LENGTH,
     MAX_URL_LENGTH,
@@ -73,8 +77,17 @@ ATTR_URL_TITLE: Final = "url_title"
 ATTR_ATTACHMENT: Final = "attachment"
 ATTR_ATTACHMENT_URL: Final = "attachment_url"
 ATTR_ATTACHMENT_ENTITY: Final = "attachment_entity"
+ATTR_ATTACHMENT_BASE64: Final = "attachment_base64"
+ATTR_ATTACHMENT_TYPE: Final = "attachment_type"
+ATTR_ATTACHMENT_RESIZE: Final = "attachment_resize"
 
-ATTACHMENT_KEYS: Final = (ATTR_ATTACHMENT, ATTR_ATTACHMENT_URL, ATTR_ATTACHMENT_ENTITY)
+# The sources of an attachment, of which a message may name one.
+ATTACHMENT_KEYS: Final = (
+    ATTR_ATTACHMENT,
+    ATTR_ATTACHMENT_URL,
+    ATTR_ATTACHMENT_ENTITY,
+    ATTR_ATTACHMENT_BASE64,
+)
 
 # The keys of a legacy notify action's `data`: the built-in integration's
 # keys (`target` included) and ours.
@@ -95,6 +108,8 @@ DATA_KEYS: Final = frozenset(
         ATTR_URL,
         ATTR_URL_TITLE,
         *ATTACHMENT_KEYS,
+        ATTR_ATTACHMENT_TYPE,
+        ATTR_ATTACHMENT_RESIZE,
     }
 )
 MESSAGE_KEYS: Final = DATA_KEYS | {ATTR_MESSAGE, ATTR_TITLE}
@@ -125,10 +140,24 @@ class SendDefaults(NamedTuple):
 
 
 class AttachmentSource(NamedTuple):
-    """Where an attachment comes from; `attachment.py` fetches it."""
+    """Where an attachment comes from; `attachment.py` fetches it.
+
+    `location` names it in errors (for base64, the field). `content` is the
+    decoded picture of `attachment_base64`; `resize` whether a picture over
+    Pushover's limit may be made smaller.
+    """
 
     kind: str
     location: str
+    resize: bool = True
+    content: bytes | None = None
+
+    def __repr__(self) -> str:
+        """Name the source without the picture's bytes."""
+        return (
+            f"AttachmentSource(kind={self.kind!r}, location={self.location!r}, "
+            f"resize={self.resize!r})"
+        )
 
 
 class MessageRequest(NamedTuple):
@@ -212,6 +241,18 @@ def _printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
+def mebibytes(size: int) -> str:
+    """Write a size in MiB as the errors quote it, before the word MiB.
+
+    Rounded up to a tenth, so that a size just over a limit never reads as the
+    limit itself (5,242,881 bytes: 5.1), and whole numbers without a decimal
+    point (5). MiB, not bytes: a count of bytes would need a digit separator,
+    which differs by language.
+    """
+    tenths = math.ceil(size * 10 / 2**20)
+    return f"{tenths / 10:g}"
+
+
 def build_message(
     data: Mapping[str, Any],
     defaults: SendDefaults,
@@ -237,7 +278,8 @@ def build_message(
         {key: value for key, value in fields.items() if key not in text_errors}
     )
     errors += field_errors
-    message, attachment = _combined(values, defaults, errors)
+    given = frozenset(key for key, value in fields.items() if value not in (None, ""))
+    message, attachment = _combined(values, defaults, errors, given)
     if errors:
         raise refusal(errors)
     return MessageRequest(message=message, attachment=attachment)
@@ -284,9 +326,16 @@ def _as_field_error(error: probatio.Invalid) -> FieldError:
 
 
 def _combined(
-    values: dict[str, Any], defaults: SendDefaults, errors: list[FieldError]
+    values: dict[str, Any],
+    defaults: SendDefaults,
+    errors: list[FieldError],
+    given: frozenset[str],
 ) -> tuple[Message, AttachmentSource | None]:
-    """Apply the rules between fields and the entry's defaults; collect mistakes."""
+    """Apply the rules between fields and the entry's defaults; collect mistakes.
+
+    `given` names the fields the caller gave, valid or not: a rule between
+    two fields holds whether or not the other one passed its own check.
+    """
     html = values.get(ATTR_HTML, False)
     monospace = values.get(ATTR_MONOSPACE, False)
     if html and monospace:
@@ -322,7 +371,7 @@ def _combined(
         url=url,
         url_title=url_title,
     )
-    return message, _attachment_source(values, errors)
+    return message, _attachment_source(values, errors, given)
 
 
 def _text_error(text: str, field: str, *, lines: bool) -> FieldError | None:
@@ -347,6 +396,9 @@ def _text_errors(fields: Mapping[str, Any]) -> dict[str, FieldError]:
     """Check every text before any other rule, whose error may quote it."""
     errors = {}
     for key, value in fields.items():
+        if key == ATTR_ATTACHMENT_BASE64:
+            # Base64 may be wrapped in lines; its own check reads it.
+            continue
         text = value
         if isinstance(value, list | tuple):
             # Positions then count in the comma-joined form Pushover gets.
@@ -464,7 +516,7 @@ def check_receipt(value: str) -> str:
     return value
 
 
-def _flag(key: str) -> Callable[[Any], bool]:
+def _flag(key: str, *, default: bool = False) -> Callable[[Any], bool]:
     """Return the validator of a true-or-false field, read as Home Assistant does.
 
     Numbers other than 0 and 1 are refused: `html: 2` is a mistake, not "yes".
@@ -472,7 +524,7 @@ def _flag(key: str) -> Callable[[Any], bool]:
 
     def flag(value: Any) -> bool:
         if value is None:
-            return False
+            return default
         if (
             isinstance(value, int | float)
             and not isinstance(value, bool)
@@ -688,16 +740,65 @@ def _location(key: str) -> Callable[[Any], str | None]:
     return location
 
 
+def _base64(value: Any) -> bytes | None:
+    """Decode a picture given as base64 text; line breaks and spaces are allowed."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise FieldError("invalid_type_text", field=ATTR_ATTACHMENT_BASE64)
+    text = "".join(value.split())
+    # Refused before it is decoded: 4 characters carry 3 bytes.
+    size = len(text) * 3 // 4 - text[-2:].count("=")
+    if size > MAX_PICTURE_SOURCE_BYTES:
+        raise FieldError(
+            "attachment_source_too_large",
+            attachment=ATTR_ATTACHMENT_BASE64,
+            size=mebibytes(size),
+            source_limit=mebibytes(MAX_PICTURE_SOURCE_BYTES),
+            limit=mebibytes(MAX_ATTACHMENT_BYTES),
+        )
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error, or text that is not ASCII
+        raise FieldError("attachment_base64_invalid") from None
+
+
+def _attachment_type(value: Any) -> str | None:
+    """Read the media type of a base64 picture: one of the image types we send."""
+    text = _text(ATTR_ATTACHMENT_TYPE)(value)
+    if text is None:
+        return None
+    media_type = text.partition(";")[0].strip().lower()
+    if media_type not in IMAGE_TYPES:
+        raise FieldError(
+            "attachment_type_invalid", value=text, types=", ".join(IMAGE_TYPES)
+        )
+    return media_type
+
+
 def _attachment_source(
-    values: Mapping[str, Any], errors: list[FieldError]
+    values: Mapping[str, Any], errors: list[FieldError], given: frozenset[str]
 ) -> AttachmentSource | None:
-    given = [key for key in ATTACHMENT_KEYS if values.get(key) is not None]
-    if not given:
+    # Pushover takes base64 only with its type, and a type only with base64.
+    if ATTR_ATTACHMENT_BASE64 in given and ATTR_ATTACHMENT_TYPE not in given:
+        errors.append(
+            FieldError("attachment_type_missing", types=", ".join(IMAGE_TYPES))
+        )
+    elif ATTR_ATTACHMENT_TYPE in given and ATTR_ATTACHMENT_BASE64 not in given:
+        errors.append(FieldError("attachment_type_without_base64"))
+    sources = [key for key in ATTACHMENT_KEYS if values.get(key) is not None]
+    if not sources:
         return None
-    if len(given) > 1:
-        errors.append(FieldError("attachment_conflict", keys=", ".join(given)))
+    if len(sources) > 1:
+        errors.append(FieldError("attachment_conflict", keys=", ".join(sources)))
         return None
-    return AttachmentSource(kind=given[0], location=values[given[0]])
+    [kind] = sources
+    resize = values.get(ATTR_ATTACHMENT_RESIZE, True)
+    if kind == ATTR_ATTACHMENT_BASE64:
+        return AttachmentSource(
+            kind=kind, location=kind, resize=resize, content=values[kind]
+        )
+    return AttachmentSource(kind=kind, location=values[kind], resize=resize)
 
 
 # The one schema of a message's fields, for every send path.
@@ -718,7 +819,12 @@ FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
     ATTR_TTL: _ttl,
     ATTR_URL: _url,
     ATTR_URL_TITLE: _text(ATTR_URL_TITLE, MAX_URL_TITLE_LENGTH),
-    **{key: _location(key) for key in ATTACHMENT_KEYS},
+    ATTR_ATTACHMENT: _location(ATTR_ATTACHMENT),
+    ATTR_ATTACHMENT_URL: _location(ATTR_ATTACHMENT_URL),
+    ATTR_ATTACHMENT_ENTITY: _location(ATTR_ATTACHMENT_ENTITY),
+    ATTR_ATTACHMENT_BASE64: _base64,
+    ATTR_ATTACHMENT_TYPE: _attachment_type,
+    ATTR_ATTACHMENT_RESIZE: _flag(ATTR_ATTACHMENT_RESIZE, default=True),
 }
 _SCHEMA: Final = probatio.Schema(
     {probatio.Optional(key): validator for key, validator in FIELDS.items()}

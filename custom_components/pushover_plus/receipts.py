@@ -24,15 +24,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 import logging
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
 from .api import (
     Message,
+    PushoverAuthenticationError,
     PushoverClient,
     PushoverError,
     PushoverInvalidRequestError,
@@ -90,6 +91,9 @@ class ReceiptTracker:
         # receipts get one, so this never outgrows the open list.
         self._asked: dict[str, TrackedReceipt] = {}
         self._reader: asyncio.Task[None] | None = None
+        # Every answer of the last 5 seconds, by receipt, and when it came:
+        # asked again sooner, a receipt is answered from here (see the module).
+        self._recent: dict[str, tuple[datetime, ReceiptStatus]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unloaded = False
         self._listeners: list[CALLBACK_TYPE] = []
@@ -237,6 +241,79 @@ class ReceiptTracker:
         self._changed()
         return cancelled
 
+    async def async_status(self, receipt: str) -> dict[str, Any]:
+        """Return a receipt's status: read within 5 seconds, or Pushover's answer.
+
+        Any receipt of the application can be asked for, followed here or
+        not (closed, or sent elsewhere). An answer that closes a receipt
+        followed here closes it here too, with its event.
+        """
+        now = dt_util.utcnow()
+        self._forget_old_answers(now)
+        if (recent := self._recent.get(receipt)) is not None:
+            return self._describe(receipt, recent[1])
+        tracked = self._find(receipt)
+        if tracked is not None:
+            # This read is the poll's too: the reader waits 5 seconds now.
+            tracked.polled_at = now
+            self._asked.pop(receipt, None)
+        try:
+            status = await self._client.receipt(receipt)
+        except PushoverAuthenticationError as err:
+            raise translated(err, "receipt") from err
+        except PushoverInvalidRequestError as err:
+            if tracked is not None:
+                # As for a refused cancel: the reader learns how it ended.
+                self._ask(tracked)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="receipt_not_found",
+                translation_placeholders={"receipt": receipt},
+            ) from err
+        except PushoverError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="receipt_read_failed",
+                translation_placeholders={"receipt": receipt, "error": str(err)},
+            ) from err
+        self._remember(receipt, now, status)
+        if tracked is not None and self._apply(tracked, status):
+            self._changed()
+        return self._describe(receipt, status)
+
+    def _remember(self, receipt: str, now: datetime, status: ReceiptStatus) -> None:
+        """Keep an answer for 5 seconds; older ones go, so few are ever kept."""
+        self._forget_old_answers(now)
+        self._recent[receipt] = (now, status)
+
+    def _forget_old_answers(self, now: datetime) -> None:
+        self._recent = {
+            key: read
+            for key, read in self._recent.items()
+            if now - read[0] < RECEIPT_POLL_MIN
+        }
+
+    def _describe(self, receipt: str, status: ReceiptStatus) -> dict[str, Any]:
+        """Describe a status for an action's response, naming no user key."""
+        acknowledged_by = None
+        if status.acknowledged_by is not None:
+            # A key that is no recipient's (a group's member) is a secret.
+            name = self._names.get(status.acknowledged_by, status.acknowledged_by)
+            acknowledged_by = None if name == status.acknowledged_by else name
+        return {
+            "receipt": receipt,
+            "followed": self._find(receipt) is not None,
+            "acknowledged": status.acknowledged,
+            "acknowledged_at": _iso(status.acknowledged_at),
+            "acknowledged_by": acknowledged_by,
+            "acknowledged_by_device": status.acknowledged_by_device,
+            "last_delivered_at": _iso(status.last_delivered_at),
+            "expired": status.expired,
+            "expires_at": _iso(status.expires_at),
+            "called_back": status.called_back,
+            "called_back_at": _iso(status.called_back_at),
+        }
+
     def _find(self, receipt: str) -> TrackedReceipt | None:
         return next((item for item in self._open if item.receipt == receipt), None)
 
@@ -348,6 +425,7 @@ class ReceiptTracker:
         except PushoverError as err:
             _LOGGER.debug("Receipt %s not read: %s", tracked.receipt, err)
             return False
+        self._remember(tracked.receipt, now, status)
         return self._apply(tracked, status)
 
     def _apply(self, tracked: TrackedReceipt, status: ReceiptStatus) -> bool:
@@ -449,3 +527,7 @@ class ReceiptTracker:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -26,6 +26,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import slugify
 
 from .api import PushoverClient, PushoverError
+from .choices import async_note_devices
 from .const import BUILTIN_DOMAIN, DOMAIN, NO_DEVICES_RECHECK_INTERVAL
 from .data import PushoverConfigEntry
 from .migrate_builtin import movable_builtin_entries
@@ -157,6 +158,9 @@ class NoDevicesNotice:
                 "Could not ask Pushover for the primary key's devices: %s", err
             )
             return
+        async_note_devices(
+            self._hass, self._entry.entry_id, self._primary.user_key, info.devices
+        )
         if info.devices:
             self._async_stop()
 

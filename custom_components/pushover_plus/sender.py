@@ -35,6 +35,7 @@ from .api import (
     SendResult,
 )
 from .attachment import async_load_attachment
+from .choices import EntryChoices
 from .const import (
     DOMAIN,
     EVENT_DELIVERED,
@@ -127,14 +128,16 @@ class MessageSender:
         *,
         limits: LimitsCoordinator,
         receipts: ReceiptTracker,
+        choices: EntryChoices,
         callback_url: str | None,
     ) -> None:
-        """Bind the sender to its entry, client, quota and receipt tracker."""
+        """Bind the sender to its entry, client, quota, receipts and choices."""
         self._hass = hass
         self._entry = entry
         self._client = client
         self._limits = limits
         self._receipts = receipts
+        self._choices = choices
         self._callback_url = callback_url
         self.outbox = Outbox(
             hass,
@@ -170,6 +173,7 @@ class MessageSender:
         """
         self._limits.raise_if_exhausted()
         message = request.message
+        await self._choices.async_check_sound(message.sound)
         if request.attachment is not None:
             attachment = await async_load_attachment(self._hass, request.attachment)
             message = message._replace(attachment=attachment)

@@ -21,6 +21,7 @@ from .recipients import Recipient, recipients_of
 SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_CANCEL_RECEIPT: Final = "cancel_receipt"
 SERVICE_CANCEL_BY_TAG: Final = "cancel_by_tag"
+SERVICE_GET_RECEIPT: Final = "get_receipt"
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_RECEIPT: Final = "receipt"
 ATTR_TAG: Final = "tag"
@@ -54,6 +55,7 @@ CANCEL_RECEIPT_SCHEMA: Final = probatio.Schema(
         probatio.Required(ATTR_RECEIPT): _receipt,
     }
 )
+GET_RECEIPT_SCHEMA: Final = CANCEL_RECEIPT_SCHEMA
 CANCEL_BY_TAG_SCHEMA: Final = probatio.Schema(
     {
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -65,13 +67,7 @@ CANCEL_BY_TAG_SCHEMA: Final = probatio.Schema(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions."""
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        _async_send_message,
-        schema=SEND_MESSAGE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    async_register_send_message(hass)
     hass.services.async_register(
         DOMAIN,
         SERVICE_CANCEL_RECEIPT,
@@ -83,6 +79,25 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_CANCEL_BY_TAG,
         _async_cancel_by_tag,
         schema=CANCEL_BY_TAG_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_RECEIPT,
+        _async_get_receipt,
+        schema=GET_RECEIPT_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+
+
+@callback
+def async_register_send_message(hass: HomeAssistant) -> None:
+    """Register the send action; again, so that the frontend reads its form anew."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        _async_send_message,
+        schema=SEND_MESSAGE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
 
@@ -100,6 +115,11 @@ async def _async_cancel_receipt(call: ServiceCall) -> None:
 async def _async_cancel_by_tag(call: ServiceCall) -> ServiceResponse:
     receipts = _entry_of(call).runtime_data.receipts
     return {"cancelled": await receipts.async_cancel_by_tag(call.data[ATTR_TAG])}
+
+
+async def _async_get_receipt(call: ServiceCall) -> ServiceResponse:
+    receipts = _entry_of(call).runtime_data.receipts
+    return await receipts.async_status(call.data[ATTR_RECEIPT])
 
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:

@@ -248,3 +248,42 @@ def test_a_quick_queue_run_leaves_its_latency_unjudged() -> None:
     verdicts = _verdicts(_results(queue=quick, memory=MEMORY))
 
     assert verdicts[QUEUE_GOALS[1]] is None
+
+
+PICTURE: dict[str, Any] = {
+    "rounds": 5,
+    "source_bytes": 14_081_944,
+    "source_size": [4000, 3000],
+    "fitted_bytes": 5_041_455,
+    "fitted_size": [3344, 2508],
+    "limit_bytes": 5_242_880,
+    "decode_s": 0.15,
+    "fit_s": 0.9,
+    "fit_to_decode": 6.0,
+    "fit_to_decode_rounds": [6.0, 5.5, 6.5, 6.1, 5.9],
+    "fit_memory_mib": 125.0,
+}
+PICTURE_GOAL = "fitting a 12-megapixel picture <= 10x Pillow decoding it, ratio"
+
+
+@pytest.mark.parametrize(
+    ("picture", "met"),
+    [
+        (PICTURE, True),
+        (PICTURE | {"fit_to_decode": 10.5}, False),
+        # A quick run's two rounds judge nothing, even a ratio past the goal.
+        (PICTURE | {"rounds": 2, "fit_to_decode": 10.5}, None),
+    ],
+    ids=["met", "missed", "quick"],
+)
+def test_picture_goal(picture: dict[str, Any], met: bool | None) -> None:
+    """Fitting a picture is judged against decoding it, in full runs only."""
+    results = _results() | {"picture": picture}
+
+    assert _verdicts(results)[PICTURE_GOAL] is met
+    printed = _table(results)
+    assert (
+        "picture: 4000x3000, 14,081,944 bytes, fitted to 3344x2508, "
+        f"5,041,455 bytes, in 0.90 s ({picture['fit_to_decode']:.1f}x decoding it, "
+        "0.15 s), peak +125 MiB"
+    ) in printed
