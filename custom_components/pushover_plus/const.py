@@ -115,6 +115,9 @@ REQUEST_TIMEOUT_SECONDS: Final = 15
 # The account's sounds and devices, offered by the send action's form, are
 # read again when older than this, and only when they may be needed.
 CHOICES_MAX_AGE: Final = timedelta(hours=1)
+# What setup could not read (Pushover down at a start) is asked again this
+# often until it answers, so the form does not lack it for an hour.
+CHOICES_RETRY_INTERVAL: Final = timedelta(minutes=5)
 
 # The limits path: a monthly quota needs no fast poll.
 LIMITS_POLL_INTERVAL: Final = timedelta(hours=1)
