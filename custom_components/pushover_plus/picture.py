@@ -20,7 +20,6 @@ with the package would add about a third to the package's import time at
 every start, for pictures over the limit that most installations never send.
 """
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from io import BytesIO
 import math
@@ -71,15 +70,28 @@ class PictureError(Exception):
         self.problem = problem
 
 
-@dataclass(frozen=True, slots=True)
 class FittedPicture:
-    """A picture re-encoded to fit, and its size before (turned upright)."""
+    """A picture re-encoded to fit, and its size before (turned upright).
 
-    content: bytes = field(repr=False)
-    width: int
-    height: int
-    original_width: int
-    original_height: int
+    A plain class: a dataclass costs more to create at import than it saves.
+    """
+
+    __slots__ = ("content", "height", "original_height", "original_width", "width")
+
+    def __init__(
+        self,
+        content: bytes,
+        width: int,
+        height: int,
+        original_width: int,
+        original_height: int,
+    ) -> None:
+        """Hold the JPEG and the sizes after and before."""
+        self.content = content
+        self.width = width
+        self.height = height
+        self.original_width = original_width
+        self.original_height = original_height
 
 
 def fit_picture(content: bytes, limit: int) -> FittedPicture:
