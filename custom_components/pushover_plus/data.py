@@ -19,6 +19,8 @@ from .message import SendDefaults
 if TYPE_CHECKING:
     from .api import PushoverClient
     from .coordinator import LimitsCoordinator
+    from .glance_queue import GlanceQueue
+    from .groups import GroupCoordinator
     from .receipts import ReceiptTracker
     from .sender import MessageSender
 
@@ -31,13 +33,21 @@ def token_unique_id(token: str) -> str:
 
 
 class PushoverRuntimeData:
-    """What a loaded entry holds: the three paths and the application's device.
+    """What a loaded entry holds: the paths to Pushover and the application's device.
 
     A plain class: a dataclass costs more to create when the module is
-    imported, at every start, than these five fields are worth.
+    imported, at every start, than these fields are worth.
     """
 
-    __slots__ = ("application_device_id", "client", "limits", "receipts", "sender")
+    __slots__ = (
+        "application_device_id",
+        "client",
+        "glances",
+        "groups",
+        "limits",
+        "receipts",
+        "sender",
+    )
 
     def __init__(
         self,
@@ -47,14 +57,19 @@ class PushoverRuntimeData:
         limits: LimitsCoordinator,
         receipts: ReceiptTracker,
         application_device_id: str,
+        glances: GlanceQueue,
+        groups: dict[str, GroupCoordinator] | None = None,
     ) -> None:
-        """Hold the entry's client, its three paths and its device's id."""
+        """Hold the entry's client, its paths and its device's id."""
         self.client = client
         self.sender = sender
         self.limits = limits
         self.receipts = receipts
         # The device registry's id of the application's device.
         self.application_device_id = application_device_id
+        self.glances = glances
+        # One coordinator per delivery group recipient, by recipient id.
+        self.groups: dict[str, GroupCoordinator] = {} if groups is None else groups
 
 
 def send_defaults_of(entry: PushoverConfigEntry) -> SendDefaults:

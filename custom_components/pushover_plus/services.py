@@ -126,7 +126,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     entry = _entry_of(call)
     data: dict[str, Any] = dict(call.data)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
-    recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
+    recipients = select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
     request = build_message(
         data, send_defaults_of(entry), allowed=MESSAGE_KEYS, listed=SEND_MESSAGE_KEYS
     )
@@ -153,7 +153,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     }
 
 
-def _select_recipients(
+def select_recipients(
     entry: PushoverConfigEntry, wanted: list[str] | None
 ) -> list[Recipient]:
     """Find recipients by id, or by a name one recipient alone has.
