@@ -191,8 +191,7 @@ class GroupMember:
     disabled: bool
 
 
-@dataclass(frozen=True, slots=True)
-class GroupInfo:
+class GroupInfo(NamedTuple):
     """What groups/{key}.json says of a delivery group."""
 
     name: str
