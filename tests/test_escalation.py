@@ -167,6 +167,7 @@ async def test_nobody_answers(
         (1, ["Alex"]),
         (2, ["Family"]),
     ]
+    assert escalated[0].data["recipient_ids"] == ["01KALEX0000000000000000000"]
     assert {event.data["chain_id"] for event in [*escalated, *expired]} == {chain_id}
     assert len(expired) == 3
     assert chain_files(hass, family_entry) == []

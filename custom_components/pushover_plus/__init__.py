@@ -51,7 +51,7 @@ from .recipient_repair import (
     async_update_kept_actions,
     async_watch_builtin_entries,
 )
-from .recipients import recipient_name_of, recipients_of
+from .recipients import recipients_of
 from .repairs import async_clear_issue, async_report_unreadable
 from .sender import REFUSED_APP_ISSUE, MessageSender
 from .services import async_setup_services
@@ -136,7 +136,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     await limits.async_refresh()
     client.on_limits = limits.async_set_limits
     entry.async_on_unload(limits.async_clear_issue)
-    receipts = ReceiptTracker(hass, entry, client, recipient_name_of(entry))
+    recipients = recipients_of(entry)
+    receipts = ReceiptTracker(hass, entry, client, recipients)
     # Before the choices: the devices read to learn which keys are groups
     # are noted, so the send action's form needs no second read of them.
     await async_learn_group_keys(hass, entry, client, info)
@@ -153,7 +154,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     # The chains follow the receipts before they load: an acknowledgement
     # read at the start ends its chain.
-    escalations = Escalations(hass, entry, sender, receipts, recipients_of(entry))
+    escalations = Escalations(hass, entry, sender, receipts, recipients)
     await _async_load_storage(escalations.async_load(), escalations.directory)
     entry.async_on_unload(escalations.async_unload)
     await _async_load_storage(receipts.async_load(), receipts.directory)
@@ -169,7 +170,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     # The queue is read before anything can send: messages queued before a
     # restart go out before any new one.
-    await _async_load_storage(sender.outbox.async_load(), sender.outbox.directory)
+    await _async_load_storage(
+        sender.outbox.async_load(recipients), sender.outbox.directory
+    )
     entry.async_on_unload(sender.outbox.async_unload)
     entry.async_on_unload(
         async_report_unreadable(
@@ -209,7 +212,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         groups=await async_setup_groups(hass, entry, client),
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    recipients = recipients_of(entry)
     await async_setup_legacy_actions(hass, entry, recipients, hass.data[_HASS_CONFIG])
     async_update_kept_actions(hass, entry.entry_id, recipients)
     entry.async_on_unload(async_bind_glances(hass, entry, recipients, glances))

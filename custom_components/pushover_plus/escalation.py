@@ -24,7 +24,6 @@ Assistant was down goes out right after the start.
 import asyncio
 import base64
 from collections.abc import Coroutine, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 import json
 import logging
@@ -52,7 +51,7 @@ from .spool import SET_ASIDE_SUFFIX, Spool
 
 if TYPE_CHECKING:
     # The sender imports the actions, which import this module.
-    from .sender import Delivery, MessageSender
+    from .sender import CallOutcome, MessageSender
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -298,7 +297,7 @@ class Escalations:
         self._timers: dict[str, CALLBACK_TYPE] = {}
         # Chains ended while loaded: a late step of theirs is cancelled.
         self._ended: set[str] = set()
-        self._unsub_receipts: CALLBACK_TYPE = lambda: None
+        self._unsubs: list[CALLBACK_TYPE] = []
 
     @property
     def directory(self) -> Path:
@@ -318,9 +317,10 @@ class Escalations:
         """
         for chain in await self._store.async_load():
             self._chains[chain.chain_id] = chain
-        self._unsub_receipts = self._receipts.async_add_receipt_listener(
-            self._async_on_receipt
-        )
+        self._unsubs = [
+            self._receipts.async_add_track_listener(self._async_on_receipt),
+            self._receipts.async_add_close_listener(self._async_on_receipt),
+        ]
 
     @callback
     def async_run(self) -> None:
@@ -342,8 +342,7 @@ class Escalations:
     @callback
     def async_unload(self) -> None:
         """Stop the timers; the store keeps the chains for the next start."""
-        self._unsub_receipts()
-        for unsub in self._timers.values():
+        for unsub in [*self._unsubs, *self._timers.values()]:
             unsub()
         self._timers.clear()
 
@@ -355,11 +354,11 @@ class Escalations:
         escalate_after: int,
         *,
         partial_ok: bool,
-    ) -> tuple[str, list[Delivery]]:
-        """Send a chain's first step; return the chain's id and its deliveries."""
+    ) -> tuple[str, list[CallOutcome]]:
+        """Send a chain's first step; return the chain's id and its calls' outcomes."""
         chain_id = secrets.token_hex(_CHAIN_ID_BYTES)
-        message = replace(
-            request.message, tags=(*request.message.tags, chain_tag(chain_id))
+        message = request.message._replace(
+            tags=(*request.message.tags, chain_tag(chain_id))
         )
         chain = EscalationChain(
             chain_id=chain_id,
@@ -375,7 +374,7 @@ class Escalations:
         # Known before the send: Pushover's answer may come before it returns.
         self._chains[chain_id] = chain
         try:
-            deliveries = await self._sender.async_send(
+            outcomes = await self._sender.async_send(
                 MessageRequest(message, request.attachment),
                 first,
                 partial_ok=partial_ok,
@@ -389,7 +388,7 @@ class Escalations:
                 self._chains.pop(chain_id)
             raise
         await self._async_save_and_plan(chain)
-        return chain_id, deliveries
+        return chain_id, outcomes
 
     async def async_cancel(self, chain_id: str) -> None:
         """End a chain: no further step, its open receipts cancelled."""
@@ -443,7 +442,8 @@ class Escalations:
                     "entry_id": self._entry.entry_id,
                     "chain_id": chain.chain_id,
                     "step": step,
-                    "recipients": list(tracked.recipients),
+                    "recipients": list(tracked.recipient_names),
+                    "recipient_ids": list(tracked.recipient_ids),
                     "receipt": tracked.receipt,
                     "title": tracked.title,
                 },
