@@ -184,7 +184,7 @@ class MessageSender:
             )
             for batch, call_message in calls
         ]
-        _raise_unless_accepted(deliveries, partial_ok=partial_ok)
+        raise_unless_accepted(deliveries, partial_ok=partial_ok)
         return deliveries
 
     def _call_message(
@@ -340,7 +340,7 @@ def _refused(
     )
 
 
-def _raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> None:
+def raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> None:
     """Raise when the message reached nobody, or only some without `partial_ok`."""
     refused = [delivery for delivery in deliveries if not delivery.accepted]
     if not refused:
