@@ -10,7 +10,7 @@ with its own application, recipients that share devices in one call.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import (
@@ -28,7 +28,9 @@ from .const import DOMAIN, PRIMARY_RECIPIENT_ID
 from .data import PushoverConfigEntry
 from .message import FieldError, MessageRequest, refusal
 from .recipients import Recipient, recipients_of
-from .sender import Delivery, raise_unless_accepted
+
+if TYPE_CHECKING:
+    from .sender import Delivery
 
 # The fields a target arrives in, as Home Assistant spreads it into the data.
 TARGET_FIELDS: Final = (
@@ -184,6 +186,10 @@ async def async_send_to_targets(
     is reported as refused, like a refused call: the message is not sent
     half-way without the caller hearing of it.
     """
+    # The sender imports the action's live choices, which import the
+    # actions: it is read when a target is sent to, not when this loads.
+    from .sender import Delivery, raise_unless_accepted  # noqa: PLC0415
+
     requests = [(share, build(share.entry)) for share in targeted]
     sent: list[tuple[TargetedEntry, Delivery]] = []
     for share, request in requests:
