@@ -152,6 +152,7 @@ async def test_options_flow_sets_message_defaults(
         "retry",
         "expire",
         "acknowledgement_callback",
+        "edit_glance",
         "encryption_key",
     }
     done = await hass_client.request(
@@ -500,6 +501,208 @@ async def test_limits_sensors_follow_the_quota(
         f"{SENSOR}sent_this_month": "integration",
         f"{SENSOR}monthly_limit": "integration",
     }
+
+
+async def options_flow(
+    client: HomeAssistantClient, entry_id: str, *steps: Json
+) -> Json:
+    """Go through the options flow, submitting each step; return the last answer."""
+    answer: Json = await client.request(
+        "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
+    )
+    for step in steps:
+        answer = await client.request(
+            "POST", f"/api/config/config_entries/options/flow/{answer['flow_id']}", step
+        )
+    return answer
+
+
+async def widget_of(simulator: SimulatorClient, user: str) -> Json | None:
+    """Return what the simulator's widget of a user (on every device) shows."""
+    widgets: list[Json] = (await simulator.state())["widgets"]
+    return next(
+        (item for item in widgets if item["user"] == user and item["device"] is None),
+        None,
+    )
+
+
+async def test_a_bound_glance_and_the_glance_action(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    entry_id: str,
+) -> None:
+    """The primary's glance follows a template; the action waits its turn or forces."""
+    defaults = {"retry": 60, "expire": 3600, "acknowledgement_callback": False}
+    glance_form = await options_flow(
+        hass_client, entry_id, {**defaults, "edit_glance": True}
+    )
+    assert glance_form["step_id"] == "glance"
+    assert {field["name"] for field in glance_form["data_schema"]} >= {
+        "device",
+        "title_entity",
+        "title_template",
+        "percent_template",
+    }
+    done = await hass_client.request(
+        "POST",
+        f"/api/config/config_entries/options/flow/{glance_form['flow_id']}",
+        {"title_template": "Home", "count_template": "{{ 6 * 7 }}"},
+    )
+    assert done["type"] == "create_entry"
+
+    async def bound() -> Json | None:
+        widget = await widget_of(simulator, credentials.user_key)
+        return widget if widget and widget["count"] == 42 else None
+
+    widget = await wait_for(bound, timeout=30, what="the bound glance")
+    assert (widget["title"], widget["text"]) == ("Home", None)
+    await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
+
+    async def waiting() -> Json | None:
+        # The entry reloads after the options change; the action fails
+        # until it is back.
+        try:
+            answer = await hass_client.call_service(
+                DOMAIN,
+                "update_glance",
+                {"config_entry_id": entry_id, "text": "Waits its turn"},
+                return_response=True,
+            )
+        except AssertionError:
+            return None
+        response: Json = answer["service_response"]
+        return response
+
+    [pending] = (await wait_for(waiting, timeout=30, what="the reload"))["glances"]
+    # The bound glance went just now: the next may go in 20 minutes.
+    assert (pending["status"], pending["reason"]) == ("pending", "rate_limited")
+    send_at = datetime.fromisoformat(pending["send_at"])
+    assert 19 * 60 < (send_at - datetime.now(UTC)).total_seconds() <= 20 * 60
+
+    answer = await hass_client.call_service(
+        DOMAIN,
+        "update_glance",
+        {"config_entry_id": entry_id, "text": "Forced", "percent": 55, "force": True},
+        return_response=True,
+    )
+    [forced] = answer["service_response"]["glances"]
+    assert forced["status"] == "sent"
+    shown = await widget_of(simulator, credentials.user_key)
+    assert shown is not None
+    assert (shown["text"], shown["percent"], shown["title"]) == ("Forced", 55, None)
+    assert shown["request"] == forced["request_id"]
+
+    # The binding goes again, which later tests expect.
+    glance_form = await options_flow(
+        hass_client, entry_id, {**defaults, "edit_glance": True}
+    )
+    done = await hass_client.request(
+        "POST",
+        f"/api/config/config_entries/options/flow/{glance_form['flow_id']}",
+        {},
+    )
+    assert done["type"] == "create_entry"
+    await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
+
+
+async def test_a_delivery_group_is_managed_from_automations(
+    hass_client: HomeAssistantClient,
+    simulator: SimulatorClient,
+    credentials: Credentials,
+    entry_id: str,
+) -> None:
+    """Added as a recipient, the group shows its members; one is disabled and back.
+
+    The owner (the primary recipient) is a member of the simulator's test
+    group: disabled while away, the group's message reaches the two others,
+    and costs two messages of the quota.
+    """
+    flow = await hass_client.request(
+        "POST",
+        "/api/config/config_entries/subentries/flow",
+        {"handler": [entry_id, "recipient"]},
+    )
+    step = f"/api/config/config_entries/subentries/flow/{flow['flow_id']}"
+    await hass_client.request("POST", step, {"next_step_id": "key"})
+    subscription = await hass_client.request(
+        "POST", step, {"name": "Home alerts", "user_key": credentials.group_key}
+    )
+    assert subscription["step_id"] == "group_subscription"
+    devices = await hass_client.request("POST", step, {})
+    assert devices["step_id"] == "devices"
+    created = await hass_client.request("POST", step, {})
+    assert created["type"] == "create_entry"
+
+    members = await hass_client.wait_for_state("sensor.home_alerts_members", "3")
+    assert members["attributes"]["enabled_members"] == 3
+    assert [item["recipient"] for item in members["attributes"]["members"]] == [
+        RECIPIENT,
+        None,
+        None,
+    ]
+    assert credentials.user_key not in str(members["attributes"])
+    name = await hass_client.state("sensor.home_alerts_group_name")
+    assert name["state"] == "Pushover Plus Test Group"
+
+    await hass_client.call_service(
+        DOMAIN, "disable_group_user", {"config_entry_id": entry_id, "user": RECIPIENT}
+    )
+    members = await hass_client.state("sensor.home_alerts_members")
+    assert members["attributes"]["enabled_members"] == 2
+    remaining = int((await hass_client.state(f"{SENSOR}remaining_messages"))["state"])
+    await send(
+        hass_client,
+        entry_id,
+        recipients=["Home alerts"],
+        title="Group away",
+        message="The window is open.",
+    )
+    received = await simulator.wait_for_message("Group away")
+    reached = [route["user"] for route in received["routes"]]
+    assert credentials.user_key not in reached
+    assert len(reached) == 2
+    await hass_client.wait_for_state(f"{SENSOR}remaining_messages", str(remaining - 2))
+
+    await hass_client.call_service(
+        DOMAIN, "enable_group_user", {"config_entry_id": entry_id, "user": RECIPIENT}
+    )
+    await hass_client.call_service(
+        DOMAIN,
+        "rename_group",
+        {"config_entry_id": entry_id, "group": "Home alerts", "name": "Home (away)"},
+    )
+    name = await hass_client.state("sensor.home_alerts_group_name")
+    assert name["state"] == "Home (away)"
+    members = await hass_client.state("sensor.home_alerts_members")
+    assert members["attributes"]["enabled_members"] == 3
+    refused = await hass_client.call_service(
+        DOMAIN,
+        "remove_group_user",
+        {"config_entry_id": entry_id, "user": credentials.second_user_key, "memo": "x"},
+        expect=400,
+    )
+    assert "Unknown field memo" in str(refused)
+
+    # Back as it was, and the recipient gone, which later tests expect.
+    await hass_client.call_service(
+        DOMAIN,
+        "rename_group",
+        {"config_entry_id": entry_id, "name": "Pushover Plus Test Group"},
+    )
+    async with hass_client.websocket() as websocket:
+        listed = await websocket.command(
+            "config_entries/subentries/list", entry_id=entry_id
+        )
+        subentry_id = next(
+            item["subentry_id"] for item in listed if item["title"] == "Home alerts"
+        )
+        await websocket.command(
+            "config_entries/subentries/delete",
+            entry_id=entry_id,
+            subentry_id=subentry_id,
+        )
+    await hass_client.wait_for_state(f"{SENSOR}open_emergencies", "0")
 
 
 async def test_no_repair_notice_after_the_sends(

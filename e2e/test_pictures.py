@@ -114,18 +114,30 @@ async def test_large_base64_picture_arrives_fitted(
 async def test_form_offers_the_accounts_sounds_and_devices(
     hass_client: HomeAssistantClient, entry_id: str
 ) -> None:
-    """The action's form, as the frontend reads it, lists the account's choices."""
-    async with hass_client.websocket() as websocket:
-        services = await websocket.command("get_services")
-    fields = services[DOMAIN]["send_message"]["fields"]["delivery"]["fields"]
-    sounds = {
-        option["value"]: option["label"]
-        for option in fields["sound"]["selector"]["select"]["options"]
-    }
-    devices = {
-        option["value"]: option["label"]
-        for option in fields["device"]["selector"]["select"]["options"]
-    }
+    """The action's form, as the frontend reads it, lists the account's choices.
+
+    An earlier test may have started Home Assistant while Pushover was down:
+    a reload reads what is missing, in the background.
+    """
+    await hass_client.request(
+        "POST", f"/api/config/config_entries/entry/{entry_id}/reload"
+    )
+
+    async def choices() -> tuple[dict[str, str], dict[str, str]] | None:
+        async with hass_client.websocket() as websocket:
+            services = await websocket.command("get_services")
+        fields = services[DOMAIN]["send_message"]["fields"]["delivery"]["fields"]
+        sounds = {
+            option["value"]: option["label"]
+            for option in fields["sound"]["selector"]["select"]["options"]
+        }
+        devices = {
+            option["value"]: option["label"]
+            for option in fields["device"]["selector"]["select"]["options"]
+        }
+        return (sounds, devices) if "doorbell" in sounds else None
+
+    sounds, devices = await wait_for(choices, timeout=30, what="the custom sound")
     assert sounds["doorbell"] == "Doorbell (custom)"
     assert devices["phone"] == f"phone ({RECIPIENT})"
 

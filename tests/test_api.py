@@ -3,12 +3,15 @@
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+import logging
 
 import aiohttp
 import pytest
 
 from custom_components.pushover_plus.api import (
     Attachment,
+    Glance,
+    GroupMember,
     Limits,
     Message,
     PushoverAuthenticationError,
@@ -21,6 +24,8 @@ from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_DEVICES,
     TEST_GROUP_KEY,
+    TEST_GROUP_MEMBERS,
+    TEST_GROUP_NAME,
     TEST_NO_DEVICE_USER_KEY,
     TEST_USER_KEY,
     PushoverSimulator,
@@ -290,3 +295,83 @@ async def test_malformed_receipt_never_reaches_a_path(
 
     assert refused.value.fields == {"receipt": "invalid"}
     assert simulator.requests == []
+
+
+async def test_glance_sends_only_the_fields_that_are_set(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """A count of 0 is a field; a field left out is not sent at all."""
+    request_id = await client.update_glance(
+        TEST_USER_KEY, Glance(text="Idle", count=0, device="watch")
+    )
+
+    [record] = simulator.glances
+    assert record.request == request_id
+    assert record.values() == {
+        "title": None,
+        "text": "Idle",
+        "subtext": None,
+        "count": 0,
+        "percent": None,
+    }
+    assert record.devices == ["watch"]
+
+
+async def test_group_reads_name_and_members(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """groups/{key}.json: the name, and each member's device, memo and state."""
+    simulator.groups[TEST_GROUP_KEY].members[0].device = "phone"
+    simulator.groups[TEST_GROUP_KEY].members[0].memo = "Ada's phone"
+
+    info = await client.group(TEST_GROUP_KEY)
+
+    assert info.name == TEST_GROUP_NAME
+    assert [member.user for member in info.members] == list(TEST_GROUP_MEMBERS)
+    assert info.members[0] == GroupMember(
+        user=TEST_GROUP_MEMBERS[0], device="phone", memo="Ada's phone", disabled=False
+    )
+    # The member's key is no part of how it is shown.
+    assert TEST_GROUP_MEMBERS[0] not in repr(info)
+
+
+async def test_group_changes_name_the_endpoint_without_the_key(
+    client: PushoverClient,
+    simulator: PushoverSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Logs and errors say groups/<group>/…: the key stays in the URL alone."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus.api")
+    await client.change_group(TEST_GROUP_KEY, "disable_user", {"user": TEST_USER_KEY})
+    simulator.faults.fail_next = 1
+
+    with pytest.raises(PushoverTemporaryError) as caught:
+        await client.change_group(TEST_GROUP_KEY, "rename", {"name": "Night"})
+
+    assert simulator.groups[TEST_GROUP_KEY].members[0].disabled
+    assert "groups/<group>/disable_user.json" in caplog.text
+    assert (
+        str(caught.value) == "Pushover answered HTTP 503 to groups/<group>/rename.json"
+    )
+
+
+async def test_a_malformed_group_key_never_reaches_a_path(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """What is not 30 letters and digits is refused before any request."""
+    with pytest.raises(PushoverInvalidRequestError) as caught:
+        await client.group("../../messages")
+
+    assert caught.value.fields == {"group": "invalid"}
+    assert simulator.requests == []
+
+
+async def test_a_group_answer_without_users_has_no_members(
+    client: PushoverClient, simulator: PushoverSimulator
+) -> None:
+    """An empty group, as Pushover answers it, is a group without members."""
+    simulator.groups[TEST_GROUP_KEY].members.clear()
+
+    info = await client.group(TEST_GROUP_KEY)
+
+    assert info.members == ()

@@ -16,13 +16,21 @@ import re
 import time
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.pushover_plus.const import DEFAULT_EXPIRE
-from pushover_simulator import PushoverSimulator
+from custom_components.pushover_plus.const import (
+    CONF_DEVICES,
+    CONF_IS_GROUP,
+    CONF_SERVICE_NAME,
+    CONF_USER_KEY,
+    DEFAULT_EXPIRE,
+    SUBENTRY_RECIPIENT,
+)
+from pushover_simulator import TEST_GROUP_KEY, PushoverSimulator
 from pushover_simulator.quota import next_reset
 
 from . import load_with_webhook, run_timers, send_emergency
@@ -40,6 +48,8 @@ class Scenario:
     emergency: bool = False
     callback: bool = False
     acknowledge_after: float | None = None
+    # A delivery group among the recipients, whose members are read hourly.
+    group: bool = False
 
 
 SCENARIOS = {
@@ -53,6 +63,7 @@ SCENARIOS = {
     "emergency_acknowledged_10min_callback": Scenario(
         MID_MONTH, emergency=True, callback=True, acknowledge_after=ACKNOWLEDGED_AFTER
     ),
+    "group_recipient_idle": Scenario(MID_MONTH, group=True),
 }
 # Calls in the day after setup: the hourly limits poll (over the monthly
 # reset, one poll comes just after it and the hourly rhythm restarts there,
@@ -66,14 +77,42 @@ EXPECTED = {
     "emergency_open_1h_polling": 24 + 1 + 64,
     "emergency_open_1h_callback": 24 + 1 + 12,
     "emergency_acknowledged_10min_callback": 24 + 1 + 2 + 1,
+    # The group's details, hourly, besides the limits.
+    "group_recipient_idle": 24 + 24,
 }
 IDLE_GOAL = 25
 RECEIPT_ID = re.compile(r"^receipts/[A-Za-z0-9]{30}(?=\.json|/)")
+GROUP_KEY = re.compile(r"^groups/[A-Za-z0-9]{30}(?=\.json|/)")
 
 
 def endpoint(path: str) -> str:
-    """Name the API endpoint of a request path, receipt ids folded."""
-    return RECEIPT_ID.sub("receipts/{receipt}", path.removeprefix("/1/"))
+    """Name the API endpoint of a request path, receipt ids and group keys folded."""
+    path = RECEIPT_ID.sub("receipts/{receipt}", path.removeprefix("/1/"))
+    return GROUP_KEY.sub("groups/{group}", path)
+
+
+def with_group(entry: MockConfigEntry) -> MockConfigEntry:
+    """Return the entry with the simulator's test group as a second recipient."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        minor_version=entry.minor_version,
+        data=dict(entry.data),
+        unique_id=entry.unique_id,
+        subentries_data=[
+            ConfigSubentryData(
+                data={
+                    CONF_USER_KEY: TEST_GROUP_KEY,
+                    CONF_DEVICES: [],
+                    CONF_SERVICE_NAME: "family",
+                    CONF_IS_GROUP: True,
+                },
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Family",
+                unique_id=None,
+            )
+        ],
+    )
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -90,6 +129,8 @@ async def test_api_calls_per_day(
     """Count the requests one entry makes in the day after its setup."""
     scenario = SCENARIOS[name]
     freezer.move_to(scenario.start)
+    if scenario.group:
+        config_entry = with_group(config_entry)
     if scenario.callback:
         await load_with_webhook(hass, config_entry, hass_client_no_auth)
     else:
@@ -99,11 +140,13 @@ async def test_api_calls_per_day(
     # day's: they come at each start, not each day.
     await hass.async_block_till_done(wait_background_tasks=True)
     setup_calls = Counter(endpoint(record.path) for record in simulator.requests)
-    assert setup_calls == {
-        "users/validate.json": 1,
-        "apps/limits.json": 1,
-        "sounds.json": 1,
-    }
+    expected_setup = Counter(
+        {"users/validate.json": 1, "apps/limits.json": 1, "sounds.json": 1}
+    )
+    if scenario.group:
+        # The group's devices, for the send action's form, and its details.
+        expected_setup.update({"users/validate.json": 1, "groups/{group}.json": 1})
+    assert setup_calls == expected_setup
     day_began = time.time()
     after_setup = len(simulator.requests)
     if scenario.emergency:

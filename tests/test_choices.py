@@ -15,12 +15,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.service import async_get_all_descriptions
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.pushover_plus.api import PushoverClient, PushoverError
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
     CHOICES_MAX_AGE,
+    CHOICES_RETRY_INTERVAL,
     CONF_SERVICE_NAME,
     DOMAIN,
 )
@@ -251,3 +255,83 @@ async def test_two_entries_share_the_form(
     await _load(hass, other)
 
     assert (await _options(hass, "device"))["phone"] == "phone (Pushover)"
+
+
+async def test_a_read_that_failed_at_setup_is_asked_again(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Pushover down at a start: the custom sounds come once it answers again.
+
+    The form does not lack them for an hour, and the retries stop once the
+    list is read.
+    """
+    with patch.object(PushoverClient, "sounds", side_effect=PushoverError(AWAY)):
+        await _load(hass, config_entry)
+        freezer.tick(CHOICES_RETRY_INTERVAL)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert await _options(hass, "sound") == BUILTIN_SOUNDS
+
+    freezer.tick(CHOICES_RETRY_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "doorbell" in await _options(hass, "sound")
+
+    for _ in range(3):
+        freezer.tick(CHOICES_RETRY_INTERVAL)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert _reads(simulator, "sounds.json") == 1
+
+
+async def test_an_unloaded_entry_asks_no_more(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The retry of a failed read ends with the entry."""
+    with patch.object(PushoverClient, "sounds", side_effect=PushoverError(AWAY)):
+        await _load(hass, config_entry)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+    freezer.tick(CHOICES_RETRY_INTERVAL * 3)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert _reads(simulator, "sounds.json") == 0
+
+
+async def test_devices_unread_at_setup_come_later(
+    hass: HomeAssistant,
+    entry_with_alex: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A recipient's devices that setup could not read join the form later."""
+    original = PushoverClient.validate_user
+    primary = entry_with_alex.data["user_key"]
+
+    async def only_the_primary(
+        client: PushoverClient, user: str, device: str | None = None
+    ) -> Any:
+        if user != primary:
+            raise PushoverError(AWAY)
+        return await original(client, user, device)
+
+    with patch.object(PushoverClient, "validate_user", only_the_primary):
+        await _load(hass, entry_with_alex)
+    assert "laptop" not in await _options(hass, "device")
+
+    freezer.tick(CHOICES_RETRY_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert "laptop" in await _options(hass, "device")
+    assert _reads(simulator, "sounds.json") == 1

@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from custom_components.pushover_plus.api import PushoverClient
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -492,7 +493,7 @@ async def test_reconfigure_rename_only_keeps_token_and_action(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert "translation_domain" not in result
-    assert loaded_entry.data == PRIMARY_DATA | {CONF_NAME: "Ada"}
+    assert loaded_entry.data == PRIMARY_DATA | {CONF_NAME: "Ada", CONF_IS_GROUP: False}
     assert loaded_entry.title == "Pushover"
     assert loaded_entry.state is ConfigEntryState.LOADED
     assert hass.services.has_service(Platform.NOTIFY, "pushover")
@@ -518,7 +519,10 @@ async def test_reconfigure_new_key_keeps_the_stored_token(
     await hass.async_block_till_done()
 
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.data == PRIMARY_DATA | {CONF_USER_KEY: TEST_GROUP_KEY}
+    assert loaded_entry.data == PRIMARY_DATA | {
+        CONF_USER_KEY: TEST_GROUP_KEY,
+        CONF_IS_GROUP: True,
+    }
 
 
 async def test_reconfigure_changes_everything(
@@ -537,13 +541,15 @@ async def test_reconfigure_changes_everything(
     await hass.async_block_till_done()
 
     assert result["reason"] == "reconfigure_successful"
-    assert loaded_entry.data == PRIMARY_DATA | new
+    assert loaded_entry.data == PRIMARY_DATA | new | {CONF_IS_GROUP: True}
     assert loaded_entry.unique_id == token_unique_id(TEST_OTHER_APP_TOKEN)
     assert loaded_entry.state is ConfigEntryState.LOADED
+    # The key is now a group's: the reloaded entry reads it too.
     assert [request.path for request in simulator.requests] == [
         "/1/users/validate.json",
         "/1/users/validate.json",
         "/1/apps/limits.json",
+        f"/1/groups/{TEST_GROUP_KEY}.json",
     ]
 
 

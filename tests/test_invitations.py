@@ -29,6 +29,7 @@ from yarl import URL
 
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
@@ -204,7 +205,12 @@ async def test_invitation_adds_the_subscriber(
     assert _added(config_entry) == [
         (
             "Grandma",
-            {CONF_USER_KEY: key, CONF_DEVICES: [], CONF_SERVICE_NAME: "grandma"},
+            {
+                CONF_USER_KEY: key,
+                CONF_DEVICES: [],
+                CONF_SERVICE_NAME: "grandma",
+                CONF_IS_GROUP: False,
+            },
         )
     ]
     assert config_entry.state is ConfigEntryState.LOADED

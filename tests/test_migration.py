@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.pushover_plus.config_flow import token_unique_id
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -77,6 +78,8 @@ async def test_entry_of_1_1_is_migrated_without_renaming(
         CONF_API_TOKEN: TEST_APP_TOKEN,
         CONF_USER_KEY: TEST_USER_KEY,
         CONF_SERVICE_NAME: "home",
+        # Learnt at the setup from what Pushover said of the key.
+        CONF_IS_GROUP: False,
     }
     [subentry] = entry.subentries.values()
     assert subentry.title == "Family Group"
@@ -84,6 +87,8 @@ async def test_entry_of_1_1_is_migrated_without_renaming(
         CONF_USER_KEY: TEST_SECOND_USER_KEY,
         CONF_DEVICES: ["laptop"],
         CONF_SERVICE_NAME: "family_group",
+        # Asked of Pushover once, at this first setup.
+        CONF_IS_GROUP: False,
     }
     for action in ("home", "family_group"):
         assert hass.services.has_service(Platform.NOTIFY, action)

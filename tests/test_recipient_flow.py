@@ -20,6 +20,7 @@ from custom_components.pushover_plus.api import PushoverClient
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
     CONF_ENCRYPTION_KEY,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -48,6 +49,7 @@ PARTNER = {
     CONF_USER_KEY: TEST_SECOND_USER_KEY,
     CONF_DEVICES: ["laptop"],
     CONF_SERVICE_NAME: "partner",
+    CONF_IS_GROUP: False,
 }
 
 
@@ -186,6 +188,7 @@ async def test_group_recipient_offers_every_members_devices(
         CONF_USER_KEY: TEST_GROUP_KEY,
         CONF_DEVICES: [],
         CONF_SERVICE_NAME: "family",
+        CONF_IS_GROUP: True,
     }
 
 
@@ -350,6 +353,7 @@ async def test_recipient_renamed_keeps_its_action(
         CONF_USER_KEY: TEST_GROUP_KEY,
         CONF_DEVICES: ["pager"],
         CONF_SERVICE_NAME: "partner",
+        CONF_IS_GROUP: True,
     }
     assert entry.state is ConfigEntryState.LOADED
     device = device_registry.async_get_device_by_identifier(

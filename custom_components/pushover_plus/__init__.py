@@ -30,6 +30,12 @@ from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData
 from .entity import application_device
 from .errors import setup_failure
+from .glance_binding import async_bind_glances
+from .glance_queue import GlanceQueue
+from .glance_store import remove_glances
+from .glances import async_setup_glance_action
+from .group_actions import async_setup_group_actions
+from .groups import async_learn_group_keys, async_setup_groups
 from .invitation_view import async_register_view
 from .invitations import async_get_book, async_remove_book
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
@@ -60,6 +66,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions; offer to move built-in Pushover entries over."""
     hass.data[_HASS_CONFIG] = config
     async_setup_services(hass)
+    async_setup_glance_action(hass)
+    async_setup_group_actions(hass)
     async_watch_builtin_entries(hass)
     async_register_view(hass)
     return True
@@ -131,6 +139,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
             receipts.unreadable,
         )
     )
+    # Before the choices: the devices read to learn which keys are groups
+    # are noted, so the send action's form needs no second read of them.
+    await async_learn_group_keys(hass, entry, client, info)
     choices = EntryChoices(hass, entry, client, recipients_of(entry))
     entry.async_on_unload(await choices.async_start())
     sender = MessageSender(
@@ -157,6 +168,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
+    glances = GlanceQueue(hass, entry, client, recipients_of(entry))
+    await _async_load_storage(glances.async_load(), glances.directory)
+    entry.async_on_unload(glances.async_unload)
+    entry.async_on_unload(
+        async_report_unreadable(
+            hass, "glances_unreadable", entry.entry_id, entry.title, glances.unreadable
+        )
+    )
     invitations = await async_get_book(hass, entry.entry_id)
     entry.async_on_unload(invitations.async_start())
     application = dr.async_get(hass).async_get_or_create(
@@ -168,11 +187,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         limits=limits,
         receipts=receipts,
         application_device_id=application.id,
+        glances=glances,
+        groups=await async_setup_groups(hass, entry, client),
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     recipients = recipients_of(entry)
     await async_setup_legacy_actions(hass, entry, recipients, hass.data[_HASS_CONFIG])
     async_update_kept_actions(hass, entry.entry_id, recipients)
+    entry.async_on_unload(async_bind_glances(hass, entry, recipients, glances))
     if info is not None and not info.devices:
         entry.async_on_unload(
             NoDevicesNotice(hass, entry, client, recipients[0]).async_start()
@@ -203,9 +225,10 @@ async def _async_reload_on_update(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
-    """Delete what the entry stored: queued messages, receipts, invitations."""
+    """Delete what the entry stored: queued messages, receipts, glances, invitations."""
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
+    await hass.async_add_executor_job(remove_glances, hass, entry.entry_id)
     await async_remove_book(hass, entry.entry_id)
     async_forget_entry(hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])

@@ -14,13 +14,24 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from .const import MAX_CONCURRENT_REQUESTS, RECEIPT_PATTERN, REQUEST_TIMEOUT_SECONDS
+from .const import (
+    KEY_PATTERN,
+    MAX_CONCURRENT_REQUESTS,
+    RECEIPT_PATTERN,
+    REQUEST_TIMEOUT_SECONDS,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 type AttachmentEncoding = Literal["multipart", "base64"]
+# The changes of a delivery group's Groups API, each POST groups/{key}/<it>.json.
+type GroupChange = Literal[
+    "add_user", "remove_user", "enable_user", "disable_user", "rename"
+]
 
 _FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+# How logs and errors name the endpoint of a group's details.
+_GROUP_PATH: Final = "groups/<group>.json"
 # What users/validate.json answers (HTTP 400) for a valid key that no device
 # is logged in with: the key is good, it just cannot receive yet.
 NO_ACTIVE_DEVICES: Final = "user is valid but has no active devices"
@@ -135,6 +146,51 @@ def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Glance:
+    """A glance in Pushover's own terms: the fields of glances.json.
+
+    `device` limits it to one device's widget; None shows it on every device.
+    """
+
+    title: str | None = None
+    text: str | None = None
+    subtext: str | None = None
+    count: int | None = None
+    percent: int | None = None
+    device: str | None = None
+
+    def form_fields(self) -> dict[str, str]:
+        """Return the fields that are set, as glances.json expects them."""
+        fields = {
+            "title": self.title,
+            "text": self.text,
+            "subtext": self.subtext,
+            "count": _text(self.count),
+            "percent": _text(self.percent),
+            "device": self.device,
+        }
+        return {key: value for key, value in fields.items() if value is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    """One entry of a delivery group: a user, maybe limited to one device."""
+
+    user: str = field(repr=False)
+    device: str | None
+    memo: str
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    """What groups/{key}.json says of a delivery group."""
+
+    name: str
+    members: tuple[GroupMember, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The account's monthly message quota."""
@@ -157,12 +213,13 @@ class SendResult:
 class UserInfo:
     """What users/validate.json says of a user or group key.
 
-    No devices means a valid key that no device is logged in with yet.
+    No devices means a valid key that no device is logged in with yet;
+    whether it is a group is then unknown (None).
     """
 
     devices: list[str]
     licenses: list[str]
-    is_group: bool
+    is_group: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,12 +321,51 @@ class PushoverClient:
             body = (await self._request("POST", "users/validate.json", data=data)).body
         except PushoverInvalidRequestError as err:
             if NO_ACTIVE_DEVICES in err.errors:
-                return UserInfo(devices=[], licenses=[], is_group=False)
+                # Said of a user not logged in anywhere and of a group
+                # nobody is in: which of the two, Pushover does not say.
+                return UserInfo(devices=[], licenses=[], is_group=None)
             raise
         return UserInfo(
             devices=[str(name) for name in body.get("devices") or []],
             licenses=[str(name) for name in body.get("licenses") or []],
             is_group=bool(body.get("group")),
+        )
+
+    async def update_glance(self, user: str, glance: Glance) -> str:
+        """Show a glance on a user's (or group's) widget; return the request id."""
+        fields = {"token": self._token, "user": user} | glance.form_fields()
+        answer = await self._request("POST", "glances.json", data=fields)
+        return str(answer.body.get("request", ""))
+
+    async def group(self, key: str) -> GroupInfo:
+        """Read a delivery group's name and members."""
+        body = (
+            await self._get(f"groups/{_group_segment(key)}.json", shown=_GROUP_PATH)
+        ).body
+        members = body.get("users") or []
+        return GroupInfo(
+            name=str(body.get("name", "")),
+            members=tuple(
+                GroupMember(
+                    user=str(member.get("user", "")),
+                    device=member.get("device") or None,
+                    memo=str(member.get("memo") or ""),
+                    disabled=bool(member.get("disabled")),
+                )
+                for member in members
+                if isinstance(member, dict)
+            ),
+        )
+
+    async def change_group(
+        self, key: str, change: GroupChange, fields: Mapping[str, str]
+    ) -> None:
+        """Change a delivery group: add, remove, enable or disable a user, rename."""
+        await self._request(
+            "POST",
+            f"groups/{_group_segment(key)}/{change}.json",
+            data={"token": self._token, **fields},
+            shown=f"groups/<group>/{change}.json",
         )
 
     async def limits(self) -> Limits:
@@ -320,8 +416,10 @@ class PushoverClient:
         ).body
         return int(body.get("canceled", 0))
 
-    async def _get(self, path: str) -> _Answer:
-        return await self._request("GET", path, params={"token": self._token})
+    async def _get(self, path: str, *, shown: str | None = None) -> _Answer:
+        return await self._request(
+            "GET", path, params={"token": self._token}, shown=shown
+        )
 
     async def _request(
         self,
@@ -330,10 +428,14 @@ class PushoverClient:
         *,
         data: aiohttp.FormData | dict[str, str] | None = None,
         params: dict[str, str] | None = None,
+        shown: str | None = None,
     ) -> _Answer:
         # The token is in `data` or `params`, never in `url`: URLs end up in logs.
         # Values in the path are quoted already (_segment), so it is not again.
         url = self._base_url.joinpath(path, encoded=True)
+        # A group's key is a secret in its path: logs and errors name the
+        # endpoint without it.
+        path = shown or path
         body = _form(data) if isinstance(data, dict) else data
         try:
             async with (
@@ -381,6 +483,14 @@ def _segment(value: str) -> str:
     Unquoted, the tag `../../messages` would make the path messages.json.
     """
     return quote(value, safe="")
+
+
+def _group_segment(key: str) -> str:
+    """Quote a group key, refusing what is not a key before it reaches a path."""
+    if not KEY_PATTERN.fullmatch(key):
+        msg = "group key is not 30 letters and digits"
+        raise PushoverInvalidRequestError([msg], {"group": "invalid"})
+    return _segment(key)
 
 
 def _receipt_segment(receipt: str) -> str:

@@ -12,10 +12,12 @@ across its reloads, and read again only when it may have changed:
   what they read is kept;
 - at setup, what is missing or older than an hour is read in the background
   (`sounds.json`, and `users/validate.json` for each further recipient);
+  what setup could not read at all is asked again every five minutes until
+  Pushover answers;
 - a call naming a sound that the list lacks has the list read again first,
   if it is older than an hour.
 
-Nothing is polled: a day without calls costs no request for the choices.
+Nothing known is polled: a day without calls costs no request for the choices.
 The form is one for every entry, so it offers what the loaded entries know
 together; each entry checks a sound against its own account's list.
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -41,7 +44,7 @@ from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.yaml import load_yaml_dict
 
 from .api import PushoverClient, PushoverError
-from .const import CHOICES_MAX_AGE, DOMAIN
+from .const import CHOICES_MAX_AGE, CHOICES_RETRY_INTERVAL, DOMAIN
 from .data import PushoverConfigEntry
 from .message import ATTR_DEVICE, ATTR_SOUND, invalid
 from .recipients import Recipient
@@ -136,6 +139,7 @@ class EntryChoices:
         self._client = client
         self._recipients = recipients
         self.known = account_choices(hass, entry.entry_id)
+        self._cancel_retry: CALLBACK_TYPE | None = None
 
     async def async_start(self) -> CALLBACK_TYPE:
         """Offer the entry's choices and read what is stale; return the undo."""
@@ -166,15 +170,46 @@ class EntryChoices:
 
     @callback
     def _async_stop(self) -> None:
+        if self._cancel_retry is not None:
+            self._cancel_retry()
+            self._cancel_retry = None
         _known(self._hass).loaded.pop(self._entry.entry_id, None)
         _async_describe(self._hass)
 
     async def _async_read_stale(self) -> None:
-        if _stale(self.known.sounds_tried_at):
+        if self.known.sounds is None or _stale(self.known.sounds_tried_at):
             await self._async_read_sounds()
         for recipient in self._recipients:
             if _stale(self.known.devices_read_at.get(recipient.user_key)):
                 await self._async_read_devices(recipient)
+        self._async_retry_if_missing()
+
+    async def _async_read_missing(self) -> None:
+        if self.known.sounds is None:
+            await self._async_read_sounds()
+        for recipient in self._recipients:
+            if recipient.user_key not in self.known.devices:
+                await self._async_read_devices(recipient)
+        self._async_retry_if_missing()
+
+    @callback
+    def _async_retry_if_missing(self) -> None:
+        """Ask again later for what was never read (Pushover was down)."""
+        self._cancel_retry = None
+        missing = self.known.sounds is None or any(
+            recipient.user_key not in self.known.devices
+            for recipient in self._recipients
+        )
+        if not missing or _known(self._hass).loaded.get(self._entry.entry_id) is None:
+            return
+
+        @callback
+        def retry(_now: datetime) -> None:
+            self._entry.async_create_background_task(
+                self._hass, self._async_read_missing(), f"{DOMAIN} choices retry"
+            )
+
+        self._cancel_retry = async_call_later(self._hass, CHOICES_RETRY_INTERVAL, retry)
 
     async def _async_read_sounds(self) -> None:
         self.known.sounds_tried_at = dt_util.utcnow()

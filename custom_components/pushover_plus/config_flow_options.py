@@ -3,6 +3,8 @@
 Default devices, sound, priority, emergency timing and the acknowledgement
 callback; the primary recipient's end-to-end encryption key.
 
+A switch leads on to the primary recipient's bound glance (`config_flow_glance.py`).
+
 The form checks its numbers itself, so that each error is translated and
 names the field and its limit; Home Assistant's own range check would say
 only "Value 10.0 is too small".
@@ -32,12 +34,20 @@ import probatio
 from .api import PushoverError
 from .choices import async_note_devices, async_note_sounds
 from .config_flow_checks import Checked, check_encryption_key
+from .config_flow_glance import (
+    CONF_EDIT_GLANCE,
+    EDIT_GLANCE_FIELD,
+    check_glance,
+    glance_schema,
+    offered_devices,
+)
 from .config_flow_recipient import check_devices
 from .const import (
     CONF_ACK_CALLBACK,
     CONF_DEVICES,
     CONF_ENCRYPTION_KEY,
     CONF_EXPIRE,
+    CONF_GLANCE,
     CONF_PRIORITY,
     CONF_RETRY,
     CONF_SOUND,
@@ -62,7 +72,8 @@ class PushoverPlusOptionsFlow(OptionsFlow):
         """Read Pushover's devices and sounds once, at the first form."""
         self._devices: list[str] | None = None
         self._sounds: dict[str, str] = {}
-        self._is_group = False
+        self._options: dict[str, Any] = {}
+        self._is_group: bool | None = None
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -96,15 +107,24 @@ class PushoverPlusOptionsFlow(OptionsFlow):
             )
             if not checked.errors:
                 options = {
-                    **user_input,
+                    key: value
+                    for key, value in user_input.items()
+                    if key != CONF_EDIT_GLANCE
+                }
+                self._options = {
+                    **options,
                     CONF_RETRY: int(user_input[CONF_RETRY]),
                     CONF_EXPIRE: int(user_input[CONF_EXPIRE]),
                 }
                 # Stored as checked (trimmed, lower case), or not at all.
-                options.pop(CONF_ENCRYPTION_KEY, None)
+                self._options.pop(CONF_ENCRYPTION_KEY, None)
                 if encryption_key is not None:
-                    options[CONF_ENCRYPTION_KEY] = encryption_key
-                return self.async_create_entry(data=options)
+                    self._options[CONF_ENCRYPTION_KEY] = encryption_key
+                if CONF_GLANCE in entry.options:
+                    self._options[CONF_GLANCE] = entry.options[CONF_GLANCE]
+                if user_input.get(CONF_EDIT_GLANCE):
+                    return await self.async_step_glance()
+                return self.async_create_entry(data=self._options)
         stored = entry.options.get(CONF_DEVICES, [])
         # A stored device the key no longer has is offered, so that the
         # form opens with it, and refused with the devices the key has.
@@ -121,6 +141,29 @@ class PushoverPlusOptionsFlow(OptionsFlow):
                 "max_expire": str(MAX_EXPIRE),
                 **checked.placeholders,
             },
+        )
+
+    async def async_step_glance(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Bind the primary recipient's glance to entities or templates."""
+        entry: PushoverConfigEntry = self.config_entry
+        devices = self._devices or []
+        stored = entry.options.get(CONF_GLANCE) or {}
+        checked = Checked()
+        if user_input is not None:
+            glance = check_glance(checked, user_input, devices)
+            if not checked.errors:
+                return self.async_create_entry(
+                    data={**self._options, CONF_GLANCE: glance}
+                )
+        return self.async_show_form(
+            step_id="glance",
+            data_schema=self.add_suggested_values_to_schema(
+                glance_schema(offered_devices(devices, stored)), user_input or stored
+            ),
+            errors=checked.errors,
+            description_placeholders=checked.placeholders,
         )
 
 
@@ -199,5 +242,6 @@ def _options_schema(
             probatio.Optional(CONF_ENCRYPTION_KEY): TextSelector(
                 TextSelectorConfig(type=TextSelectorType.PASSWORD)
             ),
+            **EDIT_GLANCE_FIELD,
         }
     )

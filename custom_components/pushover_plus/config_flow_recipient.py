@@ -5,7 +5,8 @@ invitation's steps are in `config_flow_invite.py`). With a key: the name and
 the key, checked with Pushover; for a delivery group, the URL of its
 group-based subscription, if it has one, shown to be shared; then the key's
 default devices, picked from those Pushover lists for it. A key without an
-active device skips the picker and is added all the same.
+active device skips the picker and is added all the same. A reconfigure may
+go on to the recipient's bound glance (`config_flow_glance.py`).
 """
 
 from typing import Any
@@ -37,6 +38,13 @@ from .config_flow_checks import (
     check_name,
     check_shape,
 )
+from .config_flow_glance import (
+    CONF_EDIT_GLANCE,
+    EDIT_GLANCE_FIELD,
+    check_glance,
+    glance_schema,
+    offered_devices,
+)
 from .config_flow_invite import (
     SUBSCRIPTION_URL_SELECTOR,
     InviteSteps,
@@ -46,6 +54,8 @@ from .config_flow_invite import (
 from .const import (
     CONF_DEVICES,
     CONF_ENCRYPTION_KEY,
+    CONF_GLANCE,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
@@ -64,6 +74,7 @@ KEY_SCHEMA = probatio.Schema(
         probatio.Optional(CONF_ENCRYPTION_KEY): _PASSWORD,
     }
 )
+RECONFIGURE_KEY_SCHEMA = KEY_SCHEMA.extend(EDIT_GLANCE_FIELD)
 GROUP_SUBSCRIPTION_SCHEMA = probatio.Schema(
     {probatio.Optional(CONF_SUBSCRIPTION_URL): SUBSCRIPTION_URL_SELECTOR}
 )
@@ -110,6 +121,9 @@ class RecipientSubentryFlow(InviteSteps):
         self._encryption_key: str | None = None
         # A delivery group's group-based subscription, to be shared.
         self._subscription_url: str | None = None
+        self._is_group: bool | None = None
+        self._edit_glance = False
+        self._chosen_devices: list[str] = []
 
     async def async_step_user(
         self,
@@ -146,6 +160,7 @@ class RecipientSubentryFlow(InviteSteps):
         if user_input is not None:
             name = user_input[CONF_NAME].strip()
             user_key = user_input[CONF_USER_KEY].strip()
+            self._edit_glance = bool(user_input.get(CONF_EDIT_GLANCE))
             self._check_name_and_key(checked, entry, name, user_key)
             typed_key = user_input.get(CONF_ENCRYPTION_KEY, "")
             check_encryption_key(checked, typed_key)
@@ -174,9 +189,10 @@ class RecipientSubentryFlow(InviteSteps):
                 CONF_USER_KEY: subentry.data[CONF_USER_KEY],
                 CONF_ENCRYPTION_KEY: subentry.data.get(CONF_ENCRYPTION_KEY, ""),
             }
+        schema = RECONFIGURE_KEY_SCHEMA if self._reconfiguring else KEY_SCHEMA
         return self.async_show_form(
             step_id=step_id,
-            data_schema=self.add_suggested_values_to_schema(KEY_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=checked.errors,
             description_placeholders=checked.placeholders,
         )
@@ -213,6 +229,7 @@ class RecipientSubentryFlow(InviteSteps):
         self._name = name
         self._user_key = user_key
         self._devices = info.devices
+        self._is_group = info.is_group
         # The send action's form offers them too, at no further request.
         async_note_devices(
             self.hass, self._get_entry().entry_id, user_key, info.devices
@@ -287,7 +304,7 @@ class RecipientSubentryFlow(InviteSteps):
             chosen = user_input.get(CONF_DEVICES, [])
             check_devices(checked, chosen, self._devices)
             if not checked.errors:
-                return self._async_finish(chosen)
+                return await self._async_devices_chosen(chosen)
         offered = self._devices + [name for name in stored if name not in self._devices]
         suggested = user_input or {CONF_DEVICES: stored}
         return self.async_show_form(
@@ -308,7 +325,7 @@ class RecipientSubentryFlow(InviteSteps):
     ) -> SubentryFlowResult:
         """Say that the key has no active device yet; add it when confirmed."""
         if user_input is not None:
-            return self._async_finish([])
+            return await self._async_devices_chosen([])
         return self.async_show_form(
             step_id="no_devices",
             data_schema=probatio.Schema({}),
@@ -322,17 +339,59 @@ class RecipientSubentryFlow(InviteSteps):
         devices: list[str] = self._get_reconfigure_subentry().data.get(CONF_DEVICES, [])
         return devices
 
-    def _async_finish(self, devices: list[str]) -> SubentryFlowResult:
-        data: dict[str, Any] = {CONF_USER_KEY: self._user_key, CONF_DEVICES: devices}
+    async def _async_devices_chosen(self, devices: list[str]) -> SubentryFlowResult:
+        if self._edit_glance:
+            self._chosen_devices = devices
+            return await self.async_step_glance()
+        return self._async_finish(devices)
+
+    async def async_step_glance(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Bind the recipient's glance to entities or templates."""
+        stored = self._get_reconfigure_subentry().data.get(CONF_GLANCE) or {}
+        checked = Checked()
+        if user_input is not None:
+            glance = check_glance(checked, user_input, self._devices)
+            if not checked.errors:
+                return self._async_finish(self._chosen_devices, glance)
+        return self.async_show_form(
+            step_id="glance",
+            data_schema=self.add_suggested_values_to_schema(
+                glance_schema(offered_devices(self._devices, stored)),
+                user_input or stored,
+            ),
+            errors=checked.errors,
+            description_placeholders={"recipient": self._name, **checked.placeholders},
+        )
+
+    def _async_finish(
+        self, devices: list[str], glance: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        updates: dict[str, Any] = {CONF_USER_KEY: self._user_key, CONF_DEVICES: devices}
+        # Unknown for a key without devices: the entry's setup asks again.
+        if self._is_group is not None:
+            updates[CONF_IS_GROUP] = self._is_group
         if self._encryption_key is not None:
-            data[CONF_ENCRYPTION_KEY] = self._encryption_key
+            updates[CONF_ENCRYPTION_KEY] = self._encryption_key
         if self._subscription_url is not None:
-            data[CONF_SUBSCRIPTION_URL] = self._subscription_url
+            updates[CONF_SUBSCRIPTION_URL] = self._subscription_url
         if not self._reconfiguring:
-            data[CONF_SERVICE_NAME] = slugify(self._name)
+            data = {**updates, CONF_SERVICE_NAME: slugify(self._name)}
             return self.async_create_entry(title=self._name, data=data)
         subentry = self._get_reconfigure_subentry()
-        data[CONF_SERVICE_NAME] = subentry.data[CONF_SERVICE_NAME]
+        # What the flow does not change (its legacy action, its glance) stays;
+        # what it left empty (a subscription, an encryption key) is gone.
+        data = {**subentry.data, **updates}
+        for key, value in (
+            (CONF_SUBSCRIPTION_URL, self._subscription_url),
+            (CONF_IS_GROUP, self._is_group),
+            (CONF_ENCRYPTION_KEY, self._encryption_key),
+        ):
+            if value is None:
+                data.pop(key, None)
+        if glance is not None:
+            data[CONF_GLANCE] = glance
         return self.async_update_and_abort(
             self._get_entry(),
             subentry,

@@ -116,6 +116,9 @@ REQUEST_TIMEOUT_SECONDS: Final = 15
 # The account's sounds and devices, offered by the send action's form, are
 # read again when older than this, and only when they may be needed.
 CHOICES_MAX_AGE: Final = timedelta(hours=1)
+# What setup could not read (Pushover down at a start) is asked again this
+# often until it answers, so the form does not lack it for an hour.
+CHOICES_RETRY_INTERVAL: Final = timedelta(minutes=5)
 
 # The limits path: a monthly quota needs no fast poll.
 LIMITS_POLL_INTERVAL: Final = timedelta(hours=1)
@@ -146,6 +149,21 @@ OUTBOX_STUCK_AFTER: Final = timedelta(minutes=15)
 EVENT_DELIVERED: Final = f"{DOMAIN}_delivered"
 EVENT_DROPPED: Final = f"{DOMAIN}_dropped"
 
+# Glances (glances.json): small data for a watch or a lock screen.
+CONF_GLANCE: Final = "glance"
+MAX_GLANCE_TEXT_LENGTH: Final = 100
+GLANCE_PERCENT_MIN: Final = 0
+GLANCE_PERCENT_MAX: Final = 100
+# Pushover asks for at least 20 minutes between a user's glance updates
+# (watchOS stops taking them otherwise); it does not throttle itself.
+GLANCE_MIN_INTERVAL: Final = timedelta(minutes=20)
+
+# Delivery groups (the Groups API). Whether a recipient's key is a group is
+# what users/validate.json said of it, stored with the recipient.
+CONF_IS_GROUP: Final = "is_group"
+# A group's members change rarely, and every change we make is read back.
+GROUP_POLL_INTERVAL: Final = timedelta(hours=1)
+MAX_GROUP_MEMO_LENGTH: Final = 200
 # Invitations by link (web-based subscriptions). Our own bounds: an
 # invitation is a one-time link that someone may forward or leak, so it
 # lasts two days, long enough to be seen the next evening; what became of it

@@ -1,6 +1,6 @@
 """A config entry's type, what it holds while loaded, and what its options mean."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,8 @@ from .message import SendDefaults
 if TYPE_CHECKING:
     from .api import PushoverClient
     from .coordinator import LimitsCoordinator
+    from .glance_queue import GlanceQueue
+    from .groups import GroupCoordinator
     from .receipts import ReceiptTracker
     from .sender import MessageSender
 
@@ -33,7 +35,7 @@ def token_unique_id(token: str) -> str:
 
 @dataclass(slots=True)
 class PushoverRuntimeData:
-    """What a loaded entry holds: the three paths and the legacy actions."""
+    """What a loaded entry holds: the paths to Pushover and the application's device."""
 
     client: PushoverClient
     sender: MessageSender
@@ -41,6 +43,9 @@ class PushoverRuntimeData:
     receipts: ReceiptTracker
     # The device registry's id of the application's device.
     application_device_id: str
+    glances: GlanceQueue
+    # One coordinator per delivery group recipient, by recipient id.
+    groups: dict[str, GroupCoordinator] = field(default_factory=dict)
 
 
 def send_defaults_of(entry: PushoverConfigEntry) -> SendDefaults:

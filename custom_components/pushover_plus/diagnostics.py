@@ -14,6 +14,8 @@ from .const import (
     CONF_USER_KEY,
 )
 from .data import PushoverConfigEntry
+from .glance_binding import binding_sources, glance_config_of
+from .recipients import recipients_of
 
 # A group's subscription URL lets whoever has it join the group.
 TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY, CONF_ENCRYPTION_KEY, CONF_SUBSCRIPTION_URL}
@@ -49,4 +51,23 @@ async def async_get_config_entry_diagnostics(
             "bytes_written": runtime.sender.outbox.storage_stats.bytes_written,
             "unreadable_files": len(runtime.sender.outbox.unreadable),
         },
+        # Counts and names only: a glance may show private data.
+        "glances": {
+            "widgets": runtime.glances.widgets,
+            "pending": runtime.glances.pending,
+            "bound": [
+                recipient.name
+                for recipient in recipients_of(entry)
+                if binding_sources(glance_config_of(entry, recipient))
+            ],
+            "unreadable_files": len(runtime.glances.unreadable),
+        },
+        "groups": [
+            {
+                "recipient": coordinator.recipient.name,
+                "last_update_success": coordinator.last_update_success,
+                "members": len(coordinator.data.members) if coordinator.data else None,
+            }
+            for coordinator in runtime.groups.values()
+        ],
     }

@@ -42,6 +42,7 @@ from .api import UserInfo
 from .config_flow_checks import async_validate_key
 from .const import (
     CONF_DEVICES,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -289,6 +290,8 @@ def _async_add_recipient(
                     CONF_USER_KEY: key,
                     CONF_DEVICES: [],
                     CONF_SERVICE_NAME: slugify(chosen),
+                    # A subscription's key is one person's, never a group's.
+                    CONF_IS_GROUP: False,
                 }
             ),
             subentry_type=SUBENTRY_RECIPIENT,

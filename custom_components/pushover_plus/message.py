@@ -828,3 +828,21 @@ FIELDS: Final[dict[str, Callable[[Any], Any]]] = {
 _SCHEMA: Final = probatio.Schema(
     {probatio.Optional(key): validator for key, validator in FIELDS.items()}
 )
+
+
+def line_mistake(text: str, field: str) -> FieldError | None:
+    """Return what makes `text` no one-line text: a lone surrogate, a control character.
+
+    For the fields of other actions (glances, groups), checked as a title is.
+    """
+    return _text_error(text, field, lines=False)
+
+
+def whole_number(key: str, value: Any) -> int | None:
+    """Read a whole number as every number of a message is read; raise FieldError."""
+    return _whole_number(key, value)
+
+
+def true_or_false(key: str, value: Any) -> bool:
+    """Read a true-or-false field as every flag of a message is read."""
+    return _flag(key)(value)

@@ -18,6 +18,7 @@ from homeassistant.util import slugify
 from .const import (
     CONF_DEVICES,
     CONF_ENCRYPTION_KEY,
+    CONF_IS_GROUP,
     CONF_SERVICE_NAME,
     CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
@@ -31,7 +32,10 @@ from .migrate_builtin import builtin_entry_named
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """A user or group key that messages go to, with its default devices."""
+    """A user or group key that messages go to, with its default devices.
+
+    `is_group` is what Pushover said of the key (False until it said so).
+    """
 
     id: str
     name: str
@@ -39,6 +43,7 @@ class Recipient:
     service_name: str
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
+    is_group: bool = False
     # The account's end-to-end encryption key: its messages are encrypted.
     encryption_key: str | None = field(default=None, repr=False)
     # A delivery group's group-based subscription: whoever has it can join.
@@ -53,6 +58,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
         user_key=entry.data[CONF_USER_KEY],
         service_name=entry.data[CONF_SERVICE_NAME],
         devices=tuple(entry.options.get(CONF_DEVICES, ())),
+        is_group=bool(entry.data.get(CONF_IS_GROUP)),
         encryption_key=entry.options.get(CONF_ENCRYPTION_KEY) or None,
     )
     added = [
@@ -63,6 +69,7 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
             service_name=subentry.data[CONF_SERVICE_NAME],
             devices=tuple(subentry.data.get(CONF_DEVICES, ())),
             subentry_id=subentry.subentry_id,
+            is_group=bool(subentry.data.get(CONF_IS_GROUP)),
             encryption_key=subentry.data.get(CONF_ENCRYPTION_KEY) or None,
             subscription_url=subentry.data.get(CONF_SUBSCRIPTION_URL),
         )

@@ -1,4 +1,4 @@
-"""Sensors: the monthly quota, the emergency messages and the outbox.
+"""Sensors: the monthly quota, the emergency messages, the outbox, delivery groups.
 
 The counts carry no unit of measurement. Home Assistant writes a unit after
 the number whatever the number is, and a translated unit has one form for
@@ -20,10 +20,12 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Limits
 from .data import PushoverConfigEntry
-from .entity import PushoverApplicationEntity, PushoverLimitsEntity
+from .entity import PushoverApplicationEntity, PushoverLimitsEntity, recipient_device
+from .groups import GroupCoordinator
 from .outbox import Outbox
 from .receipts import ReceiptTracker
 from .receipts_model import EmergencyState
@@ -91,6 +93,14 @@ async def async_setup_entry(
             QueuedMessagesSensor(entry, runtime.sender.outbox),
         ]
     )
+    for coordinator in runtime.groups.values():
+        async_add_entities(
+            [
+                GroupNameSensor(entry, coordinator),
+                GroupMembersSensor(entry, coordinator),
+            ],
+            config_subentry_id=coordinator.recipient.subentry_id,
+        )
 
 
 class LimitsSensor(PushoverLimitsEntity, SensorEntity):
@@ -199,3 +209,60 @@ class QueuedMessagesSensor(PushoverApplicationEntity, SensorEntity):
         """Return since when the head of the queue has waited, if it is stuck."""
         stuck_since = self._outbox.stuck_since
         return {"stuck_since": stuck_since.isoformat() if stuck_since else None}
+
+
+class _GroupSensor(CoordinatorEntity[GroupCoordinator], SensorEntity):
+    """A sensor of a delivery group, on its recipient's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, entry: PushoverConfigEntry, coordinator: GroupCoordinator
+    ) -> None:
+        """Follow the group's coordinator."""
+        super().__init__(coordinator)
+        recipient = coordinator.recipient
+        self._attr_unique_id = (
+            f"{entry.entry_id}_{recipient.id}_{self.entity_description.key}"
+        )
+        self._attr_device_info = recipient_device(entry, recipient)
+
+
+class GroupNameSensor(_GroupSensor):
+    """The delivery group's name, as Pushover has it."""
+
+    entity_description = SensorEntityDescription(
+        key="group_name", translation_key="group_name"
+    )
+
+    @property
+    @override
+    def native_value(self) -> str:
+        """Return the group's name."""
+        return self.coordinator.data.name
+
+
+class GroupMembersSensor(_GroupSensor):
+    """How many entries the group has, and each one's device, memo and state."""
+
+    entity_description = SensorEntityDescription(
+        key="group_members",
+        translation_key="group_members",
+        state_class=SensorStateClass.MEASUREMENT,
+    )
+
+    @property
+    @override
+    def native_value(self) -> int:
+        """Return the number of the group's entries, disabled ones included."""
+        return len(self.coordinator.data.members)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return how many receive, and each entry (without its user key)."""
+        members = self.coordinator.members()
+        return {
+            "enabled_members": sum(not member["disabled"] for member in members),
+            "members": members,
+        }

@@ -132,7 +132,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
         return await _async_send_to_targets(call, data, selection)
     entry = _entry_of(call)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
-    recipients = _select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
+    recipients = select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
     request = build_message(
         data, send_defaults_of(entry), allowed=MESSAGE_KEYS, listed=SEND_MESSAGE_KEYS
     )
@@ -183,7 +183,7 @@ async def _async_send_to_targets(
     )
 
 
-def _select_recipients(
+def select_recipients(
     entry: PushoverConfigEntry, wanted: list[str] | None
 ) -> list[Recipient]:
     """Find recipients by name or id; none named means the primary."""
