@@ -23,6 +23,7 @@ from e2e.harness import RunDirectory
 from .counted import api_calls_per_day, memory
 from .measure import Bench
 from .queue import queue_and_deliver
+from .receive import receive_latency
 from .report import IDLE_CALLS_GOAL, chart, goals, table
 from .stack import BENCH_DIR, Stack, builtin_site, in_toolchain
 
@@ -187,6 +188,9 @@ async def _measure(options: Options, run: RunDirectory) -> dict[str, Any]:
             results["queue"] = await queue_and_deliver(
                 bench, entries["pushover_plus"]["entry_id"], queued
             )
+            # Last: the inbox's device gets every later message too.
+            _say(f"receiving: {options.samples} messages to an inbox")
+            results["receive"] = await receive_latency(bench, options.samples)
     except BaseException:
         for process in stack.processes:
             log = process.log_tail(30)

@@ -335,11 +335,13 @@ class Bench:
     async def add_entries(self) -> dict[str, Any]:
         """Add both integrations through the config flow; time each flow."""
         timings: dict[str, Any] = {}
-        # Ours asks for the token and key, then the recipient's name.
+        # Ours offers a menu (send or receive), asks for the token and key,
+        # then the recipient's name.
         for domain, steps in (
             (
                 "pushover_plus",
                 [
+                    {"next_step_id": "credentials"},
                     {
                         "api_token": self.credentials.token,
                         "user_key": self.credentials.user,

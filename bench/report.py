@@ -293,6 +293,17 @@ def table(results: dict[str, Any]) -> str:
                 f"p95 {queue['queueing_call']['p95_ms']:.2f} ms"
             ),
         ]
+    receive = results.get("receive")
+    if receive:
+        ours, bare = receive["to_event"], receive["baseline_push_to_download"]
+        lines.append(
+            f"receiving ({receive['samples']} messages): simulator to event "
+            f"p50 {ours['p50_ms']:.1f} ms, p95 {ours['p95_ms']:.1f} ms; a bare "
+            f"Open Client's push to download p50 {bare['p50_ms']:.1f} ms, "
+            f"p95 {bare['p95_ms']:.1f} ms (ratios "
+            f"{ours['p50_ms'] / bare['p50_ms']:.2f}, "
+            f"{ours['p95_ms'] / bare['p95_ms']:.2f})"
+        )
     memory = results.get("memory")
     if memory:
         lines.append(

@@ -93,6 +93,22 @@ class SimulatorClient:
             {"receipt": receipt, "user": user, "device": device},
         )
 
+    async def push(self, action: str) -> Json:
+        """Steer the push server: drop, reload, error, elsewhere, silence, resume."""
+        return await self._json("POST", "_sim/push", {"action": action})
+
+    async def send_as_app(self, token: str, user: str, **fields: object) -> Json:
+        """Send a message through the simulator's API, as an application would."""
+        data = {"token": token, "user": user, **{k: str(v) for k, v in fields.items()}}
+        async with self._session.post(
+            self.root_url + "1/messages.json", data=data
+        ) as response:
+            answer: Json = await response.json()
+            if response.status != HTTP_OK:
+                msg = f"messages.json answered {response.status}: {answer}"
+                raise AssertionError(msg)
+            return answer
+
     async def messages_titled(self, title: str) -> list[Json]:
         """Return the accepted messages with this title."""
         return [item for item in await self.messages() if item["title"] == title]
@@ -184,14 +200,18 @@ class WebSocket:
 
     async def next_event(self, event_type: str, timeout: float) -> Json:
         """Return the data of the next event of this type (waiting `timeout`)."""
+        data: Json = (await self.next_whole_event(event_type, timeout))["data"]
+        return data
+
+    async def next_whole_event(self, event_type: str, timeout: float) -> Json:
+        """Return the next event of this type with its `time_fired`."""
         deadline = time.monotonic() + timeout
         while True:
             for message in self._events:
                 event: Json = message["event"]
                 if event["event_type"] == event_type:
                     self._events.remove(message)
-                    data: Json = event["data"]
-                    return data
+                    return event
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 msg = f"no {event_type} event within {timeout:.0f} s"

@@ -247,13 +247,16 @@ async def add_entry(
 ) -> Any:
     """Add Pushover Plus through the config flow; return the flow's last answer.
 
-    Its two forms: the token and the key, then the primary recipient's name.
+    The menu's "Send messages", then its two forms: the token and the key,
+    then the primary recipient's name.
     An answer that is no form (an abort) ends it early.
     """
-    form = await client.request(
+    menu = await client.request(
         "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
     )
-    step = f"/api/config/config_entries/flow/{form['flow_id']}"
+    step = f"/api/config/config_entries/flow/{menu['flow_id']}"
+    # The first step is a menu: send messages (an application), or an inbox.
+    await client.request("POST", step, {"next_step_id": "credentials"})
     answer = await client.request(
         "POST",
         step,

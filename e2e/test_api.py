@@ -75,8 +75,15 @@ async def test_config_flow_refuses_wrong_token_then_creates_entry(
             await hass_client.request(
                 "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
             )
-    form = await hass_client.request(
+    menu = await hass_client.request(
         "POST", "/api/config/config_entries/flow", {"handler": DOMAIN}
+    )
+    assert menu["type"] == "menu"
+    assert menu["menu_options"] == ["credentials", "inbox"]
+    form = await hass_client.request(
+        "POST",
+        f"/api/config/config_entries/flow/{menu['flow_id']}",
+        {"next_step_id": "credentials"},
     )
     assert form["type"] == "form"
     assert form["step_id"] == "credentials"

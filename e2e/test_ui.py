@@ -215,9 +215,11 @@ async def test_add_integration_speaks_the_users_language(
     screenshots_dir: Path,
 ) -> None:
     """A user whose profile says German adds the integration in German."""
-    german = json.loads((TRANSLATIONS_DIR / "de.json").read_text(encoding="utf-8"))[
-        "config"
-    ]["step"]["credentials"]
+    german_flow = json.loads(
+        (TRANSLATIONS_DIR / "de.json").read_text(encoding="utf-8")
+    )["config"]["step"]
+    german = german_flow["credentials"]
+    german_menu = german_flow["user"]["menu_options"]
     page = await context.new_page()
     await log_in(page, home_assistant)
     # What the profile page's Language picker keeps in the browser.
@@ -229,6 +231,7 @@ async def test_add_integration_speaks_the_users_language(
     # The frontend's own question, in German too ("Do you want to set up …?").
     await page.get_by_text("Möchtest du Pushover Plus einrichten?").wait_for()
     await page.get_by_role("button", name="OK").click()
+    await page.get_by_text(german_menu["credentials"]).click()
 
     await page.get_by_text(german["title"]).wait_for()
     await page.get_by_text(german["description"]).wait_for()
@@ -238,8 +241,9 @@ async def test_add_integration_speaks_the_users_language(
     assert await page.get_by_text("Translation error").count() == 0
     await page.screenshot(path=screenshots_dir / "config-flow-de.png")
 
-    # Closing the dialog ends the flow: nothing is left in progress.
-    await page.keyboard.press("Escape")
+    # Closing the dialog ends the flow: nothing is left in progress. (Its
+    # close button: after the menu's choice, Escape no longer reaches it.)
+    await page.get_by_role("button", name="Schließen").first.click()
     await page.get_by_text(german["title"]).wait_for(state="hidden")
     async with hass_client.websocket() as websocket:
         flows = await websocket.command("config_entries/flow/progress")
@@ -255,6 +259,9 @@ async def _open_add_integration(page: Page, home_assistant: HomeAssistant) -> No
     # The brand in the dialog's list (the dashboard may list the integration
     # too, as a link).
     await page.get_by_role("button", name="Pushover Plus", exact=True).click()
+    # The flow's menu: send messages (an application) or receive them.
+    menu = TRANSLATIONS["config"]["step"]["user"]["menu_options"]
+    await page.get_by_text(menu["credentials"]).click()
 
 
 async def _expect_error_above(

@@ -141,6 +141,9 @@ class OpenClient:
         self.sessions: dict[str, Session] = {}
         self.devices: dict[str, ClientDevice] = {}
         self.connections: dict[str, PushStatus] = {}
+        # The device each secret acts for: the one registered with it, or
+        # (after a new login of an existing device) the one it downloads for.
+        self._device_of_secret: dict[str, str] = {}
         self._last_umid = 0
         self._delivery_listeners: list[Callable[[str], None]] = []
 
@@ -154,6 +157,7 @@ class OpenClient:
         self.sessions.clear()
         self.devices.clear()
         self.connections.clear()
+        self._device_of_secret.clear()
         self._directory.forget_client_devices()
 
     # Logging in and registering
@@ -200,6 +204,7 @@ class OpenClient:
             registered_at=self._clock(),
         )
         self.devices[device.id] = device
+        self._device_of_secret[session.secret] = device.id
         self._directory.add_client_device(session.user, name)
         self._on_change()
         return device
@@ -245,6 +250,7 @@ class OpenClient:
             return rejection
         if not self.can_receive(device):
             return Rejection(errors=[TRIAL_ENDED], status=FORBIDDEN)
+        self._device_of_secret[session.secret] = device.id
         return device
 
     # Licensing
@@ -394,17 +400,20 @@ class OpenClient:
         """Who acknowledges with this secret: the user and the session's device.
 
         A session secret belongs to one device (Pushover asks clients not to
-        share one between devices): the device registered with it last.
+        share one between devices): the device registered with it last, or,
+        for a new login of a device registered before (a client that logged
+        in again), the device it last downloaded or deleted for. Pushover
+        does not document which device it names; this is our model.
         """
         session = self._session(fields)
         if isinstance(session, Rejection):
             return session
-        own = [d for d in self.devices.values() if d.secret == session.secret]
-        if not own:
+        device = self.devices.get(self._device_of_secret.get(session.secret, ""))
+        if device is None:
             rejection = Rejection()
             rejection.add("secret", NO_SESSION_DEVICE)
             return rejection
-        return session.user, own[-1].name
+        return session.user, device.name
 
     # Push sessions, as the push server reports them
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import aiohttp
 from homeassistant.config_entries import (
     ConfigSubentryDataWithId,
     ConfigSubentryFlow,
@@ -43,6 +44,13 @@ from pushover_simulator import (
     PushoverSimulator,
 )
 
+from .inbox_helpers import (
+    InboxDevice,
+    inbox_config_entry,
+    register_device,
+    until_listening,
+)
+
 # Fixed ids for the entry whose entities are snapshotted (ULID-shaped).
 SNAPSHOT_ENTRY_ID = "01KPUSH0VERP1USENTRY000000"
 SNAPSHOT_RECIPIENT_ID = "01KPUSH0VERP1USRECIP1ENT00"
@@ -64,6 +72,10 @@ PRIMARY_DATA = {
     CONF_USER_KEY: TEST_USER_KEY,
     CONF_SERVICE_NAME: "pushover",
 }
+# The test's simulator, for the secret-leak check to know its inboxes.
+SIMULATOR_KEY: pytest.StashKey[PushoverSimulator] = pytest.StashKey()
+# Message texts shorter than this are not looked for in the log.
+MIN_CHECKED_TEXT = 6
 SECRETS = (
     TEST_APP_TOKEN,
     TEST_OTHER_APP_TOKEN,
@@ -95,25 +107,54 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
     return hass_tmp_config_dir
 
 
-@pytest.fixture(autouse=True)
-def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail a test whose log records or logged exceptions show a token or key.
+def inbox_secrets(simulator: PushoverSimulator) -> set[str]:
+    """Return what an inbox must never log.
 
-    Encryption keys count: one in the log would undo end-to-end encryption.
+    The simulator's session secrets and device ids, and the texts of every
+    message its Open Client devices could receive. Texts of a few characters
+    are left out: they occur in any log.
     """
-    caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus")
+    open_client = simulator.open_client
+    secrets = set(open_client.sessions) | set(open_client.devices)
+    receivers = {device.user for device in open_client.devices.values()}
+    for message in simulator.messages:
+        if receivers.isdisjoint(route.user for route in message.routes):
+            continue
+        texts = (message.message, message.title, message.url, message.url_title)
+        secrets.update(text for text in texts if text and len(text) >= MIN_CHECKED_TEXT)
+    return secrets
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(
+    caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    """Fail a test whose log records or logged exceptions show a secret.
+
+    The secrets: every token and key, encryption keys too (one in the log
+    would undo end-to-end encryption), and (when the test runs the
+    simulator) every inbox's session secret, device id and received text.
+    """
     # The harness's storage mock logs whatever is stored at debug level (the
     # outbox keeps the keys of queued messages); Home Assistant's real store
     # does not. Formatting those records made large queues slow to test.
     caplog.set_level(logging.INFO, logger=HARNESS_STORAGE_LOGGER)
+    # Last: set_level also sets the capturing handler's level, which must let
+    # our debug records through.
+    caplog.set_level(logging.DEBUG, logger="custom_components.pushover_plus")
     yield
+    secrets = set(SECRETS)
+    # The simulator is stopped by now, but its state stays readable.
+    simulator = request.node.stash.get(SIMULATOR_KEY, None)
+    if simulator is not None:
+        secrets |= inbox_secrets(simulator)
     for record in caplog.get_records("call") + caplog.get_records("setup"):
         if record.name == HARNESS_STORAGE_LOGGER:
             continue
         text = record.getMessage() + (record.exc_text or "")
         if record.exc_info and record.exc_info[1] is not None:
             text += repr(record.exc_info[1]) + str(record.exc_info[1])
-        for secret in SECRETS:
+        for secret in secrets:
             assert secret not in text, f"a secret reached the log: {record.name}"
 
 
@@ -165,10 +206,14 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 @pytest.fixture
-async def simulator(socket_enabled: None) -> AsyncIterator[PushoverSimulator]:
+async def simulator(
+    socket_enabled: None, request: pytest.FixtureRequest
+) -> AsyncIterator[PushoverSimulator]:
     """Run the Pushover simulator on loopback for one test."""
     simulator = PushoverSimulator()
     await simulator.start(host="127.0.0.1", port=0)
+    # For the secret-leak check, which ends after this fixture.
+    request.node.stash[SIMULATOR_KEY] = simulator
     yield simulator
     await simulator.stop()
 
@@ -233,3 +278,37 @@ async def loaded_entry(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return config_entry
+
+
+@pytest.fixture
+async def inbox_device(simulator: PushoverSimulator) -> InboxDevice:
+    """Register the inbox's device for the test user at the simulator."""
+    return await register_device(simulator)
+
+
+@pytest.fixture
+def inbox_entry(inbox_device: InboxDevice) -> MockConfigEntry:
+    """Return an inbox entry for the registered device, with fixed ids."""
+    return inbox_config_entry(inbox_device)
+
+
+@pytest.fixture
+async def loaded_inbox(
+    hass: HomeAssistant,
+    inbox_entry: MockConfigEntry,
+    simulator: PushoverSimulator,
+    api_base_url: str,
+) -> MockConfigEntry:
+    """Set the inbox up; return once it listens at the push server."""
+    inbox_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(inbox_entry.entry_id)
+    await hass.async_block_till_done()
+    await until_listening(simulator, inbox_entry)
+    return inbox_entry
+
+
+@pytest.fixture
+async def http(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
+    """Return an HTTP session for the test's own requests (a sender's)."""
+    async with aiohttp.ClientSession() as session:
+        yield session

@@ -54,11 +54,23 @@ def placeholders(result: Result) -> Mapping[str, str]:
     return values
 
 
-async def start_user_flow(hass: HomeAssistant) -> ConfigFlowResult:
-    """Start adding Pushover Plus, as the Add integration button does."""
+async def start_flow(hass: HomeAssistant) -> ConfigFlowResult:
+    """Start adding Pushover Plus, as the Add integration button does: its menu."""
     return await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+
+
+async def choose(hass: HomeAssistant, result: Result, step: str) -> ConfigFlowResult:
+    """Choose an option of a flow's menu."""
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+async def start_user_flow(hass: HomeAssistant) -> ConfigFlowResult:
+    """Start adding an application: the menu's "Send messages" choice."""
+    return await choose(hass, await start_flow(hass), "credentials")
 
 
 async def submit(

@@ -8,7 +8,6 @@ at the simulator: its `notify.<name>` is registered and sends as it would.
 from homeassistant.config_entries import (
     ConfigEntryDisabler,
     ConfigEntryState,
-    ConfigFlowResult,
 )
 from homeassistant.const import CONF_API_KEY, CONF_API_TOKEN, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -38,10 +37,10 @@ from .conftest import PRIMARY_DATA
 from .flow_helpers import (
     UNKNOWN_TOKEN,
     UNKNOWN_USER_KEY,
-    Result,
+    choose,
     field_names,
     selector_config,
-    start_user_flow,
+    start_flow,
     submit,
     suggested,
 )
@@ -99,12 +98,6 @@ def _imported_entry() -> MockConfigEntry:
     )
 
 
-async def _choose(hass: HomeAssistant, result: Result, step: str) -> ConfigFlowResult:
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": step}
-    )
-
-
 async def _notify_title(
     hass: HomeAssistant, simulator: PushoverSimulator, message: str
 ) -> str | None:
@@ -125,13 +118,13 @@ async def test_flow_offers_to_bring_a_builtin_entry_over(
     hass: HomeAssistant, builtin_entry: MockConfigEntry
 ) -> None:
     """With a built-in entry, the first step is a choice; entering keys stays one."""
-    result = await start_user_flow(hass)
+    result = await start_flow(hass)
 
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["import_builtin", "credentials"]
+    assert result["menu_options"] == ["import_builtin", "credentials", "inbox"]
 
-    result = await _choose(hass, result, "credentials")
+    result = await choose(hass, result, "credentials")
 
     assert result["step_id"] == "credentials"
 
@@ -144,7 +137,7 @@ async def test_builtin_entry_brought_over(
     Its notify.pushover stays the built-in's while that entry is enabled (a
     notice says what to disable), and unloading Pushover Plus leaves it.
     """
-    result = await _choose(hass, await start_user_flow(hass), "import_builtin")
+    result = await choose(hass, await start_flow(hass), "import_builtin")
     assert result["step_id"] == "import_builtin"
     assert field_names(result) == [CONF_BUILTIN_ENTRY]
     assert selector_config(result, CONF_BUILTIN_ENTRY)["options"] == [
@@ -264,9 +257,9 @@ async def test_entries_already_brought_over_are_not_offered(
     config_entry.add_to_hass(hass)
     _builtin().add_to_hass(hass)
 
-    result = await start_user_flow(hass)
+    result = await start_flow(hass)
 
-    assert result["step_id"] == "credentials"
+    assert result["menu_options"] == ["credentials", "inbox"]
 
 
 @pytest.mark.parametrize(
@@ -285,7 +278,7 @@ async def test_builtin_entry_refused_by_pushover(
 ) -> None:
     """Credentials Pushover no longer takes are said on the choice."""
     builtin.add_to_hass(hass)
-    result = await _choose(hass, await start_user_flow(hass), "import_builtin")
+    result = await choose(hass, await start_flow(hass), "import_builtin")
 
     result = await submit(hass, result, {CONF_BUILTIN_ENTRY: builtin.entry_id})
 
@@ -300,7 +293,7 @@ async def test_builtin_entry_cannot_connect(
     """Pushover unreachable is said above the choice."""
     builtin = _builtin()
     builtin.add_to_hass(hass)
-    result = await _choose(hass, await start_user_flow(hass), "import_builtin")
+    result = await choose(hass, await start_flow(hass), "import_builtin")
     simulator.faults.fail_next = 1
 
     result = await submit(hass, result, {CONF_BUILTIN_ENTRY: builtin.entry_id})
@@ -312,7 +305,7 @@ async def test_builtin_entry_gone_meanwhile(hass: HomeAssistant) -> None:
     """An entry removed while the form was open ends the flow, said why."""
     builtin = _builtin()
     builtin.add_to_hass(hass)
-    result = await _choose(hass, await start_user_flow(hass), "import_builtin")
+    result = await choose(hass, await start_flow(hass), "import_builtin")
     await hass.config_entries.async_remove(builtin.entry_id)
 
     result = await submit(hass, result, {CONF_BUILTIN_ENTRY: builtin.entry_id})
@@ -325,10 +318,10 @@ async def test_import_step_without_builtin_entries(hass: HomeAssistant) -> None:
     """The menu's choice, once nothing is left to bring over, ends the flow."""
     builtin = _builtin()
     builtin.add_to_hass(hass)
-    result = await start_user_flow(hass)
+    result = await start_flow(hass)
     await hass.config_entries.async_remove(builtin.entry_id)
 
-    result = await _choose(hass, result, "import_builtin")
+    result = await choose(hass, result, "import_builtin")
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "builtin_entry_gone"
@@ -370,7 +363,7 @@ async def test_name_of_a_builtin_entry_is_free_to_take(
     hass: HomeAssistant, builtin_entry: MockConfigEntry
 ) -> None:
     """Typing the built-in entry's name by hand takes its action over too."""
-    result = await _choose(hass, await start_user_flow(hass), "credentials")
+    result = await choose(hass, await start_flow(hass), "credentials")
     result = await submit(
         hass,
         result,

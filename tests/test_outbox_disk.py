@@ -140,6 +140,8 @@ async def test_unreadable_files_are_set_aside_and_named(
     simulator: PushoverSimulator,
 ) -> None:
     """The entry loads, sends the readable queue first, and names the rest."""
+    # The stored records were accepted a minute ago, whatever today's date.
+    freezer.move_to("2026-11-30T12:01:00+00:00")
     config_entry.add_to_hass(hass)
     folder = spool_dir(hass, config_entry)
     folder.mkdir(parents=True)

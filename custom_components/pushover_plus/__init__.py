@@ -27,7 +27,7 @@ from .const import (
     ENTRY_MINOR_VERSION,
 )
 from .coordinator import LimitsCoordinator
-from .data import PushoverConfigEntry, PushoverRuntimeData
+from .data import PushoverConfigEntry, PushoverRuntimeData, inbox_entry
 from .entity import application_device
 from .errors import setup_failure
 from .glance_binding import async_bind_glances
@@ -36,6 +36,8 @@ from .glance_store import remove_glances
 from .glances import async_setup_glance_action
 from .group_actions import async_setup_group_actions
 from .groups import async_learn_group_keys, async_setup_groups
+from .inbox_services import async_setup_inbox_services
+from .inbox_setup import async_remove_inbox, async_setup_inbox, async_unload_inbox
 from .invitation_view import async_register_view
 from .invitations import async_get_book, async_remove_book
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
@@ -68,6 +70,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     async_setup_glance_action(hass)
     async_setup_group_actions(hass)
+    async_setup_inbox_services(hass)
     async_watch_builtin_entries(hass)
     async_register_view(hass)
     return True
@@ -103,7 +106,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
-    """Check the token and primary key; set up the send, limits and receipts paths."""
+    """Check the token and primary key; set up the send, limits and receipts paths.
+
+    An inbox entry receives instead (`inbox_setup.py`).
+    """
+    if (inbox := inbox_entry(entry)) is not None:
+        return await async_setup_inbox(hass, inbox)
     client = create_client(hass, entry.data[CONF_API_TOKEN])
     info: UserInfo | None = None
     try:
@@ -226,6 +234,9 @@ async def _async_reload_on_update(
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
     """Delete what the entry stored: queued messages, receipts, glances, invitations."""
+    if (inbox := inbox_entry(entry)) is not None:
+        await async_remove_inbox(hass, inbox)
+        return
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_glances, hass, entry.entry_id)
@@ -236,5 +247,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
     """Remove the entities and this entry's legacy notify actions."""
+    if (inbox := inbox_entry(entry)) is not None:
+        return await async_unload_inbox(hass, inbox)
     await async_unload_legacy_actions(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,9 +1,12 @@
 """Config flow: adding an application (or moving a built-in entry), reauth, reconfigure.
 
-Adding takes two steps: the token and the primary key, checked with Pushover,
-then the name of who receives with that key (suggested from what Pushover
-said). The recipient and options flows are in `config_flow_recipient.py` and
-`config_flow_options.py`; what the flows check is in `config_flow_checks.py`.
+The first step is a menu: send messages (an application), receive them (an
+inbox, whose steps are in `config_flow_inbox.py`), or bring a built-in entry
+over. Adding an application takes two steps: the token and the primary key,
+checked with Pushover, then the name of who receives with that key
+(suggested from what Pushover said). The recipient and options flows are in
+`config_flow_recipient.py` and `config_flow_options.py`; what the flows check
+is in `config_flow_checks.py`.
 """
 
 from collections.abc import Mapping
@@ -11,7 +14,6 @@ from typing import Any, override
 
 from homeassistant.config_entries import (
     ConfigEntryState,
-    ConfigFlow,
     ConfigFlowResult,
     ConfigSubentryFlow,
     OptionsFlow,
@@ -41,6 +43,7 @@ from .config_flow_checks import (
     check_shape,
     entry_title,
 )
+from .config_flow_inbox import InboxConfigFlow, InboxOptionsFlow
 from .config_flow_options import PushoverPlusOptionsFlow
 from .config_flow_recipient import RecipientSubentryFlow
 from .const import (
@@ -53,7 +56,7 @@ from .const import (
     ENTRY_VERSION,
     SUBENTRY_RECIPIENT,
 )
-from .data import PushoverConfigEntry, token_unique_id
+from .data import PushoverConfigEntry, is_inbox, token_unique_id
 from .errors import Refusal
 from .migrate_builtin import movable_builtin_entries
 from .recipients import recipients_of
@@ -83,8 +86,8 @@ RECONFIGURE_SCHEMA = probatio.Schema(
 )
 
 
-class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Adds a Pushover application with its primary recipient."""
+class PushoverPlusConfigFlow(InboxConfigFlow, domain=DOMAIN):
+    """Adds a Pushover application with its primary recipient, or an inbox."""
 
     VERSION = ENTRY_VERSION
     MINOR_VERSION = ENTRY_MINOR_VERSION
@@ -100,7 +103,9 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     @override
     def async_get_options_flow(config_entry: PushoverConfigEntry) -> OptionsFlow:
-        """Return the options flow."""
+        """Return the options flow: an application's defaults, an inbox's loop guard."""
+        if is_inbox(config_entry):
+            return InboxOptionsFlow()
         return PushoverPlusOptionsFlow()
 
     @classmethod
@@ -109,19 +114,23 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: PushoverConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Recipients are subentries."""
+        """Recipients are subentries of an application; an inbox has none."""
+        if is_inbox(config_entry):
+            return {}
         return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
 
     @override
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Offer to move a built-in Pushover entry over, when there is one."""
+        """Offer to send (an application) or receive (an inbox).
+
+        Moving a built-in Pushover entry over comes first when there is one.
+        """
+        options = ["credentials", "inbox"]
         if movable_builtin_entries(self.hass):
-            return self.async_show_menu(
-                step_id="user", menu_options=["import_builtin", "credentials"]
-            )
-        return await self.async_step_credentials()
+            options.insert(0, "import_builtin")
+        return self.async_show_menu(step_id="user", menu_options=options)
 
     async def async_step_credentials(
         self, user_input: dict[str, Any] | None = None
@@ -271,7 +280,9 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
         self,
         entry_data: Mapping[str, Any],  # noqa: ARG002
     ) -> ConfigFlowResult:
-        """Start reauthentication when Pushover refuses the token."""
+        """Start reauthentication when Pushover refuses the token (or the secret)."""
+        if is_inbox(self._get_reauth_entry()):
+            return await self.async_step_inbox_relogin()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -312,9 +323,12 @@ class PushoverPlusConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the primary recipient's name, the token or the primary key.
 
         The token is asked for only to replace it, and Pushover only when the
-        token or the key changes. A new name keeps the legacy action.
+        token or the key changes. A new name keeps the legacy action. An
+        inbox is reconfigured by a new login.
         """
         entry = self._get_reconfigure_entry()
+        if is_inbox(entry):
+            return await self.async_step_inbox_relogin()
         checked = Checked()
         if user_input is not None:
             name = user_input[CONF_NAME].strip()

@@ -164,6 +164,38 @@ CONF_IS_GROUP: Final = "is_group"
 # A group's members change rarely, and every change we make is read back.
 GROUP_POLL_INTERVAL: Final = timedelta(hours=1)
 MAX_GROUP_MEMO_LENGTH: Final = 200
+# The inbox: Pushover's Open Client API, with which the entry receives the
+# account's messages as one of its desktop devices.
+PUSH_URL: Final = "wss://client.pushover.net/push"
+# Set beside ENV_API_BASE_URL for another push server; without it, a changed
+# API base URL has its push socket at /push of the same server (the simulator).
+ENV_PUSH_URL: Final = "PUSHOVER_PLUS_PUSH_URL"
+DESKTOP_LICENSING_URL: Final = "https://pushover.net/licensing"
+# Absent from application entries, which came first.
+CONF_ENTRY_KIND: Final = "kind"
+ENTRY_KIND_INBOX: Final = "inbox"
+CONF_SECRET: Final = "secret"  # noqa: S105 - the key's name, not a secret
+CONF_DEVICE_ID: Final = "device_id"
+CONF_DEVICE_NAME: Final = "device_name"
+CONF_IGNORED_APPS: Final = "ignored_apps"
+INBOX_TITLE: Final = "Pushover inbox"
+DEFAULT_INBOX_DEVICE_NAME: Final = "HomeAssistant"
+# An Open Client device registers with the os "O".
+OPEN_CLIENT_OS: Final = "O"
+# Pushover's page names the keep-alive frame but not how often it comes; the
+# simulator sends one every 30 seconds. Three missed ones (90 s, inside the
+# 60-180 s after which published clients give a silent socket up) mean the
+# connection died without closing.
+PUSH_KEEP_ALIVE_INTERVAL: Final = timedelta(seconds=30)
+PUSH_WATCHDOG: Final = 3 * PUSH_KEEP_ALIVE_INTERVAL
+# How long the push server may take to accept the connection.
+PUSH_CONNECT_TIMEOUT_SECONDS: Final = 30
+# The apps the options offer to ignore: the latest ones seen, at most this many.
+MAX_SEEN_APPS: Final = 30
+# The last-message sensor's state: Home Assistant's limit of 255 characters.
+MAX_STATE_LENGTH: Final = 255
+
+EVENT_MESSAGE_RECEIVED: Final = f"{DOMAIN}_message_received"
 # Invitations by link (web-based subscriptions). Our own bounds: an
 # invitation is a one-time link that someone may forward or leak, so it
 # lasts two days, long enough to be seen the next evening; what became of it

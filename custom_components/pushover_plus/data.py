@@ -2,17 +2,19 @@
 
 from dataclasses import dataclass, field
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigEntry
 
 from .const import (
+    CONF_ENTRY_KIND,
     CONF_EXPIRE,
     CONF_PRIORITY,
     CONF_RETRY,
     CONF_SOUND,
     DEFAULT_EXPIRE,
     DEFAULT_RETRY,
+    ENTRY_KIND_INBOX,
     PRIORITY_NAMES,
 )
 from .message import SendDefaults
@@ -22,10 +24,15 @@ if TYPE_CHECKING:
     from .coordinator import LimitsCoordinator
     from .glance_queue import GlanceQueue
     from .groups import GroupCoordinator
+    from .inbox import Inbox
+    from .inbox_api import InboxClient
+    from .inbox_delivery import InboxDelivery
+    from .inbox_sync import Credentials, InboxSync
     from .receipts import ReceiptTracker
     from .sender import MessageSender
 
 type PushoverConfigEntry = ConfigEntry[PushoverRuntimeData]
+type InboxConfigEntry = ConfigEntry[InboxRuntimeData]
 
 
 def token_unique_id(token: str) -> str:
@@ -46,6 +53,32 @@ class PushoverRuntimeData:
     glances: GlanceQueue
     # One coordinator per delivery group recipient, by recipient id.
     groups: dict[str, GroupCoordinator] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class InboxRuntimeData:
+    """What a loaded inbox entry holds: its client, connection, syncs, delivery."""
+
+    client: InboxClient
+    credentials: Credentials
+    inbox: Inbox
+    sync: InboxSync
+    delivery: InboxDelivery
+
+
+def is_inbox(entry: ConfigEntry[Any]) -> bool:
+    """Tell an inbox entry (it receives) from an application's (it sends)."""
+    return bool(entry.data.get(CONF_ENTRY_KIND) == ENTRY_KIND_INBOX)
+
+
+def inbox_entry(entry: ConfigEntry[Any]) -> InboxConfigEntry | None:
+    """Return the entry as an inbox entry, or None for an application's."""
+    return cast("InboxConfigEntry", entry) if is_inbox(entry) else None
+
+
+def inbox_unique_id(device_id: str) -> str:
+    """Derive an inbox entry's unique id from its device id without revealing it."""
+    return hashlib.sha256(f"inbox:{device_id}".encode()).hexdigest()
 
 
 def send_defaults_of(entry: PushoverConfigEntry) -> SendDefaults:

@@ -1,4 +1,8 @@
-"""Diagnostics: the entry's settings and recipients, with every secret redacted."""
+"""Diagnostics: the entry's settings and recipients, with every secret redacted.
+
+An inbox's show its connection and counts: never its secret, device id,
+user key or anything a message said.
+"""
 
 from dataclasses import asdict
 from typing import Any
@@ -9,16 +13,26 @@ from homeassistant.helpers.redact import async_redact_data
 
 from .const import (
     API_BASE_URL,
+    CONF_DEVICE_ID,
     CONF_ENCRYPTION_KEY,
+    CONF_SECRET,
     CONF_SUBSCRIPTION_URL,
     CONF_USER_KEY,
 )
-from .data import PushoverConfigEntry
+from .data import InboxConfigEntry, PushoverConfigEntry, inbox_entry
 from .glance_binding import binding_sources, glance_config_of
 from .recipients import recipients_of
 
-# A group's subscription URL lets whoever has it join the group.
-TO_REDACT = {CONF_API_TOKEN, CONF_USER_KEY, CONF_ENCRYPTION_KEY, CONF_SUBSCRIPTION_URL}
+# A group's subscription URL lets whoever has it join the group; an inbox's
+# secret and device id let whoever has them read the account's messages.
+TO_REDACT = {
+    CONF_API_TOKEN,
+    CONF_USER_KEY,
+    CONF_ENCRYPTION_KEY,
+    CONF_SUBSCRIPTION_URL,
+    CONF_SECRET,
+    CONF_DEVICE_ID,
+}
 
 
 async def async_get_config_entry_diagnostics(
@@ -26,6 +40,8 @@ async def async_get_config_entry_diagnostics(
     entry: PushoverConfigEntry,
 ) -> dict[str, Any]:
     """Return what support needs to see, never the token or a key."""
+    if (inbox := inbox_entry(entry)) is not None:
+        return _inbox_diagnostics(inbox)
     runtime = entry.runtime_data
     return {
         "entry": async_redact_data(entry.data, TO_REDACT),
@@ -70,4 +86,24 @@ async def async_get_config_entry_diagnostics(
             }
             for coordinator in runtime.groups.values()
         ],
+    }
+
+
+def _inbox_diagnostics(entry: InboxConfigEntry) -> dict[str, Any]:
+    """Return an inbox's settings, connection and counts."""
+    runtime = entry.runtime_data
+    state = runtime.sync.state
+    return {
+        "entry": async_redact_data(entry.data, TO_REDACT),
+        # App names and ids: who sends, never what.
+        "options": dict(entry.options),
+        "connected": runtime.inbox.connected,
+        "stopped": runtime.inbox.stopped,
+        "connections": runtime.inbox.connections,
+        "syncs": runtime.sync.syncs,
+        "desktop_licensed": runtime.sync.desktop_licensed,
+        "highest_delivered": state.highest_delivered,
+        "delivered": runtime.delivery.delivered,
+        "ignored": runtime.delivery.ignored,
+        "seen_apps": [asdict(app) for app in state.seen_apps],
     }

@@ -1,4 +1,8 @@
-"""Event entity: an emergency message was acknowledged, expired or cancelled."""
+"""Event entities: an emergency message's end, and an inbox's messages.
+
+An application's emergency message was acknowledged, expired or cancelled;
+an inbox received a message (`inbox_entity.py`).
+"""
 
 from typing import override
 
@@ -7,8 +11,9 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EVENT_ACKNOWLEDGED, EVENT_CANCELLED, EVENT_EXPIRED
-from .data import PushoverConfigEntry
+from .data import PushoverConfigEntry, inbox_entry
 from .entity import PushoverApplicationEntity
+from .inbox_entity import MessageEventEntity
 
 PARALLEL_UPDATES = 0
 
@@ -24,7 +29,10 @@ async def async_setup_entry(
     entry: PushoverConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the emergency event entity to the application's device."""
+    """Add the emergency event entity, or an inbox's message event entity."""
+    if (inbox := inbox_entry(entry)) is not None:
+        async_add_entities([MessageEventEntity(inbox)])
+        return
     async_add_entities([EmergencyEventEntity(entry)])
 
 

@@ -7,13 +7,18 @@ entry, of built-in entries left to move over, is named by its key alone.
 
 This is also the repairs platform: the notice of a renamed recipient whose
 legacy action kept its old name is fixable, by moving the action to the new
-name.
+name; the notice of an inbox's device left on the Pushover account is fixed
+by confirming that it was deleted there.
 """
 
 from pathlib import Path
 from typing import Any
 
-from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.components.repairs import (
+    ConfirmRepairFlow,
+    RepairsFlow,
+    RepairsFlowResult,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import slugify
@@ -24,6 +29,8 @@ from .data import PushoverConfigEntry
 from .recipients import Recipient, action_taken, recipients_of
 
 ACTION_KEPT = "legacy_action_kept"
+# An inbox's device that its removal left on the Pushover account.
+DEVICE_LEFT = "inbox_device_left"
 FIX_ENTRY_ID = "entry_id"
 FIX_RECIPIENT_ID = "recipient_id"
 
@@ -113,10 +120,12 @@ def async_issue_items(hass: HomeAssistant, key: str, entry_id: str) -> set[str]:
 
 async def async_create_fix_flow(
     hass: HomeAssistant,  # noqa: ARG001
-    issue_id: str,  # noqa: ARG001
+    issue_id: str,
     data: dict[str, Any],
 ) -> RepairsFlow:
-    """Fix the one fixable notice: a legacy action that kept its old name."""
+    """Fix a notice: a legacy action that kept its old name, or a device left."""
+    if issue_id.startswith(DEVICE_LEFT):
+        return ConfirmRepairFlow()
     return MoveActionRepairFlow(data[FIX_ENTRY_ID], data[FIX_RECIPIENT_ID])
 
 

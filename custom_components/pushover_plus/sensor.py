@@ -23,9 +23,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Limits
-from .data import PushoverConfigEntry
+from .data import PushoverConfigEntry, inbox_entry
 from .entity import PushoverApplicationEntity, PushoverLimitsEntity, recipient_device
 from .groups import GroupCoordinator
+from .inbox_entity import LastMessageSensor
 from .outbox import Outbox
 from .receipts import ReceiptTracker
 from .receipts_model import EmergencyState
@@ -80,7 +81,13 @@ async def async_setup_entry(
     entry: PushoverConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the quota and emergency sensors to the application's device."""
+    """Add the quota and emergency sensors to the application's device.
+
+    An inbox has one sensor: its last message.
+    """
+    if (inbox := inbox_entry(entry)) is not None:
+        async_add_entities([LastMessageSensor(inbox)])
+        return
     runtime = entry.runtime_data
     async_add_entities(
         [

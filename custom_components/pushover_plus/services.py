@@ -2,6 +2,7 @@
 
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import (
     HomeAssistant,
@@ -10,11 +11,12 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service, target
 import probatio
 
 from .const import DOMAIN
-from .data import PushoverConfigEntry, send_defaults_of
+from .data import PushoverConfigEntry, is_inbox, send_defaults_of
 from .message import MESSAGE_KEYS, build_message, check_receipt, check_tag, invalid
 from .recipients import Recipient, recipients_of
 from .targets import async_resolve_targets, async_send_to_targets, pop_target
@@ -106,9 +108,34 @@ def async_register_send_message(hass: HomeAssistant) -> None:
 
 
 def _entry_of(call: ServiceCall) -> PushoverConfigEntry:
-    return service.async_get_config_entry(
-        call.hass, DOMAIN, call.data.get(ATTR_CONFIG_ENTRY_ID)
-    )
+    return entry_for_call(call, inbox=False)
+
+
+def entry_for_call(call: ServiceCall, *, inbox: bool) -> ConfigEntry[Any]:
+    """Find the call's entry: an application's to send, an inbox's to acknowledge.
+
+    Without `config_entry_id`, the one entry of that kind is meant: an
+    application and an inbox may be set up side by side.
+    """
+    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    if entry_id is None:
+        of_kind = [
+            entry
+            for entry in call.hass.config_entries.async_entries(
+                DOMAIN, include_ignore=False, include_disabled=False
+            )
+            if is_inbox(entry) == inbox
+        ]
+        if len(of_kind) == 1:
+            entry_id = of_kind[0].entry_id
+    entry = service.async_get_config_entry(call.hass, DOMAIN, entry_id)
+    if is_inbox(entry) != inbox:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_is_application" if inbox else "entry_is_inbox",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
 
 
 async def _async_cancel_receipt(call: ServiceCall) -> None:

@@ -620,6 +620,25 @@ async def test_acknowledgement_needs_a_receipt_the_user_got(
     assert not simulator.receipts[ours].acknowledged
 
 
+async def test_a_new_login_of_a_device_acknowledges_as_that_device(
+    simulator: PushoverSimulator, session: aiohttp.ClientSession
+) -> None:
+    """A client that logs in again for its device acknowledges as it."""
+    client = await new_client(session, simulator, "inbox")
+    await new_client(session, simulator, "laptop-client")
+    receipt = (await send(session, simulator, priority="2", retry="30", expire="60"))[
+        "receipt"
+    ]
+    again = Client(await log_in(session, simulator), client.device_id)
+    assert (await download(session, simulator, again)).status == 200
+
+    path = f"receipts/{receipt}/acknowledge.json"
+    reply = await api(session, simulator, path, data={"secret": again.secret})
+
+    assert reply.status == 200, reply.body
+    assert simulator.receipts[receipt].acknowledged_by_device == "inbox"
+
+
 # Licensing
 
 
