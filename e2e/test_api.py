@@ -255,6 +255,8 @@ async def test_send_message_action_delivers_every_field(
     assert len(response["request_id"]) > 0
     [delivery] = response["deliveries"]
     assert delivery["recipients"] == [RECIPIENT]
+    assert delivery["recipient_ids"] == ["primary"]
+    assert response["accepted_ids"] == ["primary"]
     assert delivery["request_id"] == response["request_id"]
 
     received = await simulator.wait_for_message("All fields")
@@ -464,6 +466,7 @@ async def test_emergency_acknowledged_on_the_phone(
             "title": "Water leak",
             "tags": ["leak"],
             "recipients": [RECIPIENT],
+            "recipient_ids": ["primary"],
             "acknowledged_by": RECIPIENT,
             "acknowledged_by_device": "phone",
         },

@@ -87,19 +87,29 @@ async def test_text_arrives_exactly_as_form_fields(
     assert received.url_title == "Öffnen"
 
 
-async def test_base64_attachment(
+async def test_attachment_is_a_multipart_file_part(
     client: PushoverClient, simulator: PushoverSimulator
 ) -> None:
-    """An attachment can travel as base64 in a form body."""
+    """An image goes as a file part of a multipart body, with its type."""
     message = Message(
         message="Motion", attachment=Attachment(PNG, "image/png", "motion.png")
     )
 
-    await client.send([TEST_USER_KEY], message, attachment_encoding="base64")
+    await client.send([TEST_USER_KEY], message)
 
     received = simulator.messages[-1]
+    assert received.encoding == "multipart"
     assert received.attachment == PNG
     assert received.attachment_type == "image/png"
+
+
+def test_an_attachment_is_shown_without_its_bytes() -> None:
+    """A message logged or shown in a traceback does not dump its image."""
+    attachment = Attachment(PNG, "image/png", "motion.png")
+
+    assert repr(attachment) == (
+        "Attachment(content_type='image/png', filename='motion.png', size=108)"
+    )
 
 
 async def test_validate_user_and_group(client: PushoverClient) -> None:
@@ -109,7 +119,6 @@ async def test_validate_user_and_group(client: PushoverClient) -> None:
 
     assert user.devices == list(TEST_DEVICES)
     assert not user.is_group
-    assert user.licenses
     assert group.is_group
 
 

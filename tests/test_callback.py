@@ -63,7 +63,7 @@ async def test_emergency_carries_our_webhook(
     assert simulator.messages[-1].callback == (
         f"http://127.0.0.1:{webhook_client.port}{webhook_path(config_entry)}"
     )
-    assert tracker_of(config_entry).open[0].callback
+    assert tracker_of(config_entry).open[0].uses_callback
 
 
 async def test_callback_confirms_and_fires_at_once(
@@ -212,7 +212,7 @@ async def test_caller_callback_url_is_kept_and_polled(
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert simulator.messages[-1].callback == "https://example.com/mine"
-    assert not tracker_of(config_entry).open[0].callback
+    assert not tracker_of(config_entry).open[0].uses_callback
     assert len(receipt_reads(simulator)) == 1
 
 
@@ -237,7 +237,7 @@ async def test_callback_option_off(
     await client.post(webhook_path(entry), data={"receipt": receipt})
 
     assert simulator.messages[-1].callback is None
-    assert not tracker_of(entry).open[0].callback
+    assert not tracker_of(entry).open[0].uses_callback
     assert len(receipt_reads(simulator)) == 0
 
 
@@ -250,7 +250,7 @@ async def test_no_external_url_means_polling_only(
     await send_emergency(hass)
 
     assert simulator.messages[-1].callback is None
-    assert not tracker_of(loaded_entry).open[0].callback
+    assert not tracker_of(loaded_entry).open[0].uses_callback
 
 
 async def test_webhook_is_removed_on_unload(

@@ -1,4 +1,4 @@
-"""The emergency event entity mirrors the entry's bus events."""
+"""The emergency event entity shows how the entry's emergencies end."""
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNKNOWN, Platform
@@ -9,7 +9,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from custom_components.pushover_plus.const import DOMAIN, EVENT_ACKNOWLEDGED
+from custom_components.pushover_plus.const import (
+    DOMAIN,
+    EVENT_ACKNOWLEDGED,
+    EVENT_CANCELLED,
+    EVENT_EXPIRED,
+)
 from pushover_simulator import PushoverSimulator
 
 from . import SNAPSHOT_TIME, send_emergency as send_any_emergency, snapshot_one_platform
@@ -93,3 +98,40 @@ async def test_other_entry_events_ignored(
     await hass.async_block_till_done()
 
     assert state_of(hass, loaded_entry).state == STATE_UNKNOWN
+
+
+async def test_a_faked_bus_event_changes_no_entity(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Anyone may fire our events: automations see them, our entities do not.
+
+    The entities follow the receipt tracker; the bus is for automations.
+    """
+    receipt = await send_emergency(hass)
+    entity_ids = [
+        item.entity_id
+        for item in er.async_entries_for_config_entry(
+            er.async_get(hass), loaded_entry.entry_id
+        )
+    ]
+    before = {entity_id: hass.states.get(entity_id) for entity_id in entity_ids}
+
+    for event_type in (EVENT_ACKNOWLEDGED, EVENT_EXPIRED, EVENT_CANCELLED):
+        hass.bus.async_fire(
+            event_type,
+            {
+                "entry_id": loaded_entry.entry_id,
+                "receipt": receipt,
+                "title": "Gate",
+                "acknowledged_by": "Mallory",
+            },
+        )
+    await hass.async_block_till_done()
+
+    assert {entity_id: hass.states.get(entity_id) for entity_id in entity_ids} == (
+        before
+    )
+    assert state_of(hass, loaded_entry).state == STATE_UNKNOWN
+    assert [item.receipt for item in loaded_entry.runtime_data.receipts.open] == [
+        receipt
+    ]

@@ -20,7 +20,7 @@ import pytest
 
 from custom_components.pushover_plus import message as message_module
 from custom_components.pushover_plus.api import Message
-from custom_components.pushover_plus.const import DOMAIN
+from custom_components.pushover_plus.const import DEFAULT_EXPIRE, DEFAULT_RETRY, DOMAIN
 from custom_components.pushover_plus.message import (
     MESSAGE_KEYS,
     AttachmentSource,
@@ -53,6 +53,10 @@ PICTURE = base64.b64decode(
 )
 FIFTY_DEVICES = [f"device_{index}" for index in range(50)]
 NOON_2024_UTC = 1704110400  # 2024-01-01T12:00:00Z
+# What an entry without options fills in (data.send_defaults_of).
+DEFAULTS = SendDefaults(
+    sound=None, priority=None, retry=DEFAULT_RETRY, expire=DEFAULT_EXPIRE
+)
 
 
 def assert_error(
@@ -76,9 +80,7 @@ def assert_error(
 
 def build(defaults: SendDefaults | None = None, **data: Any) -> Message:
     """Build the message of a call that sends "Hello" with `data`."""
-    return build_message(
-        {"message": "Hello", **data}, defaults or SendDefaults()
-    ).message
+    return build_message({"message": "Hello", **data}, defaults or DEFAULTS).message
 
 
 @pytest.fixture
@@ -92,7 +94,7 @@ def berlin_time() -> Iterator[None]:
 
 def test_only_a_message_leaves_every_other_field_empty() -> None:
     """A bare message sets nothing else and names no attachment."""
-    request = build_message({"message": "Hello"}, SendDefaults())
+    request = build_message({"message": "Hello"}, DEFAULTS)
 
     assert request.message == Message(message="Hello")
     assert request.attachment is None
@@ -179,7 +181,7 @@ def test_priority(value: object, expected: int) -> None:
 
 def test_default_priority_fills_a_missing_priority() -> None:
     """The entry's default priority applies only when the call sets none."""
-    defaults = SendDefaults(priority=1)
+    defaults = DEFAULTS._replace(priority=1)
 
     assert build(defaults).priority == 1
     assert build(defaults, priority="low").priority == -1
@@ -194,7 +196,7 @@ def test_emergency_keeps_retry_and_expire() -> None:
 
 def test_emergency_takes_missing_retry_and_expire_from_defaults() -> None:
     """Options fill retry and expire that an emergency call leaves out."""
-    defaults = SendDefaults(retry=90, expire=1200)
+    defaults = DEFAULTS._replace(retry=90, expire=1200)
 
     message = build(defaults, priority="emergency", retry=30)
 
@@ -204,7 +206,7 @@ def test_emergency_takes_missing_retry_and_expire_from_defaults() -> None:
 
 def test_default_emergency_priority_gets_default_retry_and_expire() -> None:
     """An entry whose default priority is emergency sends its retry and expire."""
-    message = build(SendDefaults(priority=2, retry=120, expire=900))
+    message = build(DEFAULTS._replace(priority=2, retry=120, expire=900))
 
     assert (message.priority, message.retry, message.expire) == (2, 120, 900)
 
@@ -259,7 +261,7 @@ def test_message_keeps_tabs_and_line_breaks() -> None:
     """The message may hold tabs, line feeds and carriage returns."""
     text = "Line 1\r\nLine 2\tend\n\u200b\u202e"
 
-    assert build_message({"message": text}, SendDefaults()).message.message == text
+    assert build_message({"message": text}, DEFAULTS).message.message == text
 
 
 @pytest.mark.parametrize(
@@ -323,7 +325,7 @@ def test_timestamp_range() -> None:
 )
 def test_sound_falls_back_to_default(data: dict[str, Any], sound: str) -> None:
     """The call's sound wins; the entry's default sound fills a missing one."""
-    assert build(SendDefaults(sound="siren"), **data).sound == sound
+    assert build(DEFAULTS._replace(sound="siren"), **data).sound == sound
 
 
 @pytest.mark.usefixtures("berlin_time")
@@ -362,7 +364,7 @@ def test_ttl(value: object, ttl: int) -> None:
 )
 def test_attachment_source(key: str, location: str) -> None:
     """Each attachment key names its kind of source."""
-    request = build_message({"message": "Hello", key: location}, SendDefaults())
+    request = build_message({"message": "Hello", key: location}, DEFAULTS)
 
     assert request.attachment == AttachmentSource(kind=key, location=location)
 
@@ -375,7 +377,7 @@ def test_attachment_resize(value: object, *, resize: bool) -> None:
     """A picture may be made smaller unless attachment_resize is false."""
     request = build_message(
         {"message": "Hi", "attachment": "/a.png", "attachment_resize": value},
-        SendDefaults(),
+        DEFAULTS,
     )
 
     assert request.attachment == AttachmentSource(
@@ -396,13 +398,25 @@ def test_attachment_base64_is_decoded(text: str) -> None:
     """The base64 text becomes the picture's bytes, named by its field."""
     request = build_message(
         {"message": "Hi", "attachment_base64": text, "attachment_type": "IMAGE/PNG"},
-        SendDefaults(),
+        DEFAULTS,
     )
 
     assert request.attachment == AttachmentSource(
         kind="attachment_base64", location="attachment_base64", content=PICTURE
     )
     assert request.attachment.content == PICTURE
+
+
+def test_a_base64_picture_is_shown_without_its_bytes() -> None:
+    """A request in a log line or a traceback does not dump the picture."""
+    source = AttachmentSource(
+        kind="attachment_base64", location="attachment_base64", content=PICTURE
+    )
+
+    assert repr(source) == (
+        "AttachmentSource(kind='attachment_base64', "
+        "location='attachment_base64', resize=True)"
+    )
 
 
 def test_attachment_base64_too_large_is_refused_undecoded(
@@ -421,7 +435,7 @@ def test_attachment_base64_too_large_is_refused_undecoded(
                 "attachment_base64": "A" * 1336 + "==",
                 "attachment_type": "image/png",
             },
-            SendDefaults(),
+            DEFAULTS,
         )
 
     decode.assert_not_called()
@@ -450,7 +464,7 @@ def test_long_message_is_cut_with_ellipsis(caplog: pytest.LogCaptureFixture) -> 
     """Text over 1024 characters is cut to 1024, ending in an ellipsis."""
     text = "".join(str(index % 10) for index in range(1500))
 
-    message = build_message({"message": text}, SendDefaults()).message
+    message = build_message({"message": text}, DEFAULTS).message
 
     assert message.message == text[:1023] + "…"
     assert len(message.message) == 1024
@@ -494,7 +508,7 @@ def test_cut_never_splits_a_cluster(cluster: str) -> None:
         before = "x" * (1023 - inside)
         text = before + cluster + "y" * 10
 
-        cut = build_message({"message": text}, SendDefaults()).message.message
+        cut = build_message({"message": text}, DEFAULTS).message.message
 
         assert cut == before + "…"
 
@@ -504,7 +518,7 @@ def test_cut_keeps_a_cluster_that_fits(cluster: str) -> None:
     """A cluster that ends at the 1,023rd character is kept."""
     before = "x" * (1023 - len(cluster))
 
-    cut = build_message({"message": before + cluster + "yy"}, SendDefaults())
+    cut = build_message({"message": before + cluster + "yy"}, DEFAULTS)
 
     assert cut.message.message == before + cluster + "…"
 
@@ -514,7 +528,7 @@ def test_cut_pairs_flags_from_the_start_of_their_run() -> None:
     flags = "\U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7"  # Germany, France
     before = "x" * 1020
 
-    cut = build_message({"message": before + flags + "y"}, SendDefaults()).message
+    cut = build_message({"message": before + flags + "y"}, DEFAULTS).message
 
     assert cut.message == before + flags[:2] + "…"
 
@@ -523,7 +537,7 @@ def test_cut_of_one_endless_cluster_keeps_the_limit() -> None:
     """A cluster longer than the limit (a letter under 2,000 marks) is cut."""
     text = "a" + "\u0301" * 2000
 
-    cut = build_message({"message": text}, SendDefaults()).message.message
+    cut = build_message({"message": text}, DEFAULTS).message.message
 
     assert cut == text[:1023] + "…"
 
@@ -532,7 +546,7 @@ def test_message_of_1024_characters_is_kept(caplog: pytest.LogCaptureFixture) ->
     """Text at the limit is sent whole, without a warning."""
     text = "x" * 1024
 
-    assert build_message({"message": text}, SendDefaults()).message.message == text
+    assert build_message({"message": text}, DEFAULTS).message.message == text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
@@ -976,7 +990,7 @@ def test_invalid_data(
 ) -> None:
     """Each invalid field raises its translated error with its placeholders."""
     with pytest.raises(ServiceValidationError) as caught:
-        build_message({"message": "Hello", **data}, SendDefaults())
+        build_message({"message": "Hello", **data}, DEFAULTS)
 
     assert_error(caught.value, key, placeholders)
 
@@ -1037,7 +1051,7 @@ async def test_error_is_rendered_from_translation(
     assert await async_setup_component(hass, DOMAIN, {})
 
     with pytest.raises(ServiceValidationError) as caught:
-        build_message({"message": "Hello", **data}, SendDefaults())
+        build_message({"message": "Hello", **data}, DEFAULTS)
 
     assert str(caught.value) == text
 
@@ -1056,7 +1070,7 @@ async def test_every_mistake_is_reported_at_once(hass: HomeAssistant) -> None:
                 "retry": 10,
                 "url_title": "Camera",
             },
-            SendDefaults(),
+            DEFAULTS,
         )
 
     error = caught.value
@@ -1082,7 +1096,7 @@ async def test_mistakes_between_fields_wait_for_the_fields(hass: HomeAssistant) 
     with pytest.raises(ServiceValidationError) as caught:
         build_message(
             {"message": "Hello", "priority": 2, "retry": "often", "expire": 60},
-            SendDefaults(),
+            DEFAULTS,
         )
 
     assert caught.value.translation_key == "invalid_type_whole_number"

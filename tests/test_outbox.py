@@ -41,6 +41,7 @@ from custom_components.pushover_plus.api import (
 )
 from custom_components.pushover_plus.const import DOMAIN, EVENT_DROPPED
 from custom_components.pushover_plus.outbox import Outbox, OutboxItem, Queued
+from custom_components.pushover_plus.recipients import Recipient
 from custom_components.pushover_plus.spool import Spool
 
 ENTRY_ID = "entry1"
@@ -51,6 +52,15 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 # async_fire_time_changed fires timers that are due up to half a second later.
 SLACK = 0.5
 LOGGER = "custom_components.pushover_plus.outbox"
+ALICE = Recipient(
+    id="primary", name="Alice", user_key=TEST_USER_KEY, service_name="alice"
+)
+BOB = Recipient(
+    id="01KBOB0RECIPIENT0000000000",
+    name="Bob",
+    user_key=TEST_SECOND_USER_KEY,
+    service_name="bob",
+)
 
 EXCEPTIONS: dict[str, dict[str, str]] = json.loads(
     (Path(outbox_retry.__file__).parent / "translations" / "en.json").read_text()
@@ -120,7 +130,7 @@ class Harness:
             **limits,
         )
         self.outboxes.append(outbox)
-        await outbox.async_load()
+        await outbox.async_load([ALICE, BOB])
         return outbox
 
     def _auth_failed(self) -> None:
@@ -172,9 +182,7 @@ async def send(
     outbox: Outbox, text: str = "Door open", **fields: Any
 ) -> SendResult | Queued:
     """Send a message to the test user."""
-    return await outbox.async_send(
-        [TEST_USER_KEY], ["Alice"], Message(message=text, **fields)
-    )
+    return await outbox.async_send([ALICE], Message(message=text, **fields))
 
 
 def spool_dir(hass: HomeAssistant) -> Path:
@@ -230,17 +238,14 @@ async def test_sends_at_once_when_nothing_waits(
     hass: HomeAssistant, harness: Harness, outbox: Outbox
 ) -> None:
     """An empty outbox sends straight away and stores nothing."""
-    result = await outbox.async_send(
-        [TEST_USER_KEY, TEST_SECOND_USER_KEY],
-        ["Alice", "Bob"],
-        Message(message="Door open"),
-    )
+    result = await outbox.async_send([ALICE, BOB], Message(message="Door open"))
 
     assert result == SendResult(request_id="request-1", receipt=None, limits=None)
     [(item, sent_result)] = harness.sent
     assert sent_result is result
     assert item.users == (TEST_USER_KEY, TEST_SECOND_USER_KEY)
-    assert item.recipients == ("Alice", "Bob")
+    assert item.recipient_ids == (ALICE.id, BOB.id)
+    assert item.recipient_names == ("Alice", "Bob")
     assert len(item.id) == 32
     assert item.accepted_at == dt_util.utcnow()
     assert len(outbox) == 0
@@ -281,7 +286,7 @@ async def test_temporary_failure_queues_and_retries_after_five_seconds(
     assert queued.position == 1
     assert len(outbox) == 1
     [record] = stored(hass)
-    assert (record["id"], record["format"]) == (queued.item_id, 1)
+    assert (record["id"], record["format"]) == (queued.item_id, 2)
 
     await harness.advance(5 - SLACK - 0.1)
     assert len(harness.deliver.calls) == 1
@@ -411,7 +416,7 @@ async def test_restart_sends_the_stored_queue_first(
         url_title="Camera",
         attachment=attachment,
     )
-    first = await outbox.async_send([TEST_USER_KEY], ["Alice"], full)
+    first = await outbox.async_send([ALICE], full)
     await send(outbox, "second")
     assert isinstance(first, Queued)
     picture = attachment_file(hass, first)
@@ -436,7 +441,8 @@ async def test_restart_sends_the_stored_queue_first(
     assert restored.id == first.item_id
     assert restored.message == full
     assert restored.users == (TEST_USER_KEY,)
-    assert restored.recipients == ("Alice",)
+    assert restored.recipient_ids == (ALICE.id,)
+    assert restored.recipient_names == ("Alice",)
     assert not picture.exists()
 
 
@@ -465,6 +471,7 @@ async def test_refused_queued_message_is_dropped_with_an_event(
             "entry_id": ENTRY_ID,
             "item_id": first.item_id,
             "recipients": ["Alice"],
+            "recipient_ids": [ALICE.id],
             "title": "Alarm",
             "reason": "rejected",
             "errors": ["sound is invalid"],

@@ -148,15 +148,16 @@ async def test_unreadable_files_are_set_aside_and_named(
     # Accepted an hour ago by the test's clock, well inside the keep window.
     accepted_at = dt_util.utcnow() - timedelta(hours=1)
     good = {
-        "format": 1,
+        "format": 2,
         "id": "a" * 32,
         "accepted_at": accepted_at.isoformat(),
         "users": [TEST_USER_KEY],
-        "recipients": ["Pushover"],
+        "recipient_ids": ["primary"],
+        "recipient_names": ["Pushover"],
         "message": {"message": "stored before the restart"},
     }
     (folder / f"000000000002-{'a' * 32}.json").write_text(json.dumps(good))
-    future = good | {"id": "b" * 32, "format": 2}
+    future = good | {"id": "b" * 32, "format": 3}
     (folder / f"000000000001-{'b' * 32}.json").write_text(json.dumps(future))
     naive = good | {
         "id": "c" * 32,
@@ -177,7 +178,7 @@ async def test_unreadable_files_are_set_aside_and_named(
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["count"] == "3"
     files = issue.translation_placeholders["files"]
-    assert f"000000000001-{'b' * 32}.json.unreadable`: record format 2" in files
+    assert f"000000000001-{'b' * 32}.json.unreadable`: record format 3" in files
     assert "has no time zone" in files
     assert "not valid JSON" in files
     # A new message queues behind the stored one, and both go in order.

@@ -26,6 +26,7 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
+from custom_components.pushover_plus.recipients import recipients_of
 from pushover_simulator import (
     DEFAULT_MONTHLY_LIMIT,
     TEST_APP_TOKEN,
@@ -128,6 +129,7 @@ async def test_response_says_who_got_it_and_who_did_not(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Two calls: 50 got it, the call with the unknown key was refused whole."""
+    ids = [recipient.id for recipient in recipients_of(fifty_two)]
     response = await send(
         hass, message="The water is off until noon.", recipients=NAMES
     )
@@ -138,6 +140,7 @@ async def test_response_says_who_got_it_and_who_did_not(
     sent, refused = response["deliveries"]
     assert sent == {
         "recipients": NAMES[:50],
+        "recipient_ids": ids[:50],
         "status": "sent",
         "request_id": received.request,
         "receipt": None,
@@ -147,12 +150,15 @@ async def test_response_says_who_got_it_and_who_did_not(
         "errors": [],
     }
     assert refused["recipients"] == ["Person 51", "Person 52"]
+    assert refused["recipient_ids"] == ids[50:]
     assert refused["status"] == "refused"
     assert [error[: len(USER_INVALID)] for error in refused["errors"]] == [USER_INVALID]
     assert len(refused["request_id"]) == 36
     assert refused["request_id"] != received.request
     assert response["accepted"] == NAMES[:50]
+    assert response["accepted_ids"] == ids[:50]
     assert response["refused"] == ["Person 51", "Person 52"]
+    assert response["refused_ids"] == ids[50:]
     assert response["request_id"] == received.request
     assert response["queued"] is False
     # One message per user reached; the refused call costs nothing, and the
@@ -208,13 +214,23 @@ async def test_without_a_response_the_error_names_both_sides(
 async def test_retry_aimed_at_the_refused_reaches_only_them(
     hass: HomeAssistant, simulator: PushoverSimulator
 ) -> None:
-    """Sent again to the refused ones that have a valid key: nobody gets it twice."""
+    """Sent again to the refused ones that have a valid key: nobody gets it twice.
+
+    The script aims the retry at their ids, which no rename can change.
+    """
     first = await send(hass, message="The water is off until noon.", recipients=NAMES)
-    retry = [name for name in first["refused"] if name != NAMES[UNKNOWN_POSITION - 1]]
+    retry = [
+        recipient_id
+        for recipient_id, name in zip(
+            first["refused_ids"], first["refused"], strict=True
+        )
+        if name != NAMES[UNKNOWN_POSITION - 1]
+    ]
 
     second = await send(hass, message="The water is off until noon.", recipients=retry)
 
     assert second["accepted"] == ["Person 52"]
+    assert second["accepted_ids"] == retry
     assert [message.users for message in simulator.messages] == [
         KEYS[:50],
         [KEYS[51]],

@@ -253,7 +253,7 @@ async def test_open_receipt_is_stored(
     assert set(files) == {f"{receipt}.json", "last.json"}
     record = files[f"{receipt}.json"]
     assert (record["format"], record["state"], record["tags"]) == (
-        1,
+        2,
         "pending",
         ["leak"],
     )

@@ -25,15 +25,35 @@ from custom_components.pushover_plus.receipts_store import (
     decode_receipt,
     encode_receipt,
 )
+from custom_components.pushover_plus.recipients import Recipient
 from custom_components.pushover_plus.records import RecordError
 from custom_components.pushover_plus.spool import Spool
+from pushover_simulator import TEST_SECOND_USER_KEY, TEST_USER_KEY
 
 from . import send_emergency
+from .conftest import SNAPSHOT_ENTRY_ID, SNAPSHOT_RECIPIENT_ID
 
 ENTRY_ID = "01KFIXTURE0OUTBOX0VERSION1"
 FIXTURE = Path(__file__).parent / "fixtures" / "outbox_0.2.0" / ".storage"
 SENT = datetime(2026, 11, 26, 12, tzinfo=UTC)
 RECEIPT = "r" * 30
+FAMILY_ID = "01KFAMI1YRECIPIENT00000000"
+PRIMARY = Recipient(
+    id="primary", name="Pushover", user_key=TEST_USER_KEY, service_name="pushover"
+)
+FAMILY = Recipient(
+    id=FAMILY_ID, name="Family", user_key=TEST_SECOND_USER_KEY, service_name="family"
+)
+RECIPIENTS = [PRIMARY, FAMILY]
+# Tracked receipts as format 1 wrote them: an open one, and the latest.
+FORMAT_1 = (
+    Path(__file__).parent
+    / "fixtures"
+    / "records_format_1"
+    / ".storage"
+    / "pushover_plus_receipts"
+    / SNAPSHOT_ENTRY_ID
+)
 
 
 def tracked(**changes: Any) -> TrackedReceipt:
@@ -42,10 +62,11 @@ def tracked(**changes: Any) -> TrackedReceipt:
         "receipt": RECEIPT,
         "title": "Leak",
         "tags": ["leak"],
-        "recipients": ["Pushover"],
+        "recipient_ids": ["primary"],
+        "recipient_names": ["Pushover"],
         "sent_at": SENT,
         "expires_at": SENT + timedelta(hours=1),
-        "callback": True,
+        "uses_callback": True,
         "state": EmergencyState.ACKNOWLEDGED,
         "acknowledged_by": "Pushover",
         "acknowledged_by_device": "phone",
@@ -74,7 +95,7 @@ def test_records_read_back_as_written(receipt: TrackedReceipt) -> None:
     """Every stored field survives; the poll time is not stored."""
     receipt.polled_at = SENT + timedelta(minutes=2)
 
-    read = decode_receipt(encode_receipt(receipt))
+    read = decode_receipt(encode_receipt(receipt), RECIPIENTS)
 
     assert read.polled_at is None
     read.polled_at = receipt.polled_at
@@ -85,10 +106,14 @@ def test_records_read_back_as_written(receipt: TrackedReceipt) -> None:
     ("content", "reason"),
     [
         (b"{", "not valid JSON"),
-        (record(format=2), "record format 2; this Pushover Plus reads 1"),
+        (record(format=3), "record format 3; this Pushover Plus reads 1 to 2"),
         (record(state="snoozed"), "its state 'snoozed' is not one of this version's"),
         (record(receipt="../x"), "its receipt is not 30 letters and digits"),
-        (record(callback="yes"), "the callback of its record is not true or false"),
+        (
+            record(uses_callback="yes"),
+            "the uses_callback of its record is not true or false",
+        ),
+        (record(callback=True), "unknown field(s) in its record: callback"),
         (record(polled_at="2026"), "unknown field(s) in its record: polled_at"),
         (
             record(sent_at="2026-11-26T12:00:00"),
@@ -101,7 +126,7 @@ def test_records_not_written_by_this_version_are_refused(
 ) -> None:
     """Anything but a record as written is refused, saying why."""
     with pytest.raises(RecordError) as raised:
-        decode_receipt(content)
+        decode_receipt(content, RECIPIENTS)
 
     assert str(raised.value) == reason
 
@@ -116,12 +141,14 @@ async def test_bad_files_are_set_aside_and_the_rest_load(hass: HomeAssistant) ->
     spool.write("notes.json", b"{}")
     spool.write("last.json", encode_receipt(open_receipt))
 
-    found = await ReceiptStore(hass, ENTRY_ID).async_load()
+    found = await ReceiptStore(hass, ENTRY_ID).async_load(RECIPIENTS)
 
     assert found.open == [open_receipt]
     assert found.last is found.open[0]
     assert {path.name: reason for path, reason in found.set_aside.items()} == {
-        f"{'b' * 30}.json.unreadable": "record format 9; this Pushover Plus reads 1",
+        f"{'b' * 30}.json.unreadable": (
+            "record format 9; this Pushover Plus reads 1 to 2"
+        ),
         f"{'c' * 30}.json.unreadable": "its receipt is not the one in its file name",
         "notes.json.unreadable": "not a tracked receipt's file name",
     }
@@ -132,7 +159,7 @@ async def test_a_closed_receipt_left_on_disk_is_deleted(hass: HomeAssistant) -> 
     spool = Spool(folder(hass))
     spool.write(f"{RECEIPT}.json", encode_receipt(tracked()))
 
-    found = await ReceiptStore(hass, ENTRY_ID).async_load()
+    found = await ReceiptStore(hass, ENTRY_ID).async_load(RECIPIENTS)
 
     assert found.open == []
     assert not any(folder(hass).iterdir())
@@ -144,22 +171,62 @@ async def test_the_0_2_0_store_moves_into_the_folder(hass: HomeAssistant) -> Non
     shutil.copytree(FIXTURE, storage, dirs_exist_ok=True)
     legacy = storage / f"pushover_plus.receipts.{ENTRY_ID}"
 
-    found = await ReceiptStore(hass, ENTRY_ID).async_load()
+    found = await ReceiptStore(hass, ENTRY_ID).async_load(RECIPIENTS)
 
     assert not legacy.exists()
     assert found.set_aside == {}
     first, second = found.open
     assert first.receipt == "rFixtureReceipt000000000000001"
-    assert (first.title, first.tags, first.callback) == ("Kitchen", ["smoke"], False)
-    assert second.recipients == ["Pushover", "Family"]
+    assert (first.title, first.tags, first.uses_callback) == (
+        "Kitchen",
+        ["smoke"],
+        False,
+    )
+    assert second.recipient_names == ["Pushover", "Family"]
+    assert second.recipient_ids == ["primary", FAMILY_ID]
     assert second.title is None
-    assert second.callback is True
+    assert second.uses_callback is True
     assert found.last is second
     assert sorted(path.name for path in folder(hass).iterdir()) == [
         "last.json",
         "rFixtureReceipt000000000000001.json",
         "rFixtureReceipt000000000000002.json",
     ]
+
+
+ALEX = FAMILY._replace(id=SNAPSHOT_RECIPIENT_ID, name="Alex")
+
+
+@pytest.mark.parametrize(
+    ("recipients", "ids"),
+    [
+        ([PRIMARY, ALEX], ["primary", SNAPSHOT_RECIPIENT_ID]),
+        ([PRIMARY], ["primary"]),
+        ([PRIMARY, ALEX._replace(name="Alexandra")], ["primary"]),
+        ([PRIMARY, ALEX, FAMILY._replace(name="Alex")], ["primary"]),
+    ],
+    ids=["as_written", "alex_gone", "alex_renamed", "name_shared"],
+)
+async def test_format_1_receipts_find_their_recipients_ids(
+    hass: HomeAssistant, recipients: list[Recipient], ids: list[str]
+) -> None:
+    """Receipts that named their recipients alone are read with their ids.
+
+    A record of format 1 holds no user key: a name one recipient alone has
+    is that recipient; a name no longer there, or shared, gives no id.
+    """
+    shutil.copytree(FORMAT_1, folder(hass))
+
+    found = await ReceiptStore(hass, ENTRY_ID).async_load(recipients)
+
+    [tracked_receipt] = found.open
+    assert found.last is tracked_receipt
+    assert found.set_aside == {}
+    assert tracked_receipt.receipt == "rFormatOneReceipt0000000000001"
+    assert tracked_receipt.recipient_names == ["Pushover", "Alex"]
+    assert tracked_receipt.recipient_ids == ids
+    assert tracked_receipt.uses_callback is True
+    assert tracked_receipt.state is EmergencyState.PENDING
 
 
 @pytest.mark.parametrize(
@@ -176,7 +243,7 @@ async def test_an_unreadable_0_2_0_store_is_set_aside(
     legacy = storage / f"pushover_plus.receipts.{ENTRY_ID}"
     legacy.write_bytes(content)
 
-    found = await ReceiptStore(hass, ENTRY_ID).async_load()
+    found = await ReceiptStore(hass, ENTRY_ID).async_load(RECIPIENTS)
 
     assert found.open == []
     [(aside, _reason)] = found.set_aside.items()
@@ -194,7 +261,7 @@ async def test_an_unreadable_0_2_0_receipt_is_set_aside_alone(
     stored["data"]["open"][0]["state"] = "snoozed"
     legacy.write_text(json.dumps(stored))
 
-    found = await ReceiptStore(hass, ENTRY_ID).async_load()
+    found = await ReceiptStore(hass, ENTRY_ID).async_load(RECIPIENTS)
 
     assert [item.receipt for item in found.open] == ["rFixtureReceipt000000000000002"]
     assert list(found.set_aside.values()) == [

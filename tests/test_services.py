@@ -20,6 +20,7 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     SUBENTRY_RECIPIENT,
 )
+from custom_components.pushover_plus.recipients import Recipient
 from pushover_simulator import (
     TEST_GROUP_KEY,
     TEST_SECOND_USER_KEY,
@@ -73,6 +74,7 @@ async def test_every_field_reaches_pushover(
     assert response["deliveries"] == [
         {
             "recipients": ["Pushover"],
+            "recipient_ids": ["primary"],
             "status": "sent",
             "request_id": received.request,
             "receipt": received.receipt,
@@ -225,6 +227,65 @@ async def test_unknown_recipient_sends_nothing(
         "known": "Pushover",
     }
     assert len(simulator.requests) == sent_before
+
+
+async def test_a_shared_name_is_refused_and_an_id_picks_one(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+) -> None:
+    """Names are for people and may be shared; the id says whom a send is for."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=config_entry.title,
+        data=config_entry.data,
+        unique_id=config_entry.unique_id,
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_RECIPIENT,
+                title="Alex",
+                data={CONF_USER_KEY: key, CONF_DEVICES: []},
+                unique_id=None,
+            )
+            for key in (TEST_SECOND_USER_KEY, TEST_GROUP_KEY)
+        ],
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    first, second = entry.subentries
+    sent_before = len(simulator.requests)
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, message="Hi", recipients=["Alex"])
+
+    assert err.value.translation_key == "recipient_name_shared"
+    assert err.value.translation_placeholders == {
+        "recipient": "Alex",
+        "ids": f"{first}, {second}",
+    }
+    assert len(simulator.requests) == sent_before
+
+    response = await send(hass, message="Hi", recipients=[second])
+
+    assert [message.users for message in simulator.messages] == [[TEST_GROUP_KEY]]
+    assert response["accepted"] == ["Alex"]
+    assert response["accepted_ids"] == [second]
+    assert response["deliveries"][0]["recipient_ids"] == [second]
+
+
+def test_a_recipient_is_shown_without_its_secrets() -> None:
+    """Its key and subscription link stay out of logs and tracebacks."""
+    recipient = Recipient(
+        id="01KALEXRECIPIENT0000000000",
+        name="Alex",
+        user_key=TEST_SECOND_USER_KEY,
+        service_name="alex",
+        subscription_url="https://pushover.net/subscribe/secret",
+    )
+
+    assert repr(recipient) == "Recipient(id='01KALEXRECIPIENT0000000000', name='Alex')"
 
 
 async def test_invalid_field_sends_nothing(

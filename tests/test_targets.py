@@ -137,6 +137,7 @@ async def test_entities_of_one_entry_share_one_call(
             "config_entry_id": FIRST_ENTRY_ID,
             "entity_ids": [ada, bea],
             "recipients": ["Ada", "Bea"],
+            "recipient_ids": [PRIMARY_RECIPIENT_ID, BEA_ID],
             "status": "sent",
             "request_id": received.request,
             "receipt": None,
@@ -261,6 +262,7 @@ async def test_entry_refused_after_another_sent_is_reported(
     assert response["accepted_entities"] == [ada]
     assert response["refused_entities"] == [cai]
     assert response["refused"] == ["Cai"]
+    assert response["refused_ids"] == [CAI_ID]
     refused = response["deliveries"][1]
     assert (refused["status"], refused["config_entry_id"]) == (
         "refused",

@@ -50,7 +50,7 @@ from .recipient_repair import (
     async_update_kept_actions,
     async_watch_builtin_entries,
 )
-from .recipients import recipient_name_of, recipients_of
+from .recipients import recipients_of
 from .repairs import async_clear_issue, async_report_unreadable
 from .sender import REFUSED_APP_ISSUE, MessageSender
 from .services import async_setup_services
@@ -135,7 +135,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     await limits.async_refresh()
     client.on_limits = limits.async_set_limits
     entry.async_on_unload(limits.async_clear_issue)
-    receipts = ReceiptTracker(hass, entry, client, recipient_name_of(entry))
+    recipients = recipients_of(entry)
+    receipts = ReceiptTracker(hass, entry, client, recipients)
     await _async_load_storage(receipts.async_load(), receipts.directory)
     entry.async_on_unload(receipts.async_unload)
     entry.async_on_unload(
@@ -163,7 +164,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     )
     # The queue is read before anything can send: messages queued before a
     # restart go out before any new one.
-    await _async_load_storage(sender.outbox.async_load(), sender.outbox.directory)
+    await _async_load_storage(
+        sender.outbox.async_load(recipients), sender.outbox.directory
+    )
     entry.async_on_unload(sender.outbox.async_unload)
     entry.async_on_unload(
         async_report_unreadable(
@@ -199,7 +202,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         groups=await async_setup_groups(hass, entry, client),
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    recipients = recipients_of(entry)
     await async_setup_legacy_actions(hass, entry, recipients, hass.data[_HASS_CONFIG])
     async_update_kept_actions(hass, entry.entry_id, recipients)
     entry.async_on_unload(async_bind_glances(hass, entry, recipients, glances))

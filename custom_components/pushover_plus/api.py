@@ -1,13 +1,17 @@
-"""A small async client for the Pushover REST API, on a shared aiohttp session."""
+"""A small async client for the Pushover REST API, on a shared aiohttp session.
+
+Its records (a message, an answer, a receipt's state) are named tuples:
+typed and immutable like frozen dataclasses, at a fraction of their cost when
+the module is imported, which Home Assistant does at every start.
+"""
 
 import asyncio
-import base64
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import json
 import logging
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -23,7 +27,6 @@ from .const import (
 
 _LOGGER = logging.getLogger(__name__)
 
-type AttachmentEncoding = Literal["multipart", "base64"]
 # The changes of a delivery group's Groups API, each POST groups/{key}/<it>.json.
 type GroupChange = Literal[
     "add_user", "remove_user", "enable_user", "disable_user", "rename"
@@ -78,17 +81,22 @@ class PushoverTemporaryError(PushoverError):
     """A 5xx answer, a timeout or a connection failure: worth retrying later."""
 
 
-@dataclass(frozen=True, slots=True)
-class Attachment:
+class Attachment(NamedTuple):
     """One image to send with a message."""
 
-    content: bytes = field(repr=False)
+    content: bytes
     content_type: str
     filename: str
 
+    def __repr__(self) -> str:
+        """Name the image without its bytes."""
+        return (
+            f"Attachment(content_type={self.content_type!r}, "
+            f"filename={self.filename!r}, size={len(self.content)})"
+        )
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Message:
+
+class Message(NamedTuple):
     """A message in Pushover's own terms: every field of messages.json."""
 
     message: str
@@ -183,16 +191,14 @@ class GroupMember:
     disabled: bool
 
 
-@dataclass(frozen=True, slots=True)
-class GroupInfo:
+class GroupInfo(NamedTuple):
     """What groups/{key}.json says of a delivery group."""
 
     name: str
     members: tuple[GroupMember, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """The account's monthly message quota."""
 
     limit: int
@@ -200,8 +206,7 @@ class Limits:
     reset: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class SendResult:
+class SendResult(NamedTuple):
     """What Pushover answered to an accepted message."""
 
     request_id: str
@@ -209,8 +214,7 @@ class SendResult:
     limits: Limits | None
 
 
-@dataclass(frozen=True, slots=True)
-class UserInfo:
+class UserInfo(NamedTuple):
     """What users/validate.json says of a user or group key.
 
     No devices means a valid key that no device is logged in with yet;
@@ -218,13 +222,11 @@ class UserInfo:
     """
 
     devices: list[str]
-    licenses: list[str]
     is_group: bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiptStatus:
-    """The state of an emergency message's receipt."""
+class ReceiptStatus(NamedTuple):
+    """The state of an emergency message's receipt (`get_receipt` shows it all)."""
 
     acknowledged: bool
     acknowledged_at: datetime | None
@@ -237,8 +239,7 @@ class ReceiptStatus:
     called_back_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
+class _Answer(NamedTuple):
     status: int
     body: dict[str, Any]
     limits: Limits | None
@@ -278,25 +279,17 @@ class PushoverClient:
         """The API's base URL."""
         return str(self._base_url)
 
-    async def send(
-        self,
-        users: Sequence[str],
-        message: Message,
-        *,
-        attachment_encoding: AttachmentEncoding = "multipart",
-    ) -> SendResult:
-        """Send one message to one or more user or group keys."""
+    async def send(self, users: Sequence[str], message: Message) -> SendResult:
+        """Send one message to one or more user or group keys.
+
+        An image goes as a multipart file part, whatever its source.
+        """
         fields = {"token": self._token, "user": ",".join(users)}
         fields |= message.form_fields()
         body: aiohttp.FormData | dict[str, str]
         attachment = message.attachment
         if attachment is None:
             body = fields
-        elif attachment_encoding == "base64":
-            body = fields | {
-                "attachment_base64": base64.b64encode(attachment.content).decode(),
-                "attachment_type": attachment.content_type,
-            }
         else:
             body = aiohttp.FormData(fields)
             body.add_field(
@@ -323,11 +316,10 @@ class PushoverClient:
             if NO_ACTIVE_DEVICES in err.errors:
                 # Said of a user not logged in anywhere and of a group
                 # nobody is in: which of the two, Pushover does not say.
-                return UserInfo(devices=[], licenses=[], is_group=None)
+                return UserInfo(devices=[], is_group=None)
             raise
         return UserInfo(
             devices=[str(name) for name in body.get("devices") or []],
-            licenses=[str(name) for name in body.get("licenses") or []],
             is_group=bool(body.get("group")),
         )
 

@@ -13,7 +13,6 @@ limit is sent as it is, byte for byte.
 """
 
 import asyncio
-from dataclasses import dataclass, field
 import logging
 import os
 from pathlib import Path
@@ -74,16 +73,19 @@ _HEIC_BRANDS: Final = frozenset(
 _HEIF_BRANDS: Final = frozenset({b"mif1", b"msf1"})
 
 
-@dataclass(frozen=True, slots=True)
 class _Loaded:
     """What a source gave (never more than may be read) and its whole size.
 
     `size` is None when a download without a length was stopped part-way.
+    A plain class: a dataclass costs more to create at import than it saves.
     """
 
-    content: bytes = field(repr=False)
-    filename: str
-    size: int | None
+    __slots__ = ("content", "filename", "size")
+
+    def __init__(self, content: bytes, filename: str, size: int | None) -> None:
+        self.content = content
+        self.filename = filename
+        self.size = size
 
 
 async def async_load_attachment(

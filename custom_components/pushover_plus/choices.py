@@ -24,7 +24,6 @@ together; each entry checks a sound against its own account's list.
 
 from collections.abc import Mapping, Sequence
 import copy
-from dataclasses import dataclass, field
 from datetime import datetime
 import logging
 from pathlib import Path
@@ -57,30 +56,43 @@ _SERVICES_YAML: Final = Path(__file__).parent / "services.yaml"
 _SECTION: Final = "delivery"
 
 
-@dataclass(slots=True)
 class AccountChoices:
     """What one entry knows of its account, and when it learnt it.
 
     Devices are kept by user key: the key is what Pushover lists them for.
+    Plain classes here and below: a dataclass costs more to create when the
+    module is imported, at every start, than it saves.
     """
 
-    sounds: dict[str, str] | None = None
-    sounds_read_at: datetime | None = None
-    # The last attempt, which may have failed: the hourly bound counts it.
-    sounds_tried_at: datetime | None = None
-    devices: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    devices_read_at: dict[str, datetime] = field(default_factory=dict)
+    __slots__ = (
+        "devices",
+        "devices_read_at",
+        "sounds",
+        "sounds_read_at",
+        "sounds_tried_at",
+    )
+
+    def __init__(self) -> None:
+        """Start knowing nothing."""
+        self.sounds: dict[str, str] | None = None
+        self.sounds_read_at: datetime | None = None
+        # The last attempt, which may have failed: the hourly bound counts it.
+        self.sounds_tried_at: datetime | None = None
+        self.devices: dict[str, tuple[str, ...]] = {}
+        self.devices_read_at: dict[str, datetime] = {}
 
 
-@dataclass(slots=True)
 class _Known:
     """Every entry's choices, which of them are loaded, and the form's base."""
 
-    entries: dict[str, AccountChoices] = field(default_factory=dict)
-    # The loaded entries' recipients, whose names label the devices.
-    loaded: dict[str, list[Recipient]] = field(default_factory=dict)
-    base: dict[str, Any] | None = None
-    described: dict[str, Any] | None = None
+    __slots__ = ("base", "described", "entries", "loaded")
+
+    def __init__(self) -> None:
+        self.entries: dict[str, AccountChoices] = {}
+        # The loaded entries' recipients, whose names label the devices.
+        self.loaded: dict[str, list[Recipient]] = {}
+        self.base: dict[str, Any] | None = None
+        self.described: dict[str, Any] | None = None
 
 
 _KNOWN: HassKey[_Known] = HassKey(f"{DOMAIN}_choices")

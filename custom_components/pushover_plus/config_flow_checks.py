@@ -4,7 +4,6 @@ Every check adds its error to the field at fault, with the placeholders its
 text needs; a form shows all of them at once and keeps what was typed.
 """
 
-from dataclasses import dataclass, field
 import logging
 
 from homeassistant.const import CONF_NAME
@@ -30,12 +29,15 @@ from .recipients import action_taken
 _LOGGER = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
 class Checked:
     """The errors found in a form, by field, and the values their texts name."""
 
-    errors: dict[str, str] = field(default_factory=dict)
-    placeholders: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("errors", "placeholders")
+
+    def __init__(self) -> None:
+        """Start with no error."""
+        self.errors: dict[str, str] = {}
+        self.placeholders: dict[str, str] = {}
 
     def add(self, field_name: str, error: str, **placeholders: str) -> None:
         """Record an error; a field shows the first one found."""

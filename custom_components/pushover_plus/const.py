@@ -17,7 +17,6 @@ CONF_PRIORITY: Final = "priority"
 CONF_RETRY: Final = "retry"
 CONF_EXPIRE: Final = "expire"
 CONF_ACK_CALLBACK: Final = "acknowledgement_callback"
-CONF_WEBHOOK_ID: Final = "webhook_id"
 # The recipient's legacy action, notify.<service_name>: its first name's slug,
 # kept when the recipient is renamed.
 CONF_SERVICE_NAME: Final = "service_name"

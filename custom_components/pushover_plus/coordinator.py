@@ -61,9 +61,10 @@ class LimitsCoordinator(DataUpdateCoordinator[Limits]):
     @callback
     def async_set_exhausted(self, reset: datetime | None) -> None:
         """Record a 429: nothing is left until the reset."""
-        current = self.data
-        limit = current.limit if current else 0
-        reset = reset or (current.reset if current else None)
+        # None until the first poll answered.
+        current: Limits | None = self.data
+        limit = current.limit if current is not None else 0
+        reset = reset or (current.reset if current is not None else None)
         if reset is None:
             return
         self.async_set_limits(Limits(limit=limit, remaining=0, reset=reset))

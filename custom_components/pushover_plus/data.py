@@ -1,6 +1,5 @@
 """A config entry's type, what it holds while loaded, and what its options mean."""
 
-from dataclasses import dataclass, field
 import hashlib
 from typing import TYPE_CHECKING, Any, cast
 
@@ -40,30 +39,70 @@ def token_unique_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(slots=True)
 class PushoverRuntimeData:
-    """What a loaded entry holds: the paths to Pushover and the application's device."""
+    """What a loaded entry holds: the paths to Pushover and the application's device.
 
-    client: PushoverClient
-    sender: MessageSender
-    limits: LimitsCoordinator
-    receipts: ReceiptTracker
-    # The device registry's id of the application's device.
-    application_device_id: str
-    glances: GlanceQueue
-    # One coordinator per delivery group recipient, by recipient id.
-    groups: dict[str, GroupCoordinator] = field(default_factory=dict)
+    A plain class: a dataclass costs more to create when the module is
+    imported, at every start, than these fields are worth.
+    """
+
+    __slots__ = (
+        "application_device_id",
+        "client",
+        "glances",
+        "groups",
+        "limits",
+        "receipts",
+        "sender",
+    )
+
+    def __init__(
+        self,
+        *,
+        client: PushoverClient,
+        sender: MessageSender,
+        limits: LimitsCoordinator,
+        receipts: ReceiptTracker,
+        application_device_id: str,
+        glances: GlanceQueue,
+        groups: dict[str, GroupCoordinator] | None = None,
+    ) -> None:
+        """Hold the entry's client, its paths and its device's id."""
+        self.client = client
+        self.sender = sender
+        self.limits = limits
+        self.receipts = receipts
+        # The device registry's id of the application's device.
+        self.application_device_id = application_device_id
+        self.glances = glances
+        # One coordinator per delivery group recipient, by recipient id.
+        self.groups: dict[str, GroupCoordinator] = {} if groups is None else groups
 
 
-@dataclass(slots=True)
 class InboxRuntimeData:
-    """What a loaded inbox entry holds: its client, connection, syncs, delivery."""
+    """What a loaded inbox entry holds: its client, connection, syncs, delivery.
 
-    client: InboxClient
-    credentials: Credentials
-    inbox: Inbox
-    sync: InboxSync
-    delivery: InboxDelivery
+    A plain class, as the application's runtime data: a dataclass costs its
+    module's import more than it saves here.
+    """
+
+    __slots__ = ("client", "credentials", "delivery", "inbox", "sync")
+
+    def __init__(
+        self,
+        *,
+        client: InboxClient,
+        credentials: Credentials,
+        inbox: Inbox,
+        sync: InboxSync,
+        delivery: InboxDelivery,
+    ) -> None:
+        """Hold the parts of a loaded inbox."""
+        self.client = client
+        self.credentials = credentials
+        self.inbox = inbox
+        self.sync = sync
+        self.delivery = delivery
 
 
 def is_inbox(entry: ConfigEntry[Any]) -> bool:

@@ -55,7 +55,7 @@ async def async_get_config_entry_diagnostics(
         ],
         # The simulator's address changes between runs; whether one is used matters.
         "custom_api_base_url": runtime.client.base_url != API_BASE_URL,
-        "limits": asdict(runtime.limits.data) if runtime.limits.data else None,
+        "limits": runtime.limits.data._asdict() if runtime.limits.data else None,
         "acknowledgement_callback": runtime.sender.uses_callback,
         "open_emergencies": [item.event_data() for item in runtime.receipts.open],
         # Counts only: queued messages hold user keys and private text.

@@ -14,7 +14,6 @@ application's name there in plaintext, which the device cannot decrypt
 """
 
 import base64
-from dataclasses import replace
 import os
 import re
 from typing import Final
@@ -81,8 +80,7 @@ def encrypt_message(message: Message, key: str, *, default_title: str) -> Messag
     name), encrypted like the rest. Raises EncryptionError, and then nothing
     of the message may be sent to that account.
     """
-    return replace(
-        message,
+    return message._replace(
         message=encrypt_field(message.message, key),
         title=encrypt_field(message.title or default_title, key),
         url=None if message.url is None else encrypt_field(message.url, key),

@@ -2,26 +2,30 @@
 
 An application's emergency message was acknowledged, expired or cancelled;
 an inbox received a message (`inbox_entity.py`).
+
+It follows the entry's receipt tracker, not the bus: anyone may fire a
+`pushover_plus_…` event, which automations see but this entity does not.
 """
 
-from typing import override
+from typing import Final, override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EVENT_ACKNOWLEDGED, EVENT_CANCELLED, EVENT_EXPIRED
 from .data import PushoverConfigEntry, inbox_entry
 from .entity import PushoverApplicationEntity
 from .inbox_entity import MessageEventEntity
+from .receipts_model import EmergencyState, TrackedReceipt
 
 PARALLEL_UPDATES = 0
 
-EVENT_TYPES = {
-    EVENT_ACKNOWLEDGED: "acknowledged",
-    EVENT_EXPIRED: "expired",
-    EVENT_CANCELLED: "cancelled",
-}
+# How an emergency ends, as an event; one Pushover forgot ends without one.
+EVENT_TYPES: Final = (
+    EmergencyState.ACKNOWLEDGED,
+    EmergencyState.EXPIRED,
+    EmergencyState.CANCELLED,
+)
 
 
 async def async_setup_entry(
@@ -37,29 +41,27 @@ async def async_setup_entry(
 
 
 class EmergencyEventEntity(PushoverApplicationEntity, EventEntity):
-    """Mirrors the integration's bus events for the UI and automations."""
+    """Shows how each emergency message ended, with what the bus event carries."""
 
     entity_description = EventEntityDescription(
         key="emergency",
         translation_key="emergency",
-        event_types=list(EVENT_TYPES.values()),
+        event_types=[state.value for state in EVENT_TYPES],
     )
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Listen to this entry's emergency events."""
+        """Follow the entry's receipt tracker."""
         await super().async_added_to_hass()
-        for event_type in EVENT_TYPES:
-            self.async_on_remove(
-                self.hass.bus.async_listen(event_type, self._async_on_event)
+        self.async_on_remove(
+            self.entry.runtime_data.receipts.async_add_close_listener(
+                self._async_on_close
             )
+        )
 
     @callback
-    def _async_on_event(self, event: Event) -> None:
-        if event.data.get("entry_id") != self.entry.entry_id:
+    def _async_on_close(self, tracked: TrackedReceipt) -> None:
+        if tracked.state not in EVENT_TYPES:
             return
-        attributes = {
-            key: value for key, value in event.data.items() if key != "entry_id"
-        }
-        self._trigger_event(EVENT_TYPES[str(event.event_type)], attributes)
+        self._trigger_event(tracked.state.value, tracked.event_data())
         self.async_write_ha_state()

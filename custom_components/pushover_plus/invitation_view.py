@@ -21,13 +21,13 @@ every request is hostile until it proves otherwise:
 """
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from html import escape
 from http import HTTPStatus
 import logging
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 
 from aiohttp import web
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
@@ -99,13 +99,13 @@ def answer_urls(base_url: str, invitation_id: str) -> tuple[str, str]:
     return answer + SUBSCRIBED, answer + DECLINED
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+class Page(NamedTuple):
     """What the visitor is told: a translated text, its status and values."""
 
     key: str
     status: HTTPStatus
-    placeholders: dict[str, str] = field(default_factory=dict)
+    # Read-only, so that the one empty default is shared safely.
+    placeholders: Mapping[str, str] = MappingProxyType({})
     # Whether the visit counts against the remote address.
     failed: bool = False
 

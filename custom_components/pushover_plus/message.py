@@ -13,13 +13,12 @@ in one translated error, so that a script is fixed in one round.
 
 import base64
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 import difflib
 import logging
 import math
 import re
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from homeassistant.core import async_get_hass
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -31,8 +30,6 @@ from yarl import URL
 
 from .api import Message
 from .const import (
-    DEFAULT_EXPIRE,
-    DEFAULT_RETRY,
     DEVICE_NAME_PATTERN,
     DOMAIN,
     IMAGE_TYPES,
@@ -133,18 +130,16 @@ _WEB_SCHEMES: Final = frozenset({"http", "https"})
 _TAG_SEPARATORS: Final = (",", "/")
 
 
-@dataclass(frozen=True, slots=True)
-class SendDefaults:
-    """The entry's options that fill fields a call leaves out."""
+class SendDefaults(NamedTuple):
+    """The entry's options that fill fields a call leaves out (`data.py` reads them)."""
 
-    sound: str | None = None
-    priority: int | None = None
-    retry: int = DEFAULT_RETRY
-    expire: int = DEFAULT_EXPIRE
+    sound: str | None
+    priority: int | None
+    retry: int
+    expire: int
 
 
-@dataclass(frozen=True, slots=True)
-class AttachmentSource:
+class AttachmentSource(NamedTuple):
     """Where an attachment comes from; `attachment.py` fetches it.
 
     `location` names it in errors (for base64, the field). `content` is the
@@ -155,11 +150,17 @@ class AttachmentSource:
     kind: str
     location: str
     resize: bool = True
-    content: bytes | None = field(default=None, repr=False)
+    content: bytes | None = None
+
+    def __repr__(self) -> str:
+        """Name the source without the picture's bytes."""
+        return (
+            f"AttachmentSource(kind={self.kind!r}, location={self.location!r}, "
+            f"resize={self.resize!r})"
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRequest:
+class MessageRequest(NamedTuple):
     """A validated message and, if any, the attachment still to fetch."""
 
     message: Message

@@ -26,11 +26,6 @@ from .sender import sent_signal
 
 PARALLEL_UPDATES = 0
 
-DISCOVERY_ENTRY_ID = "entry_id"
-DISCOVERY_RECIPIENT_ID = "recipient_id"
-ACTION_HELD_BY_BUILTIN = "legacy_action_held_by_builtin"
-ACTION_TAKEN = "legacy_action_taken"
-
 
 async def async_setup_entry(
     hass: HomeAssistant,  # noqa: ARG001
@@ -62,8 +57,8 @@ class PushoverNotifyEntity(PushoverRecipientEntity, NotifyEntity):
         )
 
     @callback
-    def _async_on_sent(self, recipient_names: list[str]) -> None:
-        if self.recipient.name in recipient_names:
+    def _async_on_sent(self, recipient_ids: list[str]) -> None:
+        if self.recipient.id in recipient_ids:
             self._async_record_notification()
 
     @override

@@ -20,11 +20,10 @@ file, that message is sent again after the restart.
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 import uuid
 
 from homeassistant.config_entries import ConfigEntry
@@ -53,6 +52,7 @@ from .const import (
 )
 from .outbox_retry import OutageLog, RetryTimer
 from .outbox_store import AttachmentLostError, OutboxItem, QueueStore
+from .recipients import Recipient
 from .spool import SpoolStats
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,8 +74,7 @@ _DROP_DETAILS: Final[dict[DropReason, str]] = {
 __all__ = ["Outbox", "OutboxItem", "Queued"]
 
 
-@dataclass(frozen=True, slots=True)
-class Queued:
+class Queued(NamedTuple):
     """The answer to a send that waits in the outbox, stored on disk."""
 
     item_id: str
@@ -173,12 +172,13 @@ class Outbox:
 
         return remove_listener
 
-    async def async_load(self) -> None:
+    async def async_load(self, recipients: Sequence[Recipient]) -> None:
         """Read the stored queue and, if it holds messages, start sending them.
 
+        `recipients` are the entry's (older records name theirs alone).
         Raises OSError when the queue's directory cannot be read at all.
         """
-        stored = await self._store.async_load()
+        stored = await self._store.async_load(recipients)
         self._items = stored.items
         self._bytes = sum(_size(item) for item in self._items)
         self.unreadable = stored.set_aside
@@ -188,7 +188,7 @@ class Outbox:
         self._async_start_drain()
 
     async def async_send(
-        self, users: Sequence[str], recipients: Sequence[str], message: Message
+        self, recipients: Sequence[Recipient], message: Message
     ) -> SendResult | Queued:
         """Send a message now if nothing waits, else queue it behind the others.
 
@@ -200,8 +200,9 @@ class Outbox:
         item = OutboxItem(
             id=uuid.uuid4().hex,
             seq=0,
-            users=tuple(users),
-            recipients=tuple(recipients),
+            users=tuple(recipient.user_key for recipient in recipients),
+            recipient_ids=tuple(recipient.id for recipient in recipients),
+            recipient_names=tuple(recipient.name for recipient in recipients),
             message=message,
             accepted_at=dt_util.utcnow(),
         )
@@ -296,8 +297,8 @@ class Outbox:
         if (attachment := item.message.attachment) is None:
             return item
         content = await self._store.async_read_attachment(item)
-        attachment = replace(attachment, content=content)
-        return replace(item, message=replace(item.message, attachment=attachment))
+        attachment = attachment._replace(content=content)
+        return item._replace(message=item.message._replace(attachment=attachment))
 
     @callback
     def _async_start_drain(self) -> None:
@@ -376,7 +377,7 @@ class Outbox:
         _LOGGER.debug(
             "Pushover accepted message %s to %s: request %s",
             item.id,
-            ", ".join(item.recipients),
+            ", ".join(item.recipient_names),
             result.request_id,
         )
         self._on_sent(item, result, queued)
@@ -402,12 +403,11 @@ class Outbox:
             )
         attachment = item.message.attachment
         content = None if attachment is None else attachment.content
-        item = replace(
-            item,
+        item = item._replace(
             seq=self._next_seq(),
             message=item.message
             if attachment is None
-            else replace(item.message, attachment=replace(attachment, content=b"")),
+            else item.message._replace(attachment=attachment._replace(content=b"")),
             attachment_size=0 if content is None else len(content),
         )
         size = _size(item)
@@ -502,7 +502,7 @@ class Outbox:
             _LOGGER.warning(
                 "Dropped queued message %s to %s: %s",
                 item.id,
-                ", ".join(item.recipients),
+                ", ".join(item.recipient_names),
                 detail,
             )
             self._hass.bus.async_fire(
@@ -510,7 +510,8 @@ class Outbox:
                 {
                     "entry_id": self._entry.entry_id,
                     "item_id": item.id,
-                    "recipients": list(item.recipients),
+                    "recipients": list(item.recipient_names),
+                    "recipient_ids": list(item.recipient_ids),
                     "title": item.message.readable_title,
                     "reason": reason,
                     "errors": list(errors),

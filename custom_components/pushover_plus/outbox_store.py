@@ -4,34 +4,38 @@ A queued message is the file `{seq}-{id}.json` (its record) and, when it has
 an image, `{seq}-{id}.bin` beside it. The sequence number in the name is the
 order of acceptance: the directory listing is the queue. The record format is
 written and read field by field, with a version, so that a change to the
-`Message` dataclass can never silently change what is on disk.
+`Message` record can never silently change what is on disk.
 
 A file that cannot be read (a newer format, a missing or unknown field, a
 damaged byte) is renamed aside, kept for the user and named in a repair issue;
 it never blocks the other messages. The 0.2.0 outbox (one Home Assistant
 store file holding the whole queue) is moved into the spool on first load.
+
+Format 2 stores each recipient's id beside its name. Records of format 1,
+which named the recipients alone, are still read: each recipient's id is
+found by its user key (`stored_recipient_ids`), so that none is lost.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 import json
 import logging
 from pathlib import Path
 import re
 import shutil
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from homeassistant.core import HomeAssistant
 
 from .api import Attachment, Message
 from .const import DOMAIN
+from .recipients import Recipient, stored_recipient_ids
 from .records import RecordError, RecordFields
 from .spool import SET_ASIDE_SUFFIX, Spool, SpoolStats
 
 _LOGGER = logging.getLogger(__name__)
 
-RECORD_FORMAT: Final = 1
+RECORD_FORMAT: Final = 2
 _NAME: Final = re.compile(
     r"(?P<seq>[0-9]{12})-(?P<id>[0-9a-f]{32})\.(?P<kind>json|bin)"
 )
@@ -56,23 +60,38 @@ _MESSAGE_FIELDS: Final = frozenset(
     }
 )
 _RECORD_FIELDS: Final = frozenset(
-    {"format", "id", "accepted_at", "users", "recipients", "message", "attachment"}
+    {
+        "format",
+        "id",
+        "accepted_at",
+        "users",
+        "recipient_ids",
+        "recipient_names",
+        "message",
+        "attachment",
+    }
 )
+# Format 1 named the recipients alone.
+_FORMAT_1_FIELDS: Final = _RECORD_FIELDS - {"recipient_ids", "recipient_names"} | {
+    "recipients"
+}
 _ATTACHMENT_FIELDS: Final = frozenset({"content_type", "filename", "size"})
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One accepted API call: a message and the keys it goes to.
+class OutboxItem(NamedTuple):
+    """One accepted API call: a message, the keys it goes to, and whose they are.
 
-    While queued, the attachment holds no bytes (`b""`): they wait in their
-    file, `attachment_size` long, until the message is sent.
+    The recipients' ids say whom it reached; their names, as they were when
+    it was accepted, are for the log and the events. While queued, the
+    attachment holds no bytes (`b""`): they wait in their file,
+    `attachment_size` long, until the message is sent.
     """
 
     id: str
     seq: int
     users: tuple[str, ...]
-    recipients: tuple[str, ...]
+    recipient_ids: tuple[str, ...]
+    recipient_names: tuple[str, ...]
     message: Message
     accepted_at: datetime
     attachment_size: int = 0
@@ -92,15 +111,14 @@ class AttachmentLostError(Exception):
     """A queued attachment's file is gone, so its message cannot be sent whole."""
 
 
-@dataclass(slots=True)
-class StoredQueue:
+class StoredQueue(NamedTuple):
     """What a load found: the queue, and what it could not use."""
 
-    items: list[OutboxItem] = field(default_factory=list)
+    items: list[OutboxItem]
     # Messages whose attachment file is gone.
-    lost: list[OutboxItem] = field(default_factory=list)
+    lost: list[OutboxItem]
     # Files renamed aside because they cannot be read, with the reason.
-    set_aside: dict[Path, str] = field(default_factory=dict)
+    set_aside: dict[Path, str]
 
 
 def encode_record(item: OutboxItem) -> bytes:
@@ -127,7 +145,8 @@ def encode_record(item: OutboxItem) -> bytes:
         "id": item.id,
         "accepted_at": item.accepted_at.isoformat(),
         "users": list(item.users),
-        "recipients": list(item.recipients),
+        "recipient_ids": list(item.recipient_ids),
+        "recipient_names": list(item.recipient_names),
         "message": fields,
     }
     if (attachment := message.attachment) is not None:
@@ -146,8 +165,13 @@ def _put(fields: dict[str, Any], key: str, value: object) -> None:
         fields[key] = value
 
 
-def decode_record(name: str, content: bytes) -> OutboxItem:
-    """Read a record back; raise RecordError for anything not written as above."""
+def decode_record(
+    name: str, content: bytes, recipients: Sequence[Recipient]
+) -> OutboxItem:
+    """Read a record back; raise RecordError for anything not written as above.
+
+    `recipients` are the entry's, which a record of format 1 is read with.
+    """
     matched = _NAME.fullmatch(name)
     if matched is None or matched["kind"] != "json":
         msg = "not a queued message's file name"
@@ -159,21 +183,29 @@ def decode_record(name: str, content: bytes) -> OutboxItem:
         raise RecordError(msg) from err
     fields = RecordFields(record, "record")
     version = fields.number("format")
-    if version != RECORD_FORMAT:
-        msg = f"record format {version}; this Pushover Plus reads {RECORD_FORMAT}"
+    if version not in {1, RECORD_FORMAT}:
+        msg = f"record format {version}; this Pushover Plus reads 1 to {RECORD_FORMAT}"
         raise RecordError(msg)
-    fields.only(_RECORD_FIELDS)
+    fields.only(_RECORD_FIELDS if version == RECORD_FORMAT else _FORMAT_1_FIELDS)
     if fields.text("id") != matched["id"]:
         msg = "its id is not the one in its file name"
         raise RecordError(msg)
+    users = fields.names("users", required=True)
+    if version == RECORD_FORMAT:
+        names = fields.names("recipient_names")
+        ids = fields.names("recipient_ids")
+    else:
+        names = fields.names("recipients")
+        ids = stored_recipient_ids(recipients, names, users)
     attachment, size = _decode_attachment(
         fields.raw("attachment") if "attachment" in record else None
     )
     return OutboxItem(
         id=matched["id"],
         seq=int(matched["seq"]),
-        users=fields.names("users", required=True),
-        recipients=fields.names("recipients"),
+        users=users,
+        recipient_ids=ids,
+        recipient_names=names,
         message=_decode_message(fields.raw("message"), attachment),
         accepted_at=fields.moment("accepted_at"),
         attachment_size=size,
@@ -232,9 +264,12 @@ class QueueStore:
         """Where the queue's files are."""
         return self._spool.directory
 
-    async def async_load(self) -> StoredQueue:
-        """Read the queue (moving a 0.2.0 outbox in first), oldest first."""
-        return await self._hass.async_add_executor_job(self._load)
+    async def async_load(self, recipients: Sequence[Recipient]) -> StoredQueue:
+        """Read the queue (moving a 0.2.0 outbox in first), oldest first.
+
+        `recipients` are the entry's: older records name theirs alone.
+        """
+        return await self._hass.async_add_executor_job(self._load, recipients)
 
     async def async_add(self, item: OutboxItem, attachment: bytes | None) -> None:
         """Store a message durably (its attachment first); raise OSError if not."""
@@ -264,10 +299,10 @@ class QueueStore:
             self._spool.remove([item.attachment_name])
             raise
 
-    def _load(self) -> StoredQueue:
-        found = StoredQueue()
+    def _load(self, recipients: Sequence[Recipient]) -> StoredQueue:
+        found = StoredQueue(items=[], lost=[], set_aside={})
         if self._legacy.exists():
-            _migrate_legacy_store(self._legacy, self._spool, found)
+            _migrate_legacy_store(self._legacy, self._spool, recipients, found)
         names = self._spool.names()
         attachments = {name for name in names if name.endswith(".bin")}
         for name in names:
@@ -276,16 +311,20 @@ class QueueStore:
                     self._spool.directory / name, "set aside at an earlier start"
                 )
             elif name.endswith(".json"):
-                self._load_record(name, attachments, found)
+                self._load_record(name, recipients, attachments, found)
         # An image whose record was never written was never accepted.
         self._spool.remove(attachments)
         return found
 
     def _load_record(
-        self, name: str, attachments: set[str], found: StoredQueue
+        self,
+        name: str,
+        recipients: Sequence[Recipient],
+        attachments: set[str],
+        found: StoredQueue,
     ) -> None:
         try:
-            item = decode_record(name, self._spool.read(name))
+            item = decode_record(name, self._spool.read(name), recipients)
         except (RecordError, OSError) as err:
             aside = self._spool.set_aside(name)
             found.set_aside[self._spool.directory / aside] = str(err)
@@ -324,7 +363,9 @@ def remove_queue(hass: HomeAssistant, entry_id: str) -> None:
     _legacy_store_path(hass, entry_id).unlink(missing_ok=True)
 
 
-def _migrate_legacy_store(legacy: Path, spool: Spool, found: StoredQueue) -> None:
+def _migrate_legacy_store(
+    legacy: Path, spool: Spool, recipients: Sequence[Recipient], found: StoredQueue
+) -> None:
     """Move the queue of a 0.2.0 outbox (one store file) into the spool.
 
     Safe to repeat: a stop half-way leaves the old file, and a message whose
@@ -348,33 +389,33 @@ def _migrate_legacy_store(legacy: Path, spool: Spool, found: StoredQueue) -> Non
     seq = max((int(name[:12]) for name in names if _NAME.fullmatch(name)), default=0)
     for record in records:
         seq += 1
-        _migrate_record(record, seq, moved, spool, found)
+        try:
+            item = _from_legacy_record(record, seq, recipients)
+        except RecordError as err:
+            kept = f"{seq:012d}-legacy.json{SET_ASIDE_SUFFIX}"
+            spool.write(kept, json.dumps(record).encode())
+            found.set_aside[spool.directory / kept] = str(err)
+            continue
+        if item.id not in moved:
+            _move_legacy_item(item, spool)
     legacy.unlink()
     _LOGGER.info("Moved %d queued messages into %s", len(records), spool.directory)
 
 
-def _migrate_record(
-    record: object, seq: int, moved: set[str], spool: Spool, found: StoredQueue
-) -> None:
-    try:
-        item = _from_legacy_record(record, seq)
-    except RecordError as err:
-        aside = f"{seq:012d}-legacy.json{SET_ASIDE_SUFFIX}"
-        spool.write(aside, json.dumps(record).encode())
-        found.set_aside[spool.directory / aside] = str(err)
-        return
-    if item.id in moved:
-        return
+def _move_legacy_item(item: OutboxItem, spool: Spool) -> None:
+    """Write a 0.2.0 item's record, its picture (kept by id alone) renamed beside it."""
     if item.message.attachment is not None:
         old = spool.directory / f"{item.id}.bin"
         if old.exists():
-            item = replace(item, attachment_size=old.stat().st_size)
+            item = item._replace(attachment_size=old.stat().st_size)
             old.replace(spool.directory / item.attachment_name)
     spool.write(item.record_name, encode_record(item))
 
 
-def _from_legacy_record(record: object, seq: int) -> OutboxItem:
-    """Read one item as the 0.2.0 outbox stored it."""
+def _from_legacy_record(
+    record: object, seq: int, recipients: Sequence[Recipient]
+) -> OutboxItem:
+    """Read one item as the 0.2.0 outbox stored it (its recipients by name)."""
     fields = RecordFields(record, "record")
     fields.only(
         frozenset({"id", "users", "recipients", "accepted_at", "message", "attachment"})
@@ -393,11 +434,14 @@ def _from_legacy_record(record: object, seq: int) -> OutboxItem:
             attachment_fields.text("content_type"),
             attachment_fields.text("filename"),
         )
+    users = fields.names("users", required=True)
+    names = fields.names("recipients")
     return OutboxItem(
         id=item_id,
         seq=seq,
-        users=fields.names("users", required=True),
-        recipients=fields.names("recipients"),
+        users=users,
+        recipient_ids=stored_recipient_ids(recipients, names, users),
+        recipient_names=names,
         message=_decode_message(fields.raw("message"), attachment),
         accepted_at=fields.moment("accepted_at"),
     )

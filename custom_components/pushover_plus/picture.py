@@ -14,15 +14,19 @@ made of it besides) raises the process's peak by about 125 MB (measured by
 scripts/bench); a 48-megapixel one by four times that. More than
 `MAX_PIXELS` is refused before decoding, and the caller makes one picture at
 a time.
+
+Pillow is imported where a picture is fitted, in the executor: importing it
+with the package would add about a third to the package's import time at
+every start, for pictures over the limit that most installations never send.
 """
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from io import BytesIO
 import math
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:
+    from PIL import Image
 
 JPEG_QUALITY: Final = 85
 # Encodings tried at most: the first guess is usually within a few per cent,
@@ -66,19 +70,34 @@ class PictureError(Exception):
         self.problem = problem
 
 
-@dataclass(frozen=True, slots=True)
 class FittedPicture:
-    """A picture re-encoded to fit, and its size before (turned upright)."""
+    """A picture re-encoded to fit, and its size before (turned upright).
 
-    content: bytes = field(repr=False)
-    width: int
-    height: int
-    original_width: int
-    original_height: int
+    A plain class: a dataclass costs more to create at import than it saves.
+    """
+
+    __slots__ = ("content", "height", "original_height", "original_width", "width")
+
+    def __init__(
+        self,
+        content: bytes,
+        width: int,
+        height: int,
+        original_width: int,
+        original_height: int,
+    ) -> None:
+        """Hold the JPEG and the sizes after and before."""
+        self.content = content
+        self.width = width
+        self.height = height
+        self.original_width = original_width
+        self.original_height = original_height
 
 
 def fit_picture(content: bytes, limit: int) -> FittedPicture:
     """Return the picture as a JPEG of at most `limit` bytes (blocking)."""
+    from PIL import Image  # noqa: PLC0415 - in the executor, see the module's note
+
     upright = _upright(_open(content))
     tries: list[tuple[float, int]] = []
     best: tuple[bytes, tuple[int, int]] | None = None
@@ -108,6 +127,8 @@ def fit_picture(content: bytes, limit: int) -> FittedPicture:
 
 
 def _open(content: bytes) -> Image.Image:
+    from PIL import Image  # noqa: PLC0415 - in the executor, see the module's note
+
     try:
         picture = Image.open(BytesIO(content))
     except Image.DecompressionBombError as err:
@@ -127,6 +148,8 @@ def _open(content: bytes) -> Image.Image:
 
 def _upright(picture: Image.Image) -> Image.Image:
     """Apply the EXIF orientation and make the picture one that JPEG holds."""
+    from PIL import Image, ImageOps  # noqa: PLC0415 - in the executor, see above
+
     ImageOps.exif_transpose(picture, in_place=True)
     if picture.mode in _TRANSPARENT_MODES or "transparency" in picture.info:
         # Onto white, as a viewer shows transparency.

@@ -3,7 +3,13 @@
 Every emergency message sent is tracked here and stored, so a restart loses
 nothing. While a receipt is open it is polled, slower as it ages; with nothing
 open there is no timer and no call. A change fires a Home Assistant event that
-automations can trigger on.
+automations can trigger on; the entities follow the tracker itself
+(`async_add_listener`, `async_add_close_listener`), so that an event fired by
+anyone else on the bus changes none of them.
+
+A receipt is tracked the moment Pushover's answer comes (a cancel right after
+the send finds it); its file is written in a task of the entry, one write
+after another, and an unload waits for the writes.
 
 Every read, whoever asks for it (the poll timer, an acknowledgement callback,
 a refused cancel), obeys one rule: a receipt is read at most once every
@@ -14,7 +20,7 @@ they never hold both of Pushover's two connections and cannot delay a send.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 import logging
 from pathlib import Path
@@ -44,6 +50,7 @@ from .data import PushoverConfigEntry
 from .errors import translated
 from .receipts_model import EmergencyState, TrackedReceipt
 from .receipts_store import ReceiptStore
+from .recipients import Recipient
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,13 +69,15 @@ class ReceiptTracker:
         hass: HomeAssistant,
         entry: PushoverConfigEntry,
         client: PushoverClient,
-        name_of: Callable[[str], str],
+        recipients: Sequence[Recipient],
     ) -> None:
-        """Bind the tracker; `name_of` turns a user key into a recipient's name."""
+        """Bind the tracker to its entry's client and recipients."""
         self._hass = hass
         self._entry = entry
         self._client = client
-        self._name_of = name_of
+        self._recipients = list(recipients)
+        # Who acknowledged: a recipient's name, else the key Pushover reports.
+        self._names = {recipient.user_key: recipient.name for recipient in recipients}
         self._store = ReceiptStore(hass, entry.entry_id)
         self._open: list[TrackedReceipt] = []
         self._last: TrackedReceipt | None = None
@@ -87,7 +96,8 @@ class ReceiptTracker:
         self._recent: dict[str, tuple[datetime, ReceiptStatus]] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._unloaded = False
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._close_listeners: list[Callable[[TrackedReceipt], None]] = []
 
     @property
     def open(self) -> list[TrackedReceipt]:
@@ -109,51 +119,79 @@ class ReceiptTracker:
 
         Raises OSError when the receipts' folder cannot be read at all.
         """
-        stored = await self._store.async_load()
+        stored = await self._store.async_load(self._recipients)
         self._open, self._last = stored.open, stored.last
         self.unreadable = stored.set_aside
         self._schedule()
 
     @callback
     def async_unload(self) -> None:
-        """Stop polling; the store keeps what is open.
+        """Stop polling, and write what changed; the store keeps what is open.
 
-        A read in flight belongs to the entry's reader task, which the entry
+        The write is a task of the entry, which the unload waits for. A read
+        in flight belongs to the entry's reader task, which the entry
         cancels; the next tracker reads that receipt again itself.
         """
         self._unloaded = True
         self._cancel_timer()
+        self._save()
 
     @callback
-    def async_add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call `listener` whenever a receipt is added or changes."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    def async_add_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update_callback` whenever receipts are added or change.
 
-    async def async_track(
+        Returns the function that stops the calls.
+        """
+        self._listeners.append(update_callback)
+        return lambda: self._listeners.remove(update_callback)
+
+    @callback
+    def async_add_close_listener(
+        self, close_callback: Callable[[TrackedReceipt], None]
+    ) -> CALLBACK_TYPE:
+        """Call `close_callback` with each receipt that closes, as it closes.
+
+        Returns the function that stops the calls.
+        """
+        self._close_listeners.append(close_callback)
+        return lambda: self._close_listeners.remove(close_callback)
+
+    @callback
+    def async_track(
         self,
         receipt: str,
         message: Message,
-        recipients: list[str],
+        recipient_ids: Sequence[str],
+        recipient_names: Sequence[str],
         *,
-        callback: bool,
+        uses_callback: bool,
     ) -> None:
-        """Start tracking an emergency message Pushover accepted."""
+        """Start tracking an emergency message Pushover accepted, from now on."""
+        if self._unloaded:
+            # A send that was in flight while the entry unloaded: the next
+            # load has read the store already, and would never see it.
+            _LOGGER.warning(
+                "Emergency message %s was accepted while the entry unloaded; "
+                "it is not followed: no event will say how it ends",
+                receipt,
+            )
+            return
         now = dt_util.utcnow()
         tracked = TrackedReceipt(
             receipt=receipt,
             title=message.readable_title,
             tags=list(message.tags),
-            recipients=recipients,
+            recipient_ids=list(recipient_ids),
+            recipient_names=list(recipient_names),
             sent_at=now,
             expires_at=now + timedelta(seconds=message.expire or 0),
-            callback=callback,
+            uses_callback=uses_callback,
             changed_at=now,
         )
         self._open.append(tracked)
         self._last = tracked
         self._new.append(tracked)
-        await self._async_changed()
+        self._changed()
 
     @callback
     def async_request_read(self, receipt: str) -> bool:
@@ -189,7 +227,7 @@ class ReceiptTracker:
         except PushoverError as err:
             raise translated(err, "receipt") from err
         self._close(tracked, EmergencyState.CANCELLED, dt_util.utcnow())
-        await self._async_changed()
+        self._changed()
 
     async def async_cancel_by_tag(self, tag: str) -> int:
         """Cancel every open emergency message with a tag; return how many."""
@@ -200,7 +238,7 @@ class ReceiptTracker:
         now = dt_util.utcnow()
         for tracked in [item for item in self._open if tag in item.tags]:
             self._close(tracked, EmergencyState.CANCELLED, now)
-        await self._async_changed()
+        self._changed()
         return cancelled
 
     async def async_status(self, receipt: str) -> dict[str, Any]:
@@ -240,7 +278,7 @@ class ReceiptTracker:
             ) from err
         self._remember(receipt, now, status)
         if tracked is not None and self._apply(tracked, status):
-            await self._async_changed()
+            self._changed()
         return self._describe(receipt, status)
 
     def _remember(self, receipt: str, now: datetime, status: ReceiptStatus) -> None:
@@ -260,7 +298,7 @@ class ReceiptTracker:
         acknowledged_by = None
         if status.acknowledged_by is not None:
             # A key that is no recipient's (a group's member) is a secret.
-            name = self._name_of(status.acknowledged_by)
+            name = self._names.get(status.acknowledged_by, status.acknowledged_by)
             acknowledged_by = None if name == status.acknowledged_by else name
         return {
             "receipt": receipt,
@@ -355,7 +393,8 @@ class ReceiptTracker:
                         # A callback waits: its read goes before the rest.
                         break
             if closed:
-                await self._async_save()
+                self._notify()
+                self._save()
         finally:
             # Also after a cancel (the entry unloads: nothing is planned) or
             # a bug, so that polling goes on.
@@ -396,7 +435,7 @@ class ReceiptTracker:
             return False
         if status.acknowledged:
             tracked.acknowledged_by = (
-                self._name_of(status.acknowledged_by)
+                self._names.get(status.acknowledged_by, status.acknowledged_by)
                 if status.acknowledged_by
                 else None
             )
@@ -428,47 +467,37 @@ class ReceiptTracker:
             self._hass.bus.async_fire(
                 event, {"entry_id": self._entry.entry_id, **tracked.event_data()}
             )
+        for close_callback in list(self._close_listeners):
+            close_callback(tracked)
         _LOGGER.debug("Emergency %s is %s", tracked.receipt, state)
         return True
 
-    async def _async_changed(self) -> None:
+    @callback
+    def _changed(self) -> None:
         self._schedule()
-        await self._async_save()
+        self._notify()
+        self._save()
 
-    async def _async_save(self) -> None:
-        """Tell the listeners of the changes, then put them on disk.
+    @callback
+    def _notify(self) -> None:
+        for update_callback in list(self._listeners):
+            update_callback()
 
-        A receipt Pushover accepted is tracked whether or not its file can be
-        written: the message was sent. Only a restart before the disk takes it
-        again forgets it, and the log says so.
-        """
-        for listener in list(self._listeners):
-            listener()
+    @callback
+    def _save(self) -> None:
+        """Put the changes on disk, in a task of the entry: an unload waits for it."""
         new, self._new = self._new, []
         closed, self._closed = self._closed, []
+        if not new and not closed:
+            return
         last = self._last if self._last in new or self._last in closed else None
-        # A task of the entry: an unload (and a removal after it) waits for it.
-        saving = self._entry.async_create_task(
+        self._entry.async_create_task(
             self._hass,
             self._async_write(
                 [item for item in new if item in self._open], closed, last
             ),
             f"{DOMAIN} receipts save {self._entry.entry_id}",
         )
-        try:
-            await asyncio.shield(saving)
-        except asyncio.CancelledError:
-            # The entry cancels the reader when it unloads; the write still
-            # ends before the unload does, so that the next tracker reads it.
-            await saving
-            raise
-        except OSError as err:
-            _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
-                "Cannot store the tracked emergency messages in %s (%s); they "
-                "are tracked until Home Assistant stops",
-                self._store.directory,
-                err,
-            )
 
     async def _async_write(
         self,
@@ -476,10 +505,23 @@ class ReceiptTracker:
         closed: list[TrackedReceipt],
         last: TrackedReceipt | None,
     ) -> None:
-        # One write at a time, in order: a receipt's deletion must never be
-        # overtaken by the earlier write of its file.
+        """Write one change after the other.
+
+        A receipt's deletion must never be overtaken by the earlier write of
+        its file. A receipt Pushover accepted is tracked whether or not its
+        file can be written: the message was sent. Only a restart before the
+        disk takes it again forgets it, and the log says so.
+        """
         async with self._writing:
-            await self._store.async_save(new, closed, last)
+            try:
+                await self._store.async_save(new, closed, last)
+            except OSError as err:
+                _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
+                    "Cannot store the tracked emergency messages in %s (%s); "
+                    "they are tracked until Home Assistant stops",
+                    self._store.directory,
+                    err,
+                )
 
     def _cancel_timer(self) -> None:
         if self._unsub_timer is not None:

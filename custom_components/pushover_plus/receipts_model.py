@@ -21,16 +21,21 @@ class EmergencyState(StrEnum):
 
 @dataclass(slots=True, kw_only=True)
 class TrackedReceipt:
-    """An emergency message and what is known of its receipt."""
+    """An emergency message and what is known of its receipt.
+
+    The recipients are known by id; their names, as they were when it was
+    sent, are for people (events and the sensor).
+    """
 
     receipt: str
     title: str | None
     tags: list[str]
-    recipients: list[str]
+    recipient_ids: list[str]
+    recipient_names: list[str]
     sent_at: datetime
     expires_at: datetime
     # True when our webhook was given as the callback: polling can be slow.
-    callback: bool
+    uses_callback: bool
     state: EmergencyState = EmergencyState.PENDING
     acknowledged_by: str | None = None
     acknowledged_by_device: str | None = None
@@ -43,7 +48,8 @@ class TrackedReceipt:
             "receipt": self.receipt,
             "title": self.title,
             "tags": list(self.tags),
-            "recipients": list(self.recipients),
+            "recipients": list(self.recipient_names),
+            "recipient_ids": list(self.recipient_ids),
             "state": self.state.value,
             "sent_at": self.sent_at.isoformat(),
             "expires_at": self.expires_at.isoformat(),
@@ -55,7 +61,7 @@ class TrackedReceipt:
     def next_poll(self) -> datetime:
         """Return when to ask Pushover next: slower as the receipt ages."""
         last = self.polled_at or self.sent_at
-        if self.callback:
+        if self.uses_callback:
             interval = RECEIPT_POLL_MAX
         else:
             age = last - self.sent_at

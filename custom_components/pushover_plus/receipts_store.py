@@ -8,26 +8,31 @@ nothing on disk (after a restart the first poll simply comes sooner).
 
 A file that cannot be read is renamed aside and named in a repair notice;
 the receipt store of Pushover Plus 0.2.0 (one file) is moved over on load.
+
+Format 2 stores the recipients' ids beside their names. Records of format 1
+(and 0.2.0's) named them alone: each name that one recipient alone has is
+read as that recipient's id (`stored_recipient_ids`).
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 import json
 import logging
 from pathlib import Path
 import re
 import shutil
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from homeassistant.core import HomeAssistant
 
 from .const import DOMAIN
 from .receipts_model import EmergencyState, TrackedReceipt
+from .recipients import Recipient, stored_recipient_ids
 from .records import RecordError, RecordFields
 from .spool import SET_ASIDE_SUFFIX, Spool
 
 _LOGGER = logging.getLogger(__name__)
 
-RECORD_FORMAT: Final = 1
+RECORD_FORMAT: Final = 2
 LAST: Final = "last.json"
 _RECEIPT_FILE: Final = re.compile(r"(?P<receipt>[A-Za-z0-9]{30})\.json")
 _FIELDS: Final = frozenset(
@@ -36,25 +41,31 @@ _FIELDS: Final = frozenset(
         "receipt",
         "title",
         "tags",
-        "recipients",
+        "recipient_ids",
+        "recipient_names",
         "sent_at",
         "expires_at",
-        "callback",
+        "uses_callback",
         "state",
         "acknowledged_by",
         "acknowledged_by_device",
         "changed_at",
     }
 )
+# Format 1 named the recipients alone, and `uses_callback` was `callback`.
+_FORMAT_1_FIELDS: Final = _FIELDS - {
+    "recipient_ids",
+    "recipient_names",
+    "uses_callback",
+} | {"recipients", "callback"}
 
 
-@dataclass(slots=True)
-class StoredReceipts:
+class StoredReceipts(NamedTuple):
     """What a load found: the open receipts, the latest one, what it could not use."""
 
-    open: list[TrackedReceipt] = field(default_factory=list)
-    last: TrackedReceipt | None = None
-    set_aside: dict[Path, str] = field(default_factory=dict)
+    open: list[TrackedReceipt]
+    last: TrackedReceipt | None
+    set_aside: dict[Path, str]
 
 
 def encode_receipt(tracked: TrackedReceipt) -> bytes:
@@ -63,10 +74,11 @@ def encode_receipt(tracked: TrackedReceipt) -> bytes:
         "format": RECORD_FORMAT,
         "receipt": tracked.receipt,
         "tags": list(tracked.tags),
-        "recipients": list(tracked.recipients),
+        "recipient_ids": list(tracked.recipient_ids),
+        "recipient_names": list(tracked.recipient_names),
         "sent_at": tracked.sent_at.isoformat(),
         "expires_at": tracked.expires_at.isoformat(),
-        "callback": tracked.callback,
+        "uses_callback": tracked.uses_callback,
         "state": tracked.state.value,
     }
     optional = {
@@ -79,8 +91,11 @@ def encode_receipt(tracked: TrackedReceipt) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode()
 
 
-def decode_receipt(content: bytes) -> TrackedReceipt:
-    """Read a record back; RecordError for anything not written as above."""
+def decode_receipt(content: bytes, recipients: Sequence[Recipient]) -> TrackedReceipt:
+    """Read a record back; RecordError for anything not written as above.
+
+    `recipients` are the entry's, which a record of format 1 is read with.
+    """
     try:
         record = json.loads(content)
     except ValueError as err:
@@ -88,14 +103,16 @@ def decode_receipt(content: bytes) -> TrackedReceipt:
         raise RecordError(msg) from err
     fields = RecordFields(record, "record")
     version = fields.number("format")
-    if version != RECORD_FORMAT:
-        msg = f"record format {version}; this Pushover Plus reads {RECORD_FORMAT}"
+    if version not in {1, RECORD_FORMAT}:
+        msg = f"record format {version}; this Pushover Plus reads 1 to {RECORD_FORMAT}"
         raise RecordError(msg)
-    fields.only(_FIELDS)
-    return _tracked(fields)
+    fields.only(_FIELDS if version == RECORD_FORMAT else _FORMAT_1_FIELDS)
+    return _tracked(fields, version, recipients)
 
 
-def _tracked(fields: RecordFields) -> TrackedReceipt:
+def _tracked(
+    fields: RecordFields, version: int, recipients: Sequence[Recipient]
+) -> TrackedReceipt:
     receipt = fields.text("receipt")
     if not _RECEIPT_FILE.fullmatch(f"{receipt}.json"):
         msg = "its receipt is not 30 letters and digits"
@@ -104,14 +121,23 @@ def _tracked(fields: RecordFields) -> TrackedReceipt:
     if state not in {item.value for item in EmergencyState}:
         msg = f"its state {state!r} is not one of this version's"
         raise RecordError(msg)
+    if version == RECORD_FORMAT:
+        names = fields.names("recipient_names")
+        ids = fields.names("recipient_ids")
+        uses_callback = fields.boolean("uses_callback")
+    else:
+        names = fields.names("recipients")
+        ids = stored_recipient_ids(recipients, names)
+        uses_callback = fields.boolean("callback")
     return TrackedReceipt(
         receipt=receipt,
         title=fields.optional_text("title"),
         tags=list(fields.names("tags")),
-        recipients=list(fields.names("recipients")),
+        recipient_ids=list(ids),
+        recipient_names=list(names),
         sent_at=fields.moment("sent_at"),
         expires_at=fields.moment("expires_at"),
-        callback=fields.boolean("callback"),
+        uses_callback=uses_callback,
         state=EmergencyState(state),
         acknowledged_by=fields.optional_text("acknowledged_by"),
         acknowledged_by_device=fields.optional_text("acknowledged_by_device"),
@@ -133,9 +159,12 @@ class ReceiptStore:
         """Where the receipts' files are."""
         return self._spool.directory
 
-    async def async_load(self) -> StoredReceipts:
-        """Read the open receipts and the latest one (0.2.0's store moved first)."""
-        return await self._hass.async_add_executor_job(self._load)
+    async def async_load(self, recipients: Sequence[Recipient]) -> StoredReceipts:
+        """Read the open receipts and the latest one (0.2.0's store moved first).
+
+        `recipients` are the entry's: older records name theirs alone.
+        """
+        return await self._hass.async_add_executor_job(self._load, recipients)
 
     async def async_save(
         self,
@@ -158,50 +187,50 @@ class ReceiptStore:
         if last is not None:
             self._spool.write(LAST, encode_receipt(last))
 
-    def _load(self) -> StoredReceipts:
-        found = StoredReceipts()
+    def _load(self, recipients: Sequence[Recipient]) -> StoredReceipts:
+        pending: list[TrackedReceipt] = []
+        last: TrackedReceipt | None = None
+        set_aside: dict[Path, str] = {}
         closed: list[str] = []
         if self._legacy.exists():
-            _migrate_legacy_store(self._legacy, self._spool, found)
+            _migrate_legacy_store(self._legacy, self._spool, recipients, set_aside)
         for name in self._spool.names():
             if name.endswith(SET_ASIDE_SUFFIX):
-                found.set_aside.setdefault(
+                set_aside.setdefault(
                     self._spool.directory / name, "set aside at an earlier start"
                 )
                 continue
             try:
-                tracked = self._read(name)
+                tracked = self._read(name, recipients)
             except (RecordError, OSError) as err:
                 aside = self._spool.set_aside(name)
-                found.set_aside[self._spool.directory / aside] = str(err)
+                set_aside[self._spool.directory / aside] = str(err)
                 _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
                     "Tracked receipt file %s cannot be read: %s", name, err
                 )
                 continue
             if name == LAST:
-                found.last = tracked
+                last = tracked
             elif tracked.state is EmergencyState.PENDING:
-                found.open.append(tracked)
+                pending.append(tracked)
             else:
                 closed.append(name)
         # Left by a stop between a receipt's close and its file's deletion.
         self._spool.remove(closed)
-        found.open.sort(key=lambda item: item.sent_at)
-        if found.last is not None:
+        pending.sort(key=lambda item: item.sent_at)
+        if last is not None:
             # The latest emergency, if still open, must be the open object
             # itself, or closing it would leave `last` pending for ever.
-            found.last = next(
-                (item for item in found.open if item.receipt == found.last.receipt),
-                found.last,
-            )
-        return found
+            receipt = last.receipt
+            last = next((item for item in pending if item.receipt == receipt), last)
+        return StoredReceipts(open=pending, last=last, set_aside=set_aside)
 
-    def _read(self, name: str) -> TrackedReceipt:
+    def _read(self, name: str, recipients: Sequence[Recipient]) -> TrackedReceipt:
         matched = _RECEIPT_FILE.fullmatch(name)
         if name != LAST and matched is None:
             msg = "not a tracked receipt's file name"
             raise RecordError(msg)
-        tracked = decode_receipt(self._spool.read(name))
+        tracked = decode_receipt(self._spool.read(name), recipients)
         if matched is not None and tracked.receipt != matched["receipt"]:
             msg = "its receipt is not the one in its file name"
             raise RecordError(msg)
@@ -223,7 +252,12 @@ def remove_receipts(hass: HomeAssistant, entry_id: str) -> None:
     _legacy_store_path(hass, entry_id).unlink(missing_ok=True)
 
 
-def _migrate_legacy_store(legacy: Path, spool: Spool, found: StoredReceipts) -> None:
+def _migrate_legacy_store(
+    legacy: Path,
+    spool: Spool,
+    recipients: Sequence[Recipient],
+    set_aside: dict[Path, str],
+) -> None:
     """Move the receipts of a 0.2.0 store (one file) into the folder; repeatable."""
     try:
         data = json.loads(legacy.read_bytes())["data"]
@@ -231,7 +265,7 @@ def _migrate_legacy_store(legacy: Path, spool: Spool, found: StoredReceipts) -> 
     except (ValueError, KeyError, TypeError) as err:
         aside = legacy.with_name(legacy.name + SET_ASIDE_SUFFIX)
         legacy.replace(aside)
-        found.set_aside[aside] = f"not a 0.2.0 receipt store: {err}"
+        set_aside[aside] = f"not a 0.2.0 receipt store: {err}"
         _LOGGER.error(  # noqa: TRY400 - the reason says it all; no traceback
             "The stored receipts %s cannot be read: %s", legacy.name, err
         )
@@ -239,24 +273,26 @@ def _migrate_legacy_store(legacy: Path, spool: Spool, found: StoredReceipts) -> 
     for number, record in enumerate(records):
         is_last = number == len(records) - 1 and bool(data.get("last"))
         try:
-            tracked = _from_legacy_record(record)
+            tracked = _from_legacy_record(record, recipients)
         except RecordError as err:
             kept = f"legacy-{number}.json{SET_ASIDE_SUFFIX}"
             spool.write(kept, json.dumps(record).encode())
-            found.set_aside[spool.directory / kept] = str(err)
+            set_aside[spool.directory / kept] = str(err)
             continue
         name = LAST if is_last else f"{tracked.receipt}.json"
         spool.write(name, encode_receipt(tracked))
     legacy.unlink()
 
 
-def _from_legacy_record(record: object) -> TrackedReceipt:
+def _from_legacy_record(
+    record: object, recipients: Sequence[Recipient]
+) -> TrackedReceipt:
     """Read one receipt as the 0.2.0 store wrote it (every field, None when unset)."""
     fields = RecordFields(record, "record")
-    fields.only(_FIELDS - {"format"} | {"polled_at"})
+    fields.only(_FORMAT_1_FIELDS - {"format"} | {"polled_at"})
     cleaned = {
         key: value
         for key, value in (record if isinstance(record, dict) else {}).items()
         if value is not None and key != "polled_at"
     }
-    return _tracked(RecordFields(cleaned, "record"))
+    return _tracked(RecordFields(cleaned, "record"), 1, recipients)

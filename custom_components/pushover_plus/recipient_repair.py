@@ -8,7 +8,7 @@
   every hour until one is, and the notice goes.
 
 The notice of a legacy action that another integration holds is raised where
-the action is registered (`notify.py`).
+the action is registered (`legacy_notify.py`).
 """
 
 from datetime import datetime

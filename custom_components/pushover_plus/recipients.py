@@ -6,9 +6,8 @@ automations calling it keep working; only the recipient's repair notice moves
 it to the new name, when the user asks.
 """
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import CONF_NAME
@@ -30,24 +29,29 @@ from .data import PushoverConfigEntry
 from .migrate_builtin import builtin_entry_named
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
+class Recipient(NamedTuple):
     """A user or group key that messages go to, with its default devices.
 
-    `is_group` is what Pushover said of the key (False until it said so).
+    Its id (the subentry's, or `primary`) is what the integration goes by;
+    names are not unique, and are for people. `is_group` is what Pushover
+    said of the key (False until it said so).
     """
 
     id: str
     name: str
-    user_key: str = field(repr=False)
+    user_key: str
     service_name: str
     devices: tuple[str, ...] = ()
     subentry_id: str | None = None
     is_group: bool = False
     # The account's end-to-end encryption key: its messages are encrypted.
-    encryption_key: str | None = field(default=None, repr=False)
+    encryption_key: str | None = None
     # A delivery group's group-based subscription: whoever has it can join.
-    subscription_url: str | None = field(default=None, repr=False)
+    subscription_url: str | None = None
+
+    def __repr__(self) -> str:
+        """Name the recipient without its keys or subscription, all secrets."""
+        return f"Recipient(id={self.id!r}, name={self.name!r})"
 
 
 def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
@@ -79,10 +83,27 @@ def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:
     return [primary, *added]
 
 
-def recipient_name_of(entry: PushoverConfigEntry) -> Callable[[str], str]:
-    """Return a function naming a user key after its recipient, if it is one."""
-    names = {recipient.user_key: recipient.name for recipient in recipients_of(entry)}
-    return lambda user_key: names.get(user_key, user_key)
+def stored_recipient_ids(
+    recipients: Sequence[Recipient], names: Sequence[str], users: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Find the ids of recipients that a record stored by name alone.
+
+    Records written before the ids were stored name their recipients. Each
+    is found by the user key at the same place, when the record has one (a
+    queued message), else by its name when one recipient alone has it. One
+    found by neither (removed since, or its name shared) has no id to give.
+    """
+    by_key = {recipient.user_key: recipient.id for recipient in recipients}
+    by_name: dict[str, list[str]] = {}
+    for recipient in recipients:
+        by_name.setdefault(recipient.name, []).append(recipient.id)
+    ids: list[str] = []
+    for place, name in enumerate(names):
+        if place < len(users) and (found := by_key.get(users[place])) is not None:
+            ids.append(found)
+        elif len(named := by_name.get(name, [])) == 1:
+            ids.append(named[0])
+    return tuple(ids)
 
 
 def stored_service_name(data: Mapping[str, Any], title: str) -> str:
@@ -122,7 +143,7 @@ def action_taken(
 
     It may not when another Pushover Plus recipient has it, or another
     integration registered it, unless that is a built-in Pushover entry of
-    the same name: such an action moves over (see `notify.py`).
+    the same name: such an action moves over (see `legacy_notify.py`).
     """
     if action in service_names_in_use(hass, but=but):
         return True

@@ -10,13 +10,16 @@ call). Every call is made even when Pushover refuses one, and each call's
 outcome is kept, so that the caller learns exactly who got the message: a
 send that is retried after a partial refusal must go to the refused only, or
 the others get it twice.
+
+Recipients are known by their ids from here on (the sent signal, the
+outbox's records, the tracked receipts); their names are for the log, the
+events and the action's response.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from itertools import batched
 import logging
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -58,19 +61,21 @@ REFUSED_APP_ISSUE: Final = "token_refused"
 
 
 def sent_signal(entry_id: str) -> str:
-    """Name the dispatcher signal that tells recipients' entities of a send."""
+    """Name the dispatcher signal that tells recipients' entities of a send.
+
+    It carries the ids of the recipients Pushover accepted the message for.
+    """
     return f"{DOMAIN}_{entry_id}_sent"
 
 
-type DeliveryStatus = Literal["sent", "queued", "refused"]
+type CallStatus = Literal["sent", "queued", "refused"]
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One API call's outcome: sent (Pushover's ids), queued, or refused (why)."""
+class CallOutcome(NamedTuple):
+    """What became of one API call: sent (Pushover's ids), queued, or refused (why)."""
 
-    recipients: tuple[str, ...]
-    status: DeliveryStatus
+    recipients: tuple[Recipient, ...]
+    status: CallStatus
     request_id: str | None = None
     receipt: str | None = None
     queued_id: str | None = None
@@ -80,17 +85,28 @@ class Delivery:
     # Pushover's own error texts (or the outbox's) for a refused call.
     errors: tuple[str, ...] = ()
     # What a send that reached nobody raises: this call's own error.
-    error: HomeAssistantError | None = field(default=None, compare=False, repr=False)
+    error: HomeAssistantError | None = None
 
     @property
     def accepted(self) -> bool:
         """Tell whether Pushover took the call or the outbox keeps it."""
         return self.status != "refused"
 
+    @property
+    def names(self) -> list[str]:
+        """Name the call's recipients, for people."""
+        return [recipient.name for recipient in self.recipients]
+
+    @property
+    def ids(self) -> list[str]:
+        """List the call's recipients' ids."""
+        return [recipient.id for recipient in self.recipients]
+
     def as_response(self) -> dict[str, Any]:
         """Describe the call for the action's response."""
         return {
-            "recipients": list(self.recipients),
+            "recipients": self.names,
+            "recipient_ids": self.ids,
             "status": self.status,
             "request_id": self.request_id,
             "receipt": self.receipt,
@@ -145,7 +161,7 @@ class MessageSender:
         recipients: Sequence[Recipient],
         *,
         partial_ok: bool = False,
-    ) -> list[Delivery]:
+    ) -> list[CallOutcome]:
         """Send one message to recipients, in as few API calls as possible.
 
         Recipients that share the same devices go out in one call (Pushover
@@ -160,13 +176,13 @@ class MessageSender:
         await self._choices.async_check_sound(message.sound)
         if request.attachment is not None:
             attachment = await async_load_attachment(self._hass, request.attachment)
-            message = replace(message, attachment=attachment)
+            message = message._replace(attachment=attachment)
         if (
             message.priority == PRIORITY_EMERGENCY
             and message.callback is None
             and self._callback_url is not None
         ):
-            message = replace(message, callback=self._callback_url)
+            message = message._replace(callback=self._callback_url)
         # Every call is encrypted before any goes out: a recipient whose
         # key fails gets no plaintext, and the others nothing half-way.
         calls = [
@@ -176,16 +192,12 @@ class MessageSender:
             ).items()
             for batch in batched(group, MAX_KEYS_PER_MESSAGE, strict=False)
         ]
-        deliveries = [
-            await self._async_send_call(
-                [recipient.user_key for recipient in batch],
-                tuple(recipient.name for recipient in batch),
-                call_message,
-            )
+        outcomes = [
+            await self._async_send_call(tuple(batch), call_message)
             for batch, call_message in calls
         ]
-        raise_unless_accepted(deliveries, partial_ok=partial_ok)
-        return deliveries
+        raise_unless_accepted(outcomes, partial_ok=partial_ok)
+        return outcomes
 
     def _call_message(
         self,
@@ -196,7 +208,7 @@ class MessageSender:
     ) -> Message:
         """Return one call's message: its devices, encrypted for its account."""
         if devices != message.devices:
-            message = replace(message, devices=devices)
+            message = message._replace(devices=devices)
         if encryption_key is None:
             return message
         try:
@@ -227,40 +239,40 @@ class MessageSender:
         return cut_to_length(title, MAX_TITLE_LENGTH, ELLIPSIS)
 
     async def _async_send_call(
-        self, users: list[str], names: tuple[str, ...], message: Message
-    ) -> Delivery:
+        self, recipients: tuple[Recipient, ...], message: Message
+    ) -> CallOutcome:
         try:
             # A 429 to an earlier call used up the quota, which is the
             # account's: another call would only earn another 4xx.
             self._limits.raise_if_exhausted()
-            outcome = await self.outbox.async_send(users, names, message)
+            outcome = await self.outbox.async_send(recipients, message)
         except PushoverQuotaExceededError as err:
             self._limits.async_set_exhausted(err.reset)
-            return _refused(names, err, translated(err, "send"))
+            return _refused(recipients, err, translated(err, "send"))
         except PushoverError as err:
             # Refused (4xx): whatever Pushover cannot take now is queued.
-            return _refused(names, err, translated(err, "send"))
+            return _refused(recipients, err, translated(err, "send"))
         except HomeAssistantError as err:
             # The quota is used up, or the outbox is full or closing.
-            return Delivery(
-                recipients=names, status="refused", errors=(str(err),), error=err
+            return CallOutcome(
+                recipients=recipients, status="refused", errors=(str(err),), error=err
             )
         if isinstance(outcome, Queued):
             _LOGGER.info(
                 "Message to %s queued (%s, position %d): Pushover cannot take it now",
-                ", ".join(names),
+                ", ".join(recipient.name for recipient in recipients),
                 outcome.item_id,
                 outcome.position,
             )
-            return Delivery(
-                recipients=names,
+            return CallOutcome(
+                recipients=recipients,
                 status="queued",
                 queued_id=outcome.item_id,
                 queued_reason=outcome.reason,
                 queue_position=outcome.position,
             )
-        return Delivery(
-            recipients=names,
+        return CallOutcome(
+            recipients=recipients,
             status="sent",
             request_id=outcome.request_id,
             receipt=outcome.receipt,
@@ -295,22 +307,21 @@ class MessageSender:
             async_clear_issue(self._hass, REFUSED_APP_ISSUE, self._entry.entry_id)
         _LOGGER.debug(
             "Pushover accepted the message to %s: request %s",
-            ", ".join(item.recipients),
+            ", ".join(item.recipient_names),
             result.request_id,
         )
         if result.receipt is not None:
-            self._hass.async_create_task(
-                self._receipts.async_track(
-                    result.receipt,
-                    item.message,
-                    list(item.recipients),
-                    callback=self._callback_url is not None
-                    and item.message.callback == self._callback_url,
-                ),
-                eager_start=True,
+            # At once: a cancel right after the send finds the receipt.
+            self._receipts.async_track(
+                result.receipt,
+                item.message,
+                item.recipient_ids,
+                item.recipient_names,
+                uses_callback=self._callback_url is not None
+                and item.message.callback == self._callback_url,
             )
         async_dispatcher_send(
-            self._hass, sent_signal(self._entry.entry_id), list(item.recipients)
+            self._hass, sent_signal(self._entry.entry_id), list(item.recipient_ids)
         )
         if queued:
             self._hass.bus.async_fire(
@@ -318,7 +329,8 @@ class MessageSender:
                 {
                     "entry_id": self._entry.entry_id,
                     "queued_id": item.id,
-                    "recipients": list(item.recipients),
+                    "recipients": list(item.recipient_names),
+                    "recipient_ids": list(item.recipient_ids),
                     "title": item.message.readable_title,
                     "request_id": result.request_id,
                     "receipt": result.receipt,
@@ -328,11 +340,11 @@ class MessageSender:
 
 
 def _refused(
-    names: tuple[str, ...], err: PushoverError, error: HomeAssistantError
-) -> Delivery:
+    recipients: tuple[Recipient, ...], err: PushoverError, error: HomeAssistantError
+) -> CallOutcome:
     errors = err.errors if isinstance(err, PushoverInvalidRequestError) else []
-    return Delivery(
-        recipients=names,
+    return CallOutcome(
+        recipients=recipients,
         status="refused",
         request_id=err.request_id,
         errors=tuple(errors) or (str(err),),
@@ -340,24 +352,24 @@ def _refused(
     )
 
 
-def raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> None:
+def raise_unless_accepted(outcomes: list[CallOutcome], *, partial_ok: bool) -> None:
     """Raise when the message reached nobody, or only some without `partial_ok`."""
-    refused = [delivery for delivery in deliveries if not delivery.accepted]
+    refused = [outcome for outcome in outcomes if not outcome.accepted]
     if not refused:
         return
-    accepted = [delivery for delivery in deliveries if delivery.accepted]
+    accepted = [outcome for outcome in outcomes if outcome.accepted]
     if not accepted:
         # Nobody got it: the first refusal says what to fix.
-        raise next(delivery.error for delivery in refused if delivery.error)
+        raise next(outcome.error for outcome in refused if outcome.error)
     if partial_ok:
         # The response says it too, but a script may not look.
-        for delivery in refused:
+        for outcome in refused:
             _LOGGER.warning(
                 "The message went to %s, but not to %s: %s (request %s)",
                 ", ".join(_names(accepted)),
-                ", ".join(delivery.recipients),
-                "; ".join(delivery.errors),
-                delivery.request_id or "-",
+                ", ".join(outcome.names),
+                "; ".join(outcome.errors),
+                outcome.request_id or "-",
             )
         return
     raise HomeAssistantError(
@@ -366,25 +378,24 @@ def raise_unless_accepted(deliveries: list[Delivery], *, partial_ok: bool) -> No
         translation_placeholders={
             "accepted": ", ".join(_names(accepted)),
             "request_ids": ", ".join(
-                delivery.request_id or delivery.queued_id or "-"
-                for delivery in accepted
+                outcome.request_id or outcome.queued_id or "-" for outcome in accepted
             ),
             "refusals": "; ".join(
-                f"{', '.join(delivery.recipients)} ({'; '.join(delivery.errors)})"
-                for delivery in refused
+                f"{', '.join(outcome.names)} ({'; '.join(outcome.errors)})"
+                for outcome in refused
             ),
             # In the order of the refusals; the words around them are translated.
             "refused_request_ids": ", ".join(
-                delivery.request_id or "-" for delivery in refused
+                outcome.request_id or "-" for outcome in refused
             ),
             "refused": ", ".join(_names(refused)),
         },
     )
 
 
-def _names(deliveries: list[Delivery]) -> list[str]:
-    """List the recipients of the deliveries, in the order of the calls."""
-    return [name for delivery in deliveries for name in delivery.recipients]
+def _names(outcomes: list[CallOutcome]) -> list[str]:
+    """Name the recipients of the calls, in the order of the calls."""
+    return [name for outcome in outcomes for name in outcome.names]
 
 
 def _group_calls(

@@ -7,9 +7,8 @@ what is counted instead ("Remaining messages 9,999", "Queued messages 1").
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -34,29 +33,23 @@ from .receipts_model import EmergencyState
 PARALLEL_UPDATES = 0
 
 
-@dataclass(frozen=True, kw_only=True)
-class LimitsSensorDescription(SensorEntityDescription):
-    """A sensor read from the quota."""
-
-    value_fn: Callable[[Limits], int | datetime]
-
-
+# The quota's figures are plain descriptions with their reading beside them,
+# by key: a description subclass (a dataclass with Home Assistant's frozen
+# metaclass) would cost more to create, at every start, than the sensors do.
 LIMITS_SENSORS = (
-    LimitsSensorDescription(
+    SensorEntityDescription(
         key="messages_remaining",
         translation_key="messages_remaining",
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda limits: limits.remaining,
     ),
-    LimitsSensorDescription(
+    SensorEntityDescription(
         key="messages_used",
         translation_key="messages_used",
         state_class=SensorStateClass.MEASUREMENT,
         # The limit less the remaining messages, which the other two show.
         entity_registry_enabled_default=False,
-        value_fn=lambda limits: max(limits.limit - limits.remaining, 0),
     ),
-    LimitsSensorDescription(
+    SensorEntityDescription(
         key="monthly_limit",
         translation_key="monthly_limit",
         # Without a unit, the state class is what makes the frontend show the
@@ -65,15 +58,19 @@ LIMITS_SENSORS = (
         entity_category=EntityCategory.DIAGNOSTIC,
         # It changes only when the account's limit does.
         entity_registry_enabled_default=False,
-        value_fn=lambda limits: limits.limit,
     ),
-    LimitsSensorDescription(
+    SensorEntityDescription(
         key="quota_reset",
         translation_key="quota_reset",
         device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=lambda limits: limits.reset,
     ),
 )
+_LIMITS_VALUES: Final[dict[str, Callable[[Limits], int | datetime]]] = {
+    "messages_remaining": lambda limits: limits.remaining,
+    "messages_used": lambda limits: max(limits.limit - limits.remaining, 0),
+    "monthly_limit": lambda limits: limits.limit,
+    "quota_reset": lambda limits: limits.reset,
+}
 
 
 async def async_setup_entry(
@@ -113,13 +110,11 @@ async def async_setup_entry(
 class LimitsSensor(PushoverLimitsEntity, SensorEntity):
     """One figure of the monthly quota."""
 
-    entity_description: LimitsSensorDescription
-
     @property
     @override
     def native_value(self) -> int | datetime:
         """Return the figure."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        return _LIMITS_VALUES[self.entity_description.key](self.coordinator.data)
 
 
 class _EmergencySensor(PushoverApplicationEntity, SensorEntity):

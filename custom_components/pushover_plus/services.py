@@ -165,25 +165,24 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     )
     # A caller that takes the response learns each call's outcome there; one
     # that does not must hear of a partial refusal through an error.
-    deliveries = await entry.runtime_data.sender.async_send(
+    outcomes = await entry.runtime_data.sender.async_send(
         request, recipients, partial_ok=call.return_response
     )
-    accepted = [delivery for delivery in deliveries if delivery.accepted]
+    accepted = [outcome for outcome in outcomes if outcome.accepted]
+    refused = [outcome for outcome in outcomes if not outcome.accepted]
     first = accepted[0]
-    queued = [delivery for delivery in deliveries if delivery.status == "queued"]
+    queued = [outcome for outcome in outcomes if outcome.status == "queued"]
     return {
         "request_id": first.request_id,
         "receipt": first.receipt,
         "queued": bool(queued),
         "queued_reason": queued[0].queued_reason if queued else None,
-        "accepted": [name for delivery in accepted for name in delivery.recipients],
-        "refused": [
-            name
-            for delivery in deliveries
-            if not delivery.accepted
-            for name in delivery.recipients
-        ],
-        "deliveries": [delivery.as_response() for delivery in deliveries],
+        # Names for people; ids for a script that sends again to the refused.
+        "accepted": [name for outcome in accepted for name in outcome.names],
+        "accepted_ids": [id_ for outcome in accepted for id_ in outcome.ids],
+        "refused": [name for outcome in refused for name in outcome.names],
+        "refused_ids": [id_ for outcome in refused for id_ in outcome.ids],
+        "deliveries": [outcome.as_response() for outcome in outcomes],
     }
 
 
@@ -213,22 +212,38 @@ async def _async_send_to_targets(
 def select_recipients(
     entry: PushoverConfigEntry, wanted: list[str] | None
 ) -> list[Recipient]:
-    """Find recipients by name or id; none named means the primary."""
+    """Find recipients by id, or by a name one recipient alone has.
+
+    None named means the primary recipient.
+    """
     known = recipients_of(entry)
     if not wanted:
         return known[:1]
     selected = []
-    for name in wanted:
-        match = next(
-            (item for item in known if name in {item.id, item.name}),
-            None,
-        )
-        if match is None:
-            raise invalid(
-                "unknown_recipient",
-                recipient=name,
-                known=", ".join(item.name for item in known),
-            )
+    for given in wanted:
+        match = _recipient_named(known, given)
         if match not in selected:
             selected.append(match)
     return selected
+
+
+def _recipient_named(known: list[Recipient], given: str) -> Recipient:
+    """Return the recipient with the id `given`, or the one of that name."""
+    if (match := next((item for item in known if item.id == given), None)) is not None:
+        return match
+    named = [item for item in known if item.name == given]
+    if not named:
+        raise invalid(
+            "unknown_recipient",
+            recipient=given,
+            known=", ".join(item.name for item in known),
+        )
+    if len(named) > 1:
+        # Names are for people and may be shared: which one is meant is a
+        # guess the action does not make.
+        raise invalid(
+            "recipient_name_shared",
+            recipient=given,
+            ids=", ".join(item.id for item in named),
+        )
+    return named[0]

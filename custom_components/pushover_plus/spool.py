@@ -11,7 +11,6 @@ Every function here blocks: callers run them in Home Assistant's executor.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 import os
 from pathlib import Path
 import threading
@@ -21,13 +20,16 @@ TEMPORARY_PREFIX: Final = ".tmp-"
 SET_ASIDE_SUFFIX: Final = ".unreadable"
 
 
-@dataclass(slots=True)
 class SpoolStats:
     """What a spool wrote, for diagnostics and the benchmark's disk-write goal."""
 
-    files_written: int = 0
-    bytes_written: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    __slots__ = ("_lock", "bytes_written", "files_written")
+
+    def __init__(self) -> None:
+        """Start with nothing written."""
+        self.files_written = 0
+        self.bytes_written = 0
+        self._lock = threading.Lock()
 
     def count(self, size: int) -> None:
         """Count one file of `size` bytes written (from any executor thread)."""
@@ -87,10 +89,6 @@ class Spool:
     def read(self, name: str) -> bytes:
         """Read a stored file."""
         return (self.directory / name).read_bytes()
-
-    def size(self, name: str) -> int:
-        """Return a stored file's size in bytes."""
-        return (self.directory / name).stat().st_size
 
     def remove(self, names: Iterable[str]) -> None:
         """Delete stored files; one already gone is no error.

@@ -30,7 +30,7 @@ from .message import FieldError, MessageRequest, refusal
 from .recipients import Recipient, recipients_of
 
 if TYPE_CHECKING:
-    from .sender import Delivery
+    from .sender import CallOutcome
 
 # The fields a target arrives in, as Home Assistant spreads it into the data.
 TARGET_FIELDS: Final = (
@@ -188,43 +188,43 @@ async def async_send_to_targets(
     """
     # The sender imports the action's live choices, which import the
     # actions: it is read when a target is sent to, not when this loads.
-    from .sender import Delivery, raise_unless_accepted  # noqa: PLC0415
+    from .sender import CallOutcome, raise_unless_accepted  # noqa: PLC0415
 
     requests = [(share, build(share.entry)) for share in targeted]
-    sent: list[tuple[TargetedEntry, Delivery]] = []
+    sent: list[tuple[TargetedEntry, CallOutcome]] = []
     for share, request in requests:
         try:
-            deliveries = await share.entry.runtime_data.sender.async_send(
+            outcomes = await share.entry.runtime_data.sender.async_send(
                 request, share.recipients, partial_ok=True
             )
         except HomeAssistantError as err:
             if isinstance(err, ServiceValidationError) and not any(
-                delivery.accepted for _, delivery in sent
+                outcome.accepted for _, outcome in sent
             ):
                 # A mistake in the call itself, found before anything went out.
                 raise
-            deliveries = [
-                Delivery(
-                    recipients=tuple(recipient.name for recipient in share.recipients),
+            outcomes = [
+                CallOutcome(
+                    recipients=tuple(share.recipients),
                     status="refused",
                     errors=(str(err),),
                     error=err,
                 )
             ]
-        sent.extend((share, delivery) for delivery in deliveries)
-    raise_unless_accepted([delivery for _, delivery in sent], partial_ok=partial_ok)
+        sent.extend((share, outcome) for outcome in outcomes)
+    raise_unless_accepted([outcome for _, outcome in sent], partial_ok=partial_ok)
     return _response(sent)
 
 
-def _response(sent: list[tuple[TargetedEntry, Delivery]]) -> ServiceResponse:
+def _response(sent: list[tuple[TargetedEntry, CallOutcome]]) -> ServiceResponse:
     """Describe every call: its entry, its recipients' entities, its outcome."""
     calls = [
         {
-            **delivery.as_response(),
+            **outcome.as_response(),
             "config_entry_id": share.entry.entry_id,
-            "entity_ids": _entity_ids(share, delivery),
+            "entity_ids": _entity_ids(share, outcome),
         }
-        for share, delivery in sent
+        for share, outcome in sent
     ]
     accepted = [call for call in calls if call["status"] != "refused"]
     queued = [call for call in calls if call["status"] == "queued"]
@@ -241,6 +241,13 @@ def _response(sent: list[tuple[TargetedEntry, Delivery]]) -> ServiceResponse:
             if call["status"] == "refused"
             for name in call["recipients"]
         ],
+        "accepted_ids": [id_ for call in accepted for id_ in call["recipient_ids"]],
+        "refused_ids": [
+            id_
+            for call in calls
+            if call["status"] == "refused"
+            for id_ in call["recipient_ids"]
+        ],
         "accepted_entities": [
             entity_id for call in accepted for entity_id in call["entity_ids"]
         ],
@@ -254,13 +261,6 @@ def _response(sent: list[tuple[TargetedEntry, Delivery]]) -> ServiceResponse:
     }
 
 
-def _entity_ids(share: TargetedEntry, delivery: Delivery) -> list[str]:
-    """Name a call's recipients by their notify entities.
-
-    A call knows its recipients by name, and names may repeat: recipients of
-    one name are taken in the entry's order, the order the sender keeps.
-    """
-    waiting: dict[str, list[str]] = {}
-    for recipient in share.recipients:
-        waiting.setdefault(recipient.name, []).append(share.entity_ids[recipient.id])
-    return [waiting[name].pop(0) for name in delivery.recipients]
+def _entity_ids(share: TargetedEntry, outcome: CallOutcome) -> list[str]:
+    """Name a call's recipients by their notify entities."""
+    return [share.entity_ids[recipient.id] for recipient in outcome.recipients]
