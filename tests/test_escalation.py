@@ -725,3 +725,18 @@ async def test_acknowledged_while_home_assistant_was_down(
 
     assert len(steps_sent(simulator)) == 1
     assert chain_files(hass, family_entry) == []
+
+
+async def test_escalation_with_a_target_is_refused(
+    hass: HomeAssistant, family_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """A chain runs within one entry: with a target, the error says what to drop."""
+    fields = {key: value for key, value in CHAIN.items() if key != "message"}
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, message="Leak", entity_id="notify.pushover", **fields)
+
+    assert caught.value.translation_key == "target_with_recipients"
+    assert caught.value.translation_placeholders == {
+        "fields": "escalate_to, escalate_after"
+    }
+    assert simulator.messages == []

@@ -197,7 +197,7 @@ class MessageSender:
             await self._async_send_call(tuple(batch), call_message)
             for batch, call_message in calls
         ]
-        _raise_unless_accepted(outcomes, partial_ok=partial_ok)
+        raise_unless_accepted(outcomes, partial_ok=partial_ok)
         return outcomes
 
     def _call_message(
@@ -353,7 +353,7 @@ def _refused(
     )
 
 
-def _raise_unless_accepted(outcomes: list[CallOutcome], *, partial_ok: bool) -> None:
+def raise_unless_accepted(outcomes: list[CallOutcome], *, partial_ok: bool) -> None:
     """Raise when the message reached nobody, or only some without `partial_ok`."""
     refused = [outcome for outcome in outcomes if not outcome.accepted]
     if not refused:

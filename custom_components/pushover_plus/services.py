@@ -12,7 +12,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers import config_validation as cv, service, target
 import probatio
 
 from .const import DOMAIN, PRIORITY_EMERGENCY
@@ -29,6 +29,7 @@ from .message import (
     whole_number,
 )
 from .recipients import Recipient, recipients_of
+from .targets import async_resolve_targets, async_send_to_targets, pop_target
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_CANCEL_RECEIPT: Final = "cancel_receipt"
@@ -48,6 +49,8 @@ SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
     {
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         probatio.Optional(ATTR_RECIPIENTS): probatio.All(cv.ensure_list, [cv.string]),
+        # The target picker's notify entities, devices, areas, floors, labels.
+        **cv.ENTITY_SERVICE_FIELDS,
     },
     extra=probatio.ALLOW_EXTRA,
 )
@@ -186,8 +189,11 @@ async def _async_cancel_escalation(call: ServiceCall) -> None:
 
 
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
-    entry = _entry_of(call)
     data: dict[str, Any] = dict(call.data)
+    selection = pop_target(data)
+    if selection.has_any_target:
+        return await _async_send_to_targets(call, data, selection)
+    entry = _entry_of(call)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
     recipients = select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
     escalate_to, escalate_after = (
@@ -282,6 +288,34 @@ def _escalation_recipients(
     known = recipients_of(entry)
     names = [wanted] if isinstance(wanted, str) else wanted
     return [_recipient_named(known, name) for name in names]
+
+
+async def _async_send_to_targets(
+    call: ServiceCall, data: dict[str, Any], selection: target.TargetSelection
+) -> ServiceResponse:
+    """Send to the recipients behind notify entities, devices and areas."""
+    # A target may span entries, while recipients are named within one:
+    # together, which entry a name means would be a guess. An escalation's
+    # steps are recipients too, so it runs within one entry.
+    within_one_entry = (
+        ATTR_CONFIG_ENTRY_ID,
+        ATTR_RECIPIENTS,
+        ATTR_ESCALATE_TO,
+        ATTR_ESCALATE_AFTER,
+    )
+    if given := [field for field in within_one_entry if field in data]:
+        raise invalid("target_with_recipients", fields=", ".join(given))
+    targeted = async_resolve_targets(call.hass, selection)
+    return await async_send_to_targets(
+        targeted,
+        lambda entry: build_message(
+            data,
+            send_defaults_of(entry),
+            allowed=MESSAGE_KEYS,
+            listed=SEND_MESSAGE_KEYS,
+        ),
+        partial_ok=call.return_response,
+    )
 
 
 def select_recipients(
