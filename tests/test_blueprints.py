@@ -61,6 +61,7 @@ def test_every_blueprint_is_shipped() -> None:
     """The README's import links point at these files, and only these."""
     assert sorted(path.name for path in BLUEPRINTS.iterdir()) == [
         "camera_snapshot_on_motion.yaml",
+        "emergency_escalation.yaml",
         "quota_low.yaml",
     ]
 

@@ -30,6 +30,7 @@ from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData, inbox_entry
 from .entity import application_device
 from .errors import setup_failure
+from .escalation import Escalations, remove_escalations
 from .glance_binding import async_bind_glances
 from .glance_queue import GlanceQueue
 from .glance_store import remove_glances
@@ -137,17 +138,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     entry.async_on_unload(limits.async_clear_issue)
     recipients = recipients_of(entry)
     receipts = ReceiptTracker(hass, entry, client, recipients)
-    await _async_load_storage(receipts.async_load(), receipts.directory)
-    entry.async_on_unload(receipts.async_unload)
-    entry.async_on_unload(
-        async_report_unreadable(
-            hass,
-            "receipts_unreadable",
-            entry.entry_id,
-            entry.title,
-            receipts.unreadable,
-        )
-    )
     # Before the choices: the devices read to learn which keys are groups
     # are noted, so the send action's form needs no second read of them.
     await async_learn_group_keys(hass, entry, client, info)
@@ -161,6 +151,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         receipts=receipts,
         choices=choices,
         callback_url=async_setup_callback(hass, entry, receipts),
+    )
+    # The chains follow the receipts before they load: an acknowledgement
+    # read at the start ends its chain.
+    escalations = Escalations(hass, entry, sender, receipts, recipients)
+    await _async_load_storage(escalations.async_load(), escalations.directory)
+    entry.async_on_unload(escalations.async_unload)
+    await _async_load_storage(receipts.async_load(), receipts.directory)
+    entry.async_on_unload(receipts.async_unload)
+    entry.async_on_unload(
+        async_report_unreadable(
+            hass,
+            "receipts_unreadable",
+            entry.entry_id,
+            entry.title,
+            receipts.unreadable,
+        )
     )
     # The queue is read before anything can send: messages queued before a
     # restart go out before any new one.
@@ -177,6 +183,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
             sender.outbox.unreadable,
         )
     )
+    # After the outbox: a step that fell due while Home Assistant was down
+    # queues behind the messages that waited.
+    escalations.async_run()
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
     glances = GlanceQueue(hass, entry, client, recipients_of(entry))
@@ -197,6 +206,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         sender=sender,
         limits=limits,
         receipts=receipts,
+        escalations=escalations,
         application_device_id=application.id,
         glances=glances,
         groups=await async_setup_groups(hass, entry, client),
@@ -235,12 +245,13 @@ async def _async_reload_on_update(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
-    """Delete what the entry stored: queued messages, receipts, glances, invitations."""
+    """Delete what the entry stored: queue, receipts, chains, glances, invitations."""
     if (inbox := inbox_entry(entry)) is not None:
         await async_remove_inbox(hass, inbox)
         return
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
+    await hass.async_add_executor_job(remove_escalations, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_glances, hass, entry.entry_id)
     await async_remove_book(hass, entry.entry_id)
     async_forget_entry(hass, entry.entry_id)

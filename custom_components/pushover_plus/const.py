@@ -133,6 +133,11 @@ RECEIPT_POLL_AGE_DIVISOR: Final = 12
 EVENT_ACKNOWLEDGED: Final = f"{DOMAIN}_acknowledged"
 EVENT_EXPIRED: Final = f"{DOMAIN}_expired"
 EVENT_CANCELLED: Final = f"{DOMAIN}_cancelled"
+EVENT_ESCALATED: Final = f"{DOMAIN}_escalated"
+# The tag of an escalation chain's messages: the prefix, then the chain's id.
+CHAIN_TAG_PREFIX: Final = "escalation-"
+# The error of a send that reached some of its recipients (its translation key).
+PARTLY_REFUSED: Final = "send_partly_refused"
 
 # The outbox: what Pushover cannot take now waits, within these bounds.
 MAX_QUEUED_MESSAGES: Final = 1000

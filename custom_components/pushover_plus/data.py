@@ -21,6 +21,7 @@ from .message import SendDefaults
 if TYPE_CHECKING:
     from .api import PushoverClient
     from .coordinator import LimitsCoordinator
+    from .escalation import Escalations
     from .glance_queue import GlanceQueue
     from .groups import GroupCoordinator
     from .inbox import Inbox
@@ -49,6 +50,7 @@ class PushoverRuntimeData:
     __slots__ = (
         "application_device_id",
         "client",
+        "escalations",
         "glances",
         "groups",
         "limits",
@@ -63,15 +65,17 @@ class PushoverRuntimeData:
         sender: MessageSender,
         limits: LimitsCoordinator,
         receipts: ReceiptTracker,
+        escalations: Escalations,
         application_device_id: str,
         glances: GlanceQueue,
         groups: dict[str, GroupCoordinator] | None = None,
     ) -> None:
-        """Hold the entry's client, its paths and its device's id."""
+        """Hold the entry's client, its paths, its chains and its device's id."""
         self.client = client
         self.sender = sender
         self.limits = limits
         self.receipts = receipts
+        self.escalations = escalations
         # The device registry's id of the application's device.
         self.application_device_id = application_device_id
         self.glances = glances

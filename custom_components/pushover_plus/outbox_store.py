@@ -121,9 +121,8 @@ class StoredQueue(NamedTuple):
     set_aside: dict[Path, str]
 
 
-def encode_record(item: OutboxItem) -> bytes:
-    """Write the record of a queued message, field by field."""
-    message = item.message
+def encode_message(message: Message) -> dict[str, Any]:
+    """Write a message's fields as stored, its attachment left out."""
     fields: dict[str, Any] = {"message": message.message}
     _put(fields, "title", message.title)
     _put(fields, "devices", list(message.devices) or None)
@@ -140,6 +139,13 @@ def encode_record(item: OutboxItem) -> bytes:
     _put(fields, "url", message.url)
     _put(fields, "url_title", message.url_title)
     _put(fields, "encrypted", message.encrypted or None)
+    return fields
+
+
+def encode_record(item: OutboxItem) -> bytes:
+    """Write the record of a queued message, field by field."""
+    message = item.message
+    fields = encode_message(message)
     record: dict[str, Any] = {
         "format": RECORD_FORMAT,
         "id": item.id,
@@ -206,13 +212,14 @@ def decode_record(
         users=users,
         recipient_ids=ids,
         recipient_names=names,
-        message=_decode_message(fields.raw("message"), attachment),
+        message=decode_message(fields.raw("message"), attachment),
         accepted_at=fields.moment("accepted_at"),
         attachment_size=size,
     )
 
 
-def _decode_message(value: object, attachment: Attachment | None) -> Message:
+def decode_message(value: object, attachment: Attachment | None) -> Message:
+    """Read a message's stored fields back; RecordError for anything else."""
     fields = RecordFields(value, "message")
     fields.only(_MESSAGE_FIELDS)
     return Message(
@@ -442,6 +449,6 @@ def _from_legacy_record(
         users=users,
         recipient_ids=stored_recipient_ids(recipients, names, users),
         recipient_names=names,
-        message=_decode_message(fields.raw("message"), attachment),
+        message=decode_message(fields.raw("message"), attachment),
         accepted_at=fields.moment("accepted_at"),
     )

@@ -98,6 +98,7 @@ class ReceiptTracker:
         self._unloaded = False
         self._listeners: list[CALLBACK_TYPE] = []
         self._close_listeners: list[Callable[[TrackedReceipt], None]] = []
+        self._track_listeners: list[Callable[[TrackedReceipt], None]] = []
 
     @property
     def open(self) -> list[TrackedReceipt]:
@@ -157,6 +158,17 @@ class ReceiptTracker:
         return lambda: self._close_listeners.remove(close_callback)
 
     @callback
+    def async_add_track_listener(
+        self, track_callback: Callable[[TrackedReceipt], None]
+    ) -> CALLBACK_TYPE:
+        """Call `track_callback` with each receipt whose tracking starts.
+
+        Returns the function that stops the calls.
+        """
+        self._track_listeners.append(track_callback)
+        return lambda: self._track_listeners.remove(track_callback)
+
+    @callback
     def async_track(
         self,
         receipt: str,
@@ -191,6 +203,8 @@ class ReceiptTracker:
         self._open.append(tracked)
         self._last = tracked
         self._new.append(tracked)
+        for track_callback in list(self._track_listeners):
+            track_callback(tracked)
         self._changed()
 
     @callback

@@ -1,11 +1,39 @@
 """What is known of an emergency message's receipt, and when to ask again."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .const import RECEIPT_POLL_AGE_DIVISOR, RECEIPT_POLL_MAX, RECEIPT_POLL_MIN
+from .const import (
+    CHAIN_TAG_PREFIX,
+    RECEIPT_POLL_AGE_DIVISOR,
+    RECEIPT_POLL_MAX,
+    RECEIPT_POLL_MIN,
+)
+
+
+def chain_tag(chain_id: str) -> str:
+    """Return the tag every message of an escalation chain carries."""
+    return f"{CHAIN_TAG_PREFIX}{chain_id}"
+
+
+def chain_id_of(tags: Sequence[str]) -> str | None:
+    """Return the escalation chain a message's tags name, if any.
+
+    The tag goes to Pushover with the message and is stored with it in the
+    outbox and the receipts, so a step queued or tracked across a restart
+    still knows its chain.
+    """
+    return next(
+        (
+            tag.removeprefix(CHAIN_TAG_PREFIX)
+            for tag in tags
+            if tag.startswith(CHAIN_TAG_PREFIX)
+        ),
+        None,
+    )
 
 
 class EmergencyState(StrEnum):
@@ -42,12 +70,18 @@ class TrackedReceipt:
     changed_at: datetime | None = None
     polled_at: datetime | None = None
 
+    @property
+    def chain_id(self) -> str | None:
+        """Return the escalation chain the message belongs to, if any."""
+        return chain_id_of(self.tags)
+
     def event_data(self) -> dict[str, Any]:
         """Describe the receipt for an event or a sensor's attributes."""
         return {
             "receipt": self.receipt,
             "title": self.title,
             "tags": list(self.tags),
+            "chain_id": self.chain_id,
             "recipients": list(self.recipient_names),
             "recipient_ids": list(self.recipient_ids),
             "state": self.state.value,

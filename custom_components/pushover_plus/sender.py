@@ -41,6 +41,7 @@ from .const import (
     EVENT_DELIVERED,
     MAX_KEYS_PER_MESSAGE,
     MAX_TITLE_LENGTH,
+    PARTLY_REFUSED,
     PRIORITY_EMERGENCY,
 )
 from .coordinator import LimitsCoordinator
@@ -374,7 +375,7 @@ def raise_unless_accepted(outcomes: list[CallOutcome], *, partial_ok: bool) -> N
         return
     raise HomeAssistantError(
         translation_domain=DOMAIN,
-        translation_key="send_partly_refused",
+        translation_key=PARTLY_REFUSED,
         translation_placeholders={
             "accepted": ", ".join(_names(accepted)),
             "request_ids": ", ".join(

@@ -15,9 +15,19 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service, target
 import probatio
 
-from .const import DOMAIN
+from .const import DOMAIN, PRIORITY_EMERGENCY
 from .data import PushoverConfigEntry, is_inbox, send_defaults_of
-from .message import MESSAGE_KEYS, build_message, check_receipt, check_tag, invalid
+from .escalation import check_tags_fit
+from .message import (
+    MESSAGE_KEYS,
+    FieldError,
+    MessageRequest,
+    build_message,
+    check_receipt,
+    check_tag,
+    invalid,
+    whole_number,
+)
 from .recipients import Recipient, recipients_of
 from .targets import async_resolve_targets, async_send_to_targets, pop_target
 
@@ -25,9 +35,13 @@ SERVICE_SEND_MESSAGE: Final = "send_message"
 SERVICE_CANCEL_RECEIPT: Final = "cancel_receipt"
 SERVICE_CANCEL_BY_TAG: Final = "cancel_by_tag"
 SERVICE_GET_RECEIPT: Final = "get_receipt"
+SERVICE_CANCEL_ESCALATION: Final = "cancel_escalation"
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_RECEIPT: Final = "receipt"
 ATTR_TAG: Final = "tag"
+ATTR_ESCALATE_TO: Final = "escalate_to"
+ATTR_ESCALATE_AFTER: Final = "escalate_after"
+ATTR_CHAIN_ID: Final = "chain_id"
 
 # Every field is checked by `build_message`, so that every send path gives the
 # same translated error for the same mistake, all mistakes at once.
@@ -41,7 +55,12 @@ SEND_MESSAGE_SCHEMA: Final = probatio.Schema(
     extra=probatio.ALLOW_EXTRA,
 )
 # What the send action takes: a message's fields and its own.
-SEND_MESSAGE_KEYS: Final = MESSAGE_KEYS | {ATTR_CONFIG_ENTRY_ID, ATTR_RECIPIENTS}
+SEND_MESSAGE_KEYS: Final = MESSAGE_KEYS | {
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_RECIPIENTS,
+    ATTR_ESCALATE_TO,
+    ATTR_ESCALATE_AFTER,
+}
 
 
 def _receipt(value: Any) -> str:
@@ -61,6 +80,12 @@ CANCEL_RECEIPT_SCHEMA: Final = probatio.Schema(
     }
 )
 GET_RECEIPT_SCHEMA: Final = CANCEL_RECEIPT_SCHEMA
+CANCEL_ESCALATION_SCHEMA: Final = probatio.Schema(
+    {
+        probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        probatio.Required(ATTR_CHAIN_ID): cv.string,
+    }
+)
 CANCEL_BY_TAG_SCHEMA: Final = probatio.Schema(
     {
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -92,6 +117,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_get_receipt,
         schema=GET_RECEIPT_SCHEMA,
         supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CANCEL_ESCALATION,
+        _async_cancel_escalation,
+        schema=CANCEL_ESCALATION_SCHEMA,
     )
 
 
@@ -152,6 +183,11 @@ async def _async_get_receipt(call: ServiceCall) -> ServiceResponse:
     return await receipts.async_status(call.data[ATTR_RECEIPT])
 
 
+async def _async_cancel_escalation(call: ServiceCall) -> None:
+    escalations = _entry_of(call).runtime_data.escalations
+    await escalations.async_cancel(call.data[ATTR_CHAIN_ID])
+
+
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     data: dict[str, Any] = dict(call.data)
     selection = pop_target(data)
@@ -160,14 +196,32 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     entry = _entry_of(call)
     data.pop(ATTR_CONFIG_ENTRY_ID, None)
     recipients = select_recipients(entry, data.pop(ATTR_RECIPIENTS, None))
-    request = build_message(
-        data, send_defaults_of(entry), allowed=MESSAGE_KEYS, listed=SEND_MESSAGE_KEYS
+    escalate_to, escalate_after = (
+        data.pop(ATTR_ESCALATE_TO, None),
+        data.pop(ATTR_ESCALATE_AFTER, None),
     )
+    request = build_message(
+        data,
+        send_defaults_of(entry),
+        allowed=MESSAGE_KEYS,
+        listed=SEND_MESSAGE_KEYS,
+        found=_escalation_errors(escalate_to, escalate_after),
+    )
+    chain_id = None
     # A caller that takes the response learns each call's outcome there; one
     # that does not must hear of a partial refusal through an error.
-    outcomes = await entry.runtime_data.sender.async_send(
-        request, recipients, partial_ok=call.return_response
-    )
+    if escalate_to:
+        chain_id, outcomes = await entry.runtime_data.escalations.async_start(
+            request,
+            recipients,
+            _escalation_recipients(entry, escalate_to),
+            _checked_escalate_after(request, escalate_after),
+            partial_ok=call.return_response,
+        )
+    else:
+        outcomes = await entry.runtime_data.sender.async_send(
+            request, recipients, partial_ok=call.return_response
+        )
     accepted = [outcome for outcome in outcomes if outcome.accepted]
     refused = [outcome for outcome in outcomes if not outcome.accepted]
     first = accepted[0]
@@ -183,7 +237,57 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
         "refused": [name for outcome in refused for name in outcome.names],
         "refused_ids": [id_ for outcome in refused for id_ in outcome.ids],
         "deliveries": [outcome.as_response() for outcome in outcomes],
+        "chain_id": chain_id,
     }
+
+
+def _escalation_errors(escalate_to: Any, escalate_after: Any) -> list[FieldError]:
+    """Check the escalation's fields on their own, with the message's fields."""
+    errors = []
+    if escalate_to not in (None, "", []) and not (
+        isinstance(escalate_to, str)
+        or (
+            isinstance(escalate_to, list)
+            and all(isinstance(name, str) for name in escalate_to)
+        )
+    ):
+        errors.append(FieldError("invalid_type_names", field=ATTR_ESCALATE_TO))
+    if escalate_after is not None:
+        try:
+            whole_number(ATTR_ESCALATE_AFTER, escalate_after)
+        except FieldError as err:
+            errors.append(err)
+    if (escalate_to in (None, "", [])) != (escalate_after is None):
+        errors.append(FieldError("escalation_needs_both"))
+    return errors
+
+
+def _checked_escalate_after(request: MessageRequest, escalate_after: Any) -> int:
+    """Return the seconds between steps: an emergency's, at least its retry."""
+    message = request.message
+    if message.priority != PRIORITY_EMERGENCY:
+        raise invalid("escalation_not_emergency")
+    check_tags_fit(message)
+    # Checked with the message's fields: a whole number by now.
+    seconds = whole_number(ATTR_ESCALATE_AFTER, escalate_after) or 0
+    retry = message.retry or 0
+    if seconds < retry:
+        raise invalid(
+            "escalate_after_too_short",
+            field=ATTR_ESCALATE_AFTER,
+            value=seconds,
+            limit=retry,
+        )
+    return seconds
+
+
+def _escalation_recipients(
+    entry: PushoverConfigEntry, wanted: str | list[str]
+) -> list[Recipient]:
+    """Find each step's recipient in order; the same one may come again."""
+    known = recipients_of(entry)
+    names = [wanted] if isinstance(wanted, str) else wanted
+    return [_recipient_named(known, name) for name in names]
 
 
 async def _async_send_to_targets(
@@ -191,10 +295,15 @@ async def _async_send_to_targets(
 ) -> ServiceResponse:
     """Send to the recipients behind notify entities, devices and areas."""
     # A target may span entries, while recipients are named within one:
-    # together, which entry a name means would be a guess.
-    if given := [
-        field for field in (ATTR_CONFIG_ENTRY_ID, ATTR_RECIPIENTS) if field in data
-    ]:
+    # together, which entry a name means would be a guess. An escalation's
+    # steps are recipients too, so it runs within one entry.
+    within_one_entry = (
+        ATTR_CONFIG_ENTRY_ID,
+        ATTR_RECIPIENTS,
+        ATTR_ESCALATE_TO,
+        ATTR_ESCALATE_AFTER,
+    )
+    if given := [field for field in within_one_entry if field in data]:
         raise invalid("target_with_recipients", fields=", ".join(given))
     targeted = async_resolve_targets(call.hass, selection)
     return await async_send_to_targets(
