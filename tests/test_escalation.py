@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.pushover_plus.api import Message
 from custom_components.pushover_plus.const import (
     CONF_DEVICES,
+    CONF_ENCRYPTION_KEY,
     CONF_SERVICE_NAME,
     CONF_USER_KEY,
     DOMAIN,
@@ -49,6 +50,7 @@ from custom_components.pushover_plus.records import RecordError
 from pushover_simulator import (
     TEST_APP_TOKEN,
     TEST_GROUP_KEY,
+    TEST_SECOND_ENCRYPTION_KEY,
     TEST_SECOND_USER_KEY,
     TEST_USER_KEY,
     PushoverSimulator,
@@ -740,3 +742,42 @@ async def test_escalation_with_a_target_is_refused(
         "fields": "escalate_to, escalate_after"
     }
     assert simulator.messages == []
+
+
+async def test_an_encrypted_recipient_takes_no_escalation(
+    hass: HomeAssistant,
+    api_base_url: str,
+    simulator: PushoverSimulator,
+) -> None:
+    """A chain keeps its text on disk for later steps: not for a keyed account.
+
+    Refused, naming the field and the recipient; nothing is sent or stored.
+    """
+    alex = _subentry("01KALEX0000000000000000000", "Alex", TEST_SECOND_USER_KEY)
+    alex["data"] = {**alex["data"], CONF_ENCRYPTION_KEY: TEST_SECOND_ENCRYPTION_KEY}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Pushover",
+        version=ENTRY_VERSION,
+        minor_version=ENTRY_MINOR_VERSION,
+        data=PRIMARY_DATA,
+        subentries_data=[
+            alex,
+            _subentry("01KFAM1LY00000000000000000", "Family", TEST_GROUP_KEY),
+        ],
+        unique_id=token_unique_id(TEST_APP_TOKEN),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, **CHAIN)
+
+    assert caught.value.translation_key == "escalation_encrypted"
+    assert caught.value.translation_placeholders == {
+        "field": "escalate_to",
+        "recipients": "Alex",
+    }
+    assert simulator.messages == []
+    assert chain_files(hass, entry) == []

@@ -211,10 +211,23 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     # A caller that takes the response learns each call's outcome there; one
     # that does not must hear of a partial refusal through an error.
     if escalate_to:
+        steps = _escalation_recipients(entry, escalate_to)
+        # A chain keeps its message on disk for the later steps: encrypted
+        # recipients would find their text stored in plaintext.
+        if encrypted := [
+            recipient.name
+            for recipient in (*recipients, *steps)
+            if recipient.encryption_key
+        ]:
+            raise invalid(
+                "escalation_encrypted",
+                field=ATTR_ESCALATE_TO,
+                recipients=", ".join(dict.fromkeys(encrypted)),
+            )
         chain_id, outcomes = await entry.runtime_data.escalations.async_start(
             request,
             recipients,
-            _escalation_recipients(entry, escalate_to),
+            steps,
             _checked_escalate_after(request, escalate_after),
             partial_ok=call.return_response,
         )
