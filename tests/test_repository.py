@@ -192,3 +192,13 @@ def test_no_file_keeps_a_merge_conflict() -> None:
     ]
 
     assert [p for p in texts if marker.search(p.read_text("utf-8"))] == []
+
+
+def test_the_layout_table_names_every_module() -> None:
+    """The README's Layout table is the map: a module it lacks is lost on it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("### Layout") :]
+    listed = set(re.findall(r"^\| `([^`]+)` \|", layout, re.MULTILINE))
+    modules = {path.relative_to(ROOT).as_posix() for path in INTEGRATION.glob("*.py")}
+
+    assert sorted(modules - listed) == []
