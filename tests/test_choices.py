@@ -64,6 +64,24 @@ async def _load(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def _load_with_only_the_primary_readable(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    """Load the entry while Pushover answers for the primary key alone."""
+    original = PushoverClient.validate_user
+    primary = entry.data["user_key"]
+
+    async def only_the_primary(
+        client: PushoverClient, user: str, device: str | None = None
+    ) -> Any:
+        if user != primary:
+            raise PushoverError(AWAY)
+        return await original(client, user, device)
+
+    with patch.object(PushoverClient, "validate_user", only_the_primary):
+        await _load(hass, entry)
+
+
 async def test_form_offers_the_accounts_sounds_and_devices(
     hass: HomeAssistant,
     entry_with_alex: MockConfigEntry,
@@ -182,18 +200,7 @@ async def test_recipient_devices_unread_are_left_out(
     simulator: PushoverSimulator,
 ) -> None:
     """A recipient whose devices cannot be read adds none to the form."""
-    original = PushoverClient.validate_user
-    primary = entry_with_alex.data["user_key"]
-
-    async def only_the_primary(
-        client: PushoverClient, user: str, device: str | None = None
-    ) -> Any:
-        if user != primary:
-            raise PushoverError(AWAY)
-        return await original(client, user, device)
-
-    with patch.object(PushoverClient, "validate_user", only_the_primary):
-        await _load(hass, entry_with_alex)
+    await _load_with_only_the_primary_readable(hass, entry_with_alex)
 
     assert "laptop" not in await _options(hass, "device")
     assert "phone" in await _options(hass, "device")
@@ -315,18 +322,7 @@ async def test_devices_unread_at_setup_come_later(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A recipient's devices that setup could not read join the form later."""
-    original = PushoverClient.validate_user
-    primary = entry_with_alex.data["user_key"]
-
-    async def only_the_primary(
-        client: PushoverClient, user: str, device: str | None = None
-    ) -> Any:
-        if user != primary:
-            raise PushoverError(AWAY)
-        return await original(client, user, device)
-
-    with patch.object(PushoverClient, "validate_user", only_the_primary):
-        await _load(hass, entry_with_alex)
+    await _load_with_only_the_primary_readable(hass, entry_with_alex)
     assert "laptop" not in await _options(hass, "device")
 
     freezer.tick(CHOICES_RETRY_INTERVAL)
