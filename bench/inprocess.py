@@ -2,17 +2,20 @@
 
 Run in the toolchain; prints one JSON object with the import time of the
 integration (and of the built-in `pushover`, when its library is on the path),
-after the Home Assistant modules a running instance has already loaded, from
-`python -X importtime` in a fresh interpreter.
+after the Home Assistant modules a running instance has already loaded: the
+median wall time of fresh interpreters, and from one more run under
+`python -X importtime` (which slows each import it times) the modules that
+importing loads and the time spent in their own bodies.
 """
 
 import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, Final
 
 # What a running Home Assistant has imported before it loads a notify
 # integration with sensors and events from a config entry.
@@ -38,23 +41,37 @@ BUILTIN = [
     "homeassistant.components.pushover.notify",
 ]
 MARKER = "bench: prelude imported\n"
+# Fresh interpreters timed per measurement: one alone varies by a third on a
+# shared machine, the median of nine by a few per cent.
+IMPORT_ROUNDS: Final = 9
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
 
-def import_time(modules: list[str]) -> dict[str, Any] | None:
-    """Time importing `modules` after the prelude, in a fresh interpreter."""
+def _run(modules: list[str], *flags: str) -> subprocess.CompletedProcess[str]:
+    """Import `modules` after the prelude in a fresh interpreter; print the seconds."""
     code = (
         f"{PRELUDE}\nimport importlib, sys, time\nsys.stderr.write({MARKER!r})\n"
         "start = time.perf_counter()\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "print(time.perf_counter() - start)"
     )
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-X", "importtime", "-c", code],
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, *flags, "-c", code],
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def import_time(modules: list[str]) -> dict[str, Any] | None:
+    """Time importing `modules` after the prelude, in fresh interpreters."""
+    walls = []
+    for _ in range(IMPORT_ROUNDS):
+        timed = _run(modules)
+        if timed.returncode != 0:
+            return None
+        walls.append(float(timed.stdout.strip()) * 1000)
+    result = _run(modules, "-X", "importtime")
     if result.returncode != 0:
         return None
     # -X importtime lists every module imported; keep those after the prelude.
@@ -74,7 +91,9 @@ def import_time(modules: list[str]) -> dict[str, Any] | None:
         if name.startswith((modules[0], own_prefix + ".")):
             own_self += self_us
     return {
-        "wall_ms": float(result.stdout.strip()) * 1000,
+        "wall_ms": statistics.median(walls),
+        "wall_ms_rounds": [round(wall, 2) for wall in walls],
+        "wall_ms_under_importtime": float(result.stdout.strip()) * 1000,
         "modules_imported": count,
         "self_ms_all_new_modules": total_self / 1000,
         "self_ms_own_modules": own_self / 1000,

@@ -12,6 +12,7 @@ from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
 )
+from homeassistant.helpers.importlib import async_import_module
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import slugify
 from homeassistant.util.hass_dict import HassKey
@@ -38,7 +39,6 @@ from .glances import async_setup_glance_action
 from .group_actions import async_setup_group_actions
 from .groups import async_learn_group_keys, async_setup_groups
 from .inbox_services import async_setup_inbox_services
-from .inbox_setup import async_remove_inbox, async_setup_inbox, async_unload_inbox
 from .invitation_view import async_register_view
 from .invitations import async_get_book, async_remove_book
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
@@ -112,6 +112,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     An inbox entry receives instead (`inbox_setup.py`).
     """
     if (inbox := inbox_entry(entry)) is not None:
+        await _async_load_inbox(hass)
+        from .inbox_setup import async_setup_inbox  # noqa: PLC0415 - loaded just above
+
         return await async_setup_inbox(hass, inbox)
     client = create_client(hass, entry.data[CONF_API_TOKEN])
     info: UserInfo | None = None
@@ -223,6 +226,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     return True
 
 
+async def _async_load_inbox(hass: HomeAssistant) -> None:
+    """Import the receiving side, in the executor: only an inbox entry needs it.
+
+    An installation that only sends never loads it, so that Home Assistant's
+    start does not pay for it (README, "Import time").
+    """
+    await async_import_module(hass, f"{__name__}.inbox_setup")
+
+
 async def _async_load_storage(load: Coroutine[Any, Any, None], directory: Path) -> None:
     """Read what an entry stored; a folder that cannot be read retries the setup."""
     try:
@@ -247,6 +259,9 @@ async def _async_reload_on_update(
 async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> None:
     """Delete what the entry stored: queue, receipts, chains, glances, invitations."""
     if (inbox := inbox_entry(entry)) is not None:
+        await _async_load_inbox(hass)
+        from .inbox_setup import async_remove_inbox  # noqa: PLC0415 - loaded just above
+
         await async_remove_inbox(hass, inbox)
         return
     await hass.async_add_executor_job(remove_queue, hass, entry.entry_id)
@@ -261,6 +276,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) ->
 async def async_unload_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> bool:
     """Remove the entities and this entry's legacy notify actions."""
     if (inbox := inbox_entry(entry)) is not None:
+        # Loaded: the entry was set up.
+        from .inbox_setup import async_unload_inbox  # noqa: PLC0415
+
         return await async_unload_inbox(hass, inbox)
     await async_unload_legacy_actions(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

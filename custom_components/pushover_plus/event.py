@@ -12,10 +12,10 @@ from typing import Final, override
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.importlib import async_import_module
 
 from .data import PushoverConfigEntry, inbox_entry
 from .entity import PushoverApplicationEntity
-from .inbox_entity import MessageEventEntity
 from .receipts_model import EmergencyState, TrackedReceipt
 
 PARALLEL_UPDATES = 0
@@ -29,12 +29,18 @@ EVENT_TYPES: Final = (
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: PushoverConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the emergency event entity, or an inbox's message event entity."""
+    """Add the emergency event entity, or an inbox's message event entity.
+
+    The inbox's entities are imported, in the executor, only for an inbox.
+    """
     if (inbox := inbox_entry(entry)) is not None:
+        await async_import_module(hass, f"{__package__}.inbox_entity")
+        from .inbox_entity import MessageEventEntity  # noqa: PLC0415 - loaded above
+
         async_add_entities([MessageEventEntity(inbox)])
         return
     async_add_entities([EmergencyEventEntity(entry)])

@@ -19,13 +19,13 @@ from homeassistant.components.sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.importlib import async_import_module
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Limits
 from .data import PushoverConfigEntry, inbox_entry
 from .entity import PushoverApplicationEntity, PushoverLimitsEntity, recipient_device
 from .groups import GroupCoordinator
-from .inbox_entity import LastMessageSensor
 from .outbox import Outbox
 from .receipts import ReceiptTracker
 from .receipts_model import EmergencyState
@@ -74,15 +74,19 @@ _LIMITS_VALUES: Final[dict[str, Callable[[Limits], int | datetime]]] = {
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: PushoverConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the quota and emergency sensors to the application's device.
 
-    An inbox has one sensor: its last message.
+    An inbox has one sensor: its last message (its entities are imported, in
+    the executor, only for an inbox).
     """
     if (inbox := inbox_entry(entry)) is not None:
+        await async_import_module(hass, f"{__package__}.inbox_entity")
+        from .inbox_entity import LastMessageSensor  # noqa: PLC0415 - loaded above
+
         async_add_entities([LastMessageSensor(inbox)])
         return
     runtime = entry.runtime_data
