@@ -85,13 +85,8 @@ class PendingGlance:
 
     def __eq__(self, other: object) -> bool:
         """Compare field by field: a record read back equals the one written."""
-        if not isinstance(other, PendingGlance):
-            return NotImplemented
-        return (self.glance, self.accepted_at, self.force, self.durable) == (
-            other.glance,
-            other.accepted_at,
-            other.force,
-            other.durable,
+        return isinstance(other, PendingGlance) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
         )
 
 
@@ -122,20 +117,8 @@ class WidgetState:
 
     def __eq__(self, other: object) -> bool:
         """Compare field by field: a record read back equals the one written."""
-        if not isinstance(other, WidgetState):
-            return NotImplemented
-        return (
-            self.recipient_id,
-            self.device,
-            self.shown,
-            self.called_at,
-            self.pending,
-        ) == (
-            other.recipient_id,
-            other.device,
-            other.shown,
-            other.called_at,
-            other.pending,
+        return isinstance(other, WidgetState) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
         )
 
     @property

@@ -60,11 +60,8 @@ class InboxState:
 
     def __eq__(self, other: object) -> bool:
         """Compare field by field: the sync saves only a state that changed."""
-        if not isinstance(other, InboxState):
-            return NotImplemented
-        return (self.highest_delivered, self.seen_apps) == (
-            other.highest_delivered,
-            other.seen_apps,
+        return isinstance(other, InboxState) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
         )
 
     def saw(self, app: SeenApp) -> None:

@@ -110,9 +110,7 @@ class TrackedReceipt:
 
     def __eq__(self, other: object) -> bool:
         """Compare field by field, as the tracker finds a receipt in its lists."""
-        if not isinstance(other, TrackedReceipt):
-            return NotImplemented
-        return all(
+        return isinstance(other, TrackedReceipt) and all(
             getattr(self, name) == getattr(other, name) for name in self.__slots__
         )
 
