@@ -38,13 +38,13 @@ def record(**changes: Any) -> dict[str, Any]:
 def test_a_widget_is_written_and_read_back_as_it_was() -> None:
     """Every field of a waiting glance, its force, and the device in the name."""
     state = WidgetState(
-        "primary",
-        "watch",
+        recipient_id="primary",
+        device="watch",
         shown=Glance(title="Washer", count=0, device="watch"),
         called_at=ACCEPTED,
         pending=PendingGlance(
-            Glance(text="12 min", subtext="Eco", percent=80, device="watch"),
-            ACCEPTED,
+            glance=Glance(text="12 min", subtext="Eco", percent=80, device="watch"),
+            accepted_at=ACCEPTED,
             force=True,
         ),
     )
@@ -56,9 +56,11 @@ def test_a_widget_is_written_and_read_back_as_it_was() -> None:
 def test_a_bound_glance_is_not_written() -> None:
     """A binding's waiting glance is rendered again at the start: not stored."""
     state = WidgetState(
-        "primary",
-        None,
-        pending=PendingGlance(Glance(text="x"), ACCEPTED, durable=False),
+        recipient_id="primary",
+        device=None,
+        pending=PendingGlance(
+            glance=Glance(text="x"), accepted_at=ACCEPTED, durable=False
+        ),
     )
 
     decoded = decode_record(state.file_name, encode_record(state))

@@ -5,7 +5,7 @@ WebSocket; the simulator's push actions stand in for what Pushover's push
 server does.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 
 import aiohttp
@@ -26,7 +26,8 @@ from custom_components.pushover_plus.const import (
     DOMAIN,
     PUSH_WATCHDOG,
 )
-from custom_components.pushover_plus.inbox_sync import Stop
+from custom_components.pushover_plus.inbox_api import Download, InboxMessage, Login
+from custom_components.pushover_plus.inbox_sync import Credentials, Stop
 from pushover_simulator import (
     DESKTOP_TRIAL_SECONDS,
     TEST_NO_DESKTOP_EMAIL,
@@ -311,3 +312,25 @@ async def test_the_leak_check_knows_what_an_inbox_must_not_log(
     assert "The alarm code is 4711" in secrets
     # Too short to look for: it occurs in any log.
     assert "Hi" not in secrets
+
+
+def test_what_an_inbox_holds_is_shown_without_texts_or_secrets() -> None:
+    """A message's repr names it but leaves its texts out; a login's shows nothing."""
+    message = InboxMessage(
+        id=7,
+        umid=42,
+        message="The alarm code is 4711",
+        title="Alarm panel",
+        app="Home",
+        aid=3,
+        date=datetime.fromtimestamp(0, UTC),
+        url="https://example.com/panel",
+        url_title="Open the panel",
+    )
+    shown = repr(Download(messages=[message], desktop_licensed=True))
+
+    assert "id=7, umid=42, app='Home', aid=3" in shown
+    for text in ("4711", "Alarm panel", "example.com", "Open the panel"):
+        assert text not in shown
+    assert repr(Login(user_key="u" * 30, secret="s" * 32)) == "Login(…)"
+    assert repr(Credentials("s" * 32, "d" * 25)) == "Credentials(…)"

@@ -7,7 +7,6 @@ the module is imported, which Home Assistant does at every start.
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import json
 import logging
@@ -154,8 +153,7 @@ def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Glance:
+class Glance(NamedTuple):
     """A glance in Pushover's own terms: the fields of glances.json.
 
     `device` limits it to one device's widget; None shows it on every device.
@@ -164,7 +162,8 @@ class Glance:
     title: str | None = None
     text: str | None = None
     subtext: str | None = None
-    count: int | None = None
+    # Pushover's name for the field; it hides the tuple's count(), unused here.
+    count: int | None = None  # type: ignore[assignment]
     percent: int | None = None
     device: str | None = None
 
@@ -181,14 +180,20 @@ class Glance:
         return {key: value for key, value in fields.items() if value is not None}
 
 
-@dataclass(frozen=True, slots=True)
-class GroupMember:
+class GroupMember(NamedTuple):
     """One entry of a delivery group: a user, maybe limited to one device."""
 
-    user: str = field(repr=False)
+    user: str
     device: str | None
     memo: str
     disabled: bool
+
+    def __repr__(self) -> str:
+        """Show the member without its user key, a secret."""
+        return (
+            f"GroupMember(device={self.device!r}, memo={self.memo!r}, "
+            f"disabled={self.disabled!r})"
+        )
 
 
 class GroupInfo(NamedTuple):

@@ -4,7 +4,6 @@ An inbox's show its connection and counts: never its secret, device id,
 user key or anything a message said.
 """
 
-from dataclasses import asdict
 from typing import Any
 
 from homeassistant.const import CONF_API_TOKEN
@@ -105,5 +104,5 @@ def _inbox_diagnostics(entry: InboxConfigEntry) -> dict[str, Any]:
         "highest_delivered": state.highest_delivered,
         "delivered": runtime.delivery.delivered,
         "ignored": runtime.delivery.ignored,
-        "seen_apps": [asdict(app) for app in state.seen_apps],
+        "seen_apps": [app._asdict() for app in state.seen_apps],
     }

@@ -23,16 +23,18 @@ An action's glance is on disk before the action answers (`glance_store.py`);
 a bound glance is not stored, as its binding renders it again at the next
 start. Recipients take turns: one API call per recipient every 20 minutes,
 whichever of its widgets is due first.
+
+A glance's outcome is a named tuple rather than a dataclass: as immutable,
+and cheaper to create when the module is imported, at every start.
 """
 
 import asyncio
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -63,8 +65,7 @@ type WaitReason = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class GlanceOutcome:
+class GlanceOutcome(NamedTuple):
     """What became of one recipient's glance."""
 
     recipient: str
@@ -198,7 +199,9 @@ class GlanceQueue:
             outcome = await self._async_send_now(state, recipient, glance)
             if outcome is not None:
                 return outcome
-        pending = PendingGlance(glance, dt_util.utcnow(), force=force, durable=durable)
+        pending = PendingGlance(
+            glance=glance, accepted_at=dt_util.utcnow(), force=force, durable=durable
+        )
         await self._async_replace_pending(state, pending)
         self._async_schedule()
         if self._held:
@@ -216,7 +219,9 @@ class GlanceQueue:
     def _widget(self, recipient_id: str, device: str | None) -> WidgetState:
         key = (recipient_id, device)
         if (state := self._widgets.get(key)) is None:
-            state = self._widgets[key] = WidgetState(recipient_id, device)
+            state = self._widgets[key] = WidgetState(
+                recipient_id=recipient_id, device=device
+            )
         return state
 
     @property

@@ -10,10 +10,12 @@ is set aside and named in a repair notice, like the outbox's.
 
 Recipients are named by their id, never by their key: a key changed in a
 reconfigure is used from then on, and no key is written here.
+
+Its records are plain classes: a dataclass costs more to create when the
+module is imported, at every start, than they need of it.
 """
 
 import asyncio
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 import json
 import logging
@@ -55,7 +57,6 @@ _GLANCE_FIELDS: Final = frozenset({*_TEXTS, *_NUMBERS})
 type WidgetKey = tuple[str, str | None]
 
 
-@dataclass(slots=True)
 class PendingGlance:
     """The latest glance of a widget, waiting for its turn or for Pushover.
 
@@ -64,23 +65,61 @@ class PendingGlance:
     next start.
     """
 
-    glance: Glance
-    accepted_at: datetime
-    force: bool = False
-    durable: bool = True
+    # Compared by value but not frozen: it cannot be hashed.
+    __hash__ = None  # type: ignore[assignment]
+    __slots__ = ("accepted_at", "durable", "force", "glance")
+
+    def __init__(
+        self,
+        *,
+        glance: Glance,
+        accepted_at: datetime,
+        force: bool = False,
+        durable: bool = True,
+    ) -> None:
+        """Hold the glance, when it was accepted and how it is to go."""
+        self.glance = glance
+        self.accepted_at = accepted_at
+        self.force = force
+        self.durable = durable
+
+    def __eq__(self, other: object) -> bool:
+        """Compare field by field: a record read back equals the one written."""
+        return isinstance(other, PendingGlance) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        )
 
 
-@dataclass(slots=True)
 class WidgetState:
     """What one widget shows, when it was last sent, and what waits for it."""
 
-    recipient_id: str
-    device: str | None
-    # What Pushover last accepted for the widget.
-    shown: Glance | None = None
-    # The last glances.json call for the widget, accepted or refused.
-    called_at: datetime | None = None
-    pending: PendingGlance | None = None
+    # Compared by value but not frozen: it cannot be hashed.
+    __hash__ = None  # type: ignore[assignment]
+    __slots__ = ("called_at", "device", "pending", "recipient_id", "shown")
+
+    def __init__(
+        self,
+        *,
+        recipient_id: str,
+        device: str | None,
+        shown: Glance | None = None,
+        called_at: datetime | None = None,
+        pending: PendingGlance | None = None,
+    ) -> None:
+        """Hold the widget's recipient and device, and what it knows of them."""
+        self.recipient_id = recipient_id
+        self.device = device
+        # What Pushover last accepted for the widget.
+        self.shown = shown
+        # The last glances.json call for the widget, accepted or refused.
+        self.called_at = called_at
+        self.pending = pending
+
+    def __eq__(self, other: object) -> bool:
+        """Compare field by field: a record read back equals the one written."""
+        return isinstance(other, WidgetState) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        )
 
     @property
     def key(self) -> WidgetKey:
@@ -94,13 +133,26 @@ class WidgetState:
             return f"{self.recipient_id}.json"
         return f"{self.recipient_id}~{self.device}.json"
 
+    def waiting(self, pending: PendingGlance | None) -> WidgetState:
+        """Return a copy of the widget with `pending` waiting for it."""
+        return WidgetState(
+            recipient_id=self.recipient_id,
+            device=self.device,
+            shown=self.shown,
+            called_at=self.called_at,
+            pending=pending,
+        )
 
-@dataclass(slots=True)
+
 class StoredGlances:
     """What a load found: the widgets, and the files it could not read."""
 
-    widgets: list[WidgetState] = field(default_factory=list)
-    set_aside: dict[Path, str] = field(default_factory=dict)
+    __slots__ = ("set_aside", "widgets")
+
+    def __init__(self) -> None:
+        """Start with nothing found."""
+        self.widgets: list[WidgetState] = []
+        self.set_aside: dict[Path, str] = {}
 
 
 def encode_record(state: WidgetState) -> bytes:
@@ -168,7 +220,7 @@ def decode_record(name: str, content: bytes) -> WidgetState:
             msg = "its pending glance has no accepted_at"
             raise RecordError(msg)
         state.pending = PendingGlance(
-            pending, accepted_at, force=fields.boolean("force")
+            glance=pending, accepted_at=accepted_at, force=fields.boolean("force")
         )
     return state
 
@@ -223,7 +275,7 @@ class GlanceStore:
         it was sent are the latest. Raises OSError when it cannot be written.
         """
         async with self._lock:
-            content = encode_record(replace(state, pending=pending))
+            content = encode_record(state.waiting(pending))
             await self._hass.async_add_executor_job(
                 self._spool.write, state.file_name, content
             )

@@ -13,14 +13,17 @@ never in a text this module logs or raises. Log lines and errors name each
 call by a label without them ("devices/…/update_highest_message.json"), and
 aiohttp's own errors, some of which quote the whole URL with its query, are
 never chained to ours.
+
+Its answers are named tuples: as immutable as frozen dataclasses, and
+cheaper to create when the module is imported. Those that hold a secret or
+a message's text define their own repr, which leaves them out.
 """
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import json
 import logging
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
 import aiohttp
@@ -44,6 +47,8 @@ _OK: Final = 200
 _DELETE_LABEL: Final = "devices/…/update_highest_message.json"
 # What devices.json answers, under "name", for a name the account uses already.
 NAME_TAKEN: Final = "has already been taken"
+# A message's private texts, which its repr leaves out.
+_PRIVATE_FIELDS: Final = frozenset({"message", "title", "url", "url_title"})
 
 
 class TwoFactorRequiredError(PushoverInvalidRequestError):
@@ -66,16 +71,18 @@ class ReceiptNotFoundError(PushoverInvalidRequestError):
     """
 
 
-@dataclass(frozen=True, slots=True)
-class Login:
+class Login(NamedTuple):
     """What a login answers: the account's user key and a new session secret."""
 
-    user_key: str = field(repr=False)
-    secret: str = field(repr=False)
+    user_key: str
+    secret: str
+
+    def __repr__(self) -> str:
+        """Show neither: both are secrets."""
+        return "Login(…)"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InboxMessage:
+class InboxMessage(NamedTuple):
     """One downloaded message, in Pushover's terms.
 
     `id` counts per device and only grows; `umid` names the message on all
@@ -85,23 +92,31 @@ class InboxMessage:
 
     id: int
     umid: int
-    message: str = field(repr=False)
-    title: str | None = field(default=None, repr=False)
+    message: str
     app: str
     aid: int
-    icon: str | None = None
     date: datetime
+    title: str | None = None
+    icon: str | None = None
     priority: int = 0
     sound: str | None = None
-    url: str | None = field(default=None, repr=False)
-    url_title: str | None = field(default=None, repr=False)
+    url: str | None = None
+    url_title: str | None = None
     html: bool = False
     receipt: str | None = None
     acked: bool = False
 
+    def __repr__(self) -> str:
+        """Show the message's fields but its texts."""
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in zip(self._fields, self, strict=True)
+            if name not in _PRIVATE_FIELDS
+        )
+        return f"InboxMessage({shown})"
 
-@dataclass(frozen=True, slots=True)
-class Download:
+
+class Download(NamedTuple):
     """The device's pending messages, oldest first, and whether it is licensed."""
 
     messages: list[InboxMessage]

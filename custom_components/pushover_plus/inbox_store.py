@@ -12,14 +12,16 @@ The file holds no message text, no secret and no device id. One this
 version cannot read is renamed aside (`.unreadable`) and the inbox starts
 from nothing: it then delivers again only what Pushover still holds, which
 it deletes after each batch.
+
+An app seen is a named tuple and the state a plain class: a dataclass costs
+more to create when the module is imported, at every start.
 """
 
-from dataclasses import dataclass, field
 import json
 import logging
 from pathlib import Path
 import shutil
-from typing import Final
+from typing import Final, NamedTuple
 
 from homeassistant.core import HomeAssistant
 
@@ -35,20 +37,32 @@ _FIELDS: Final = frozenset({"format", "highest_delivered", "seen_apps"})
 _APP_FIELDS: Final = frozenset({"aid", "app"})
 
 
-@dataclass(frozen=True, slots=True)
-class SeenApp:
+class SeenApp(NamedTuple):
     """An application whose messages reached the inbox: its id and name."""
 
     aid: int
     name: str
 
 
-@dataclass(slots=True)
 class InboxState:
     """The highest id delivered, and the apps seen lately (newest first)."""
 
-    highest_delivered: int = 0
-    seen_apps: list[SeenApp] = field(default_factory=list)
+    # Compared by value but not frozen: it cannot be hashed.
+    __hash__ = None  # type: ignore[assignment]
+    __slots__ = ("highest_delivered", "seen_apps")
+
+    def __init__(
+        self, *, highest_delivered: int = 0, seen_apps: list[SeenApp] | None = None
+    ) -> None:
+        """Hold what was delivered; a new inbox has delivered nothing."""
+        self.highest_delivered = highest_delivered
+        self.seen_apps: list[SeenApp] = [] if seen_apps is None else seen_apps
+
+    def __eq__(self, other: object) -> bool:
+        """Compare field by field: the sync saves only a state that changed."""
+        return isinstance(other, InboxState) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        )
 
     def saw(self, app: SeenApp) -> None:
         """Put an app first among those seen, keeping at most MAX_SEEN_APPS."""

@@ -19,10 +19,13 @@ the id can answer the invitation once, so it is a secret until then:
 The book of an entry lives as long as Home Assistant runs (not one load of
 the entry): an answer adds a recipient, which reloads the entry, and the
 save that follows must be what the next load reads.
+
+An invitation is a plain class: a dataclass costs more to create when the
+module is imported, at every start, than it is worth here. Its default repr
+names no field, so its digest stays out of logs.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 import hashlib
@@ -65,18 +68,29 @@ class InvitationState(StrEnum):
     USED = "used"
 
 
-@dataclass(slots=True)
 class Invitation:
     """One invitation: who it is for, until when, and whether it was answered."""
 
-    digest: bytes = field(repr=False)
-    name: str
-    created_at: datetime
-    expires_at: datetime
-    state: InvitationState = InvitationState.OPEN
-    # A visit holds it while Pushover is asked about the key it brought, so
-    # that a second visit at the same moment cannot answer it too.
-    claimed: bool = False
+    __slots__ = ("claimed", "created_at", "digest", "expires_at", "name", "state")
+
+    def __init__(
+        self,
+        *,
+        digest: bytes,
+        name: str,
+        created_at: datetime,
+        expires_at: datetime,
+        state: InvitationState = InvitationState.OPEN,
+    ) -> None:
+        """Hold what is kept of the invitation; it is not claimed yet."""
+        self.digest = digest
+        self.name = name
+        self.created_at = created_at
+        self.expires_at = expires_at
+        self.state = state
+        # A visit holds it while Pushover is asked about the key it brought,
+        # so that a second visit at the same moment cannot answer it too.
+        self.claimed = False
 
     def is_open(self, now: datetime) -> bool:
         """Tell whether it can be answered now."""
@@ -167,7 +181,10 @@ class InvitationBook:
             raise TooManyInvitationsError(open_now[0].expires_at)
         invitation_id = secrets.token_urlsafe(ID_BYTES)
         invitation = Invitation(
-            digest_of(invitation_id), name, now, now + INVITATION_LIFETIME
+            digest=digest_of(invitation_id),
+            name=name,
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
         )
         self.invitations.append(invitation)
         self.subscription_url = subscription_url

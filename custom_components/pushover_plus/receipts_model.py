@@ -1,7 +1,10 @@
-"""What is known of an emergency message's receipt, and when to ask again."""
+"""What is known of an emergency message's receipt, and when to ask again.
+
+A tracked receipt is a plain class: a dataclass costs more to create when the
+module is imported, at every start, than it saves.
+"""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -47,7 +50,6 @@ class EmergencyState(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(slots=True, kw_only=True)
 class TrackedReceipt:
     """An emergency message and what is known of its receipt.
 
@@ -55,20 +57,62 @@ class TrackedReceipt:
     sent, are for people (events and the sensor).
     """
 
-    receipt: str
-    title: str | None
-    tags: list[str]
-    recipient_ids: list[str]
-    recipient_names: list[str]
-    sent_at: datetime
-    expires_at: datetime
-    # True when our webhook was given as the callback: polling can be slow.
-    uses_callback: bool
-    state: EmergencyState = EmergencyState.PENDING
-    acknowledged_by: str | None = None
-    acknowledged_by_device: str | None = None
-    changed_at: datetime | None = None
-    polled_at: datetime | None = None
+    # Compared by value but not frozen: it cannot be hashed.
+    __hash__ = None  # type: ignore[assignment]
+    __slots__ = (
+        "acknowledged_by",
+        "acknowledged_by_device",
+        "changed_at",
+        "expires_at",
+        "polled_at",
+        "receipt",
+        "recipient_ids",
+        "recipient_names",
+        "sent_at",
+        "state",
+        "tags",
+        "title",
+        "uses_callback",
+    )
+
+    def __init__(
+        self,
+        *,
+        receipt: str,
+        title: str | None,
+        tags: list[str],
+        recipient_ids: list[str],
+        recipient_names: list[str],
+        sent_at: datetime,
+        expires_at: datetime,
+        uses_callback: bool,
+        state: EmergencyState = EmergencyState.PENDING,
+        acknowledged_by: str | None = None,
+        acknowledged_by_device: str | None = None,
+        changed_at: datetime | None = None,
+        polled_at: datetime | None = None,
+    ) -> None:
+        """Hold the message's receipt and what is known of it so far."""
+        self.receipt = receipt
+        self.title = title
+        self.tags = tags
+        self.recipient_ids = recipient_ids
+        self.recipient_names = recipient_names
+        self.sent_at = sent_at
+        self.expires_at = expires_at
+        # True when our webhook was given as the callback: polling can be slow.
+        self.uses_callback = uses_callback
+        self.state = state
+        self.acknowledged_by = acknowledged_by
+        self.acknowledged_by_device = acknowledged_by_device
+        self.changed_at = changed_at
+        self.polled_at = polled_at
+
+    def __eq__(self, other: object) -> bool:
+        """Compare field by field, as the tracker finds a receipt in its lists."""
+        return isinstance(other, TrackedReceipt) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        )
 
     @property
     def chain_id(self) -> str | None:

@@ -6,11 +6,13 @@ entities they hold, as it does for every entity action; the entity registry
 then names the entry and the recipient behind each of our notify entities.
 A target may reach recipients of several entries: each entry sends its share
 with its own application, recipients that share devices in one call.
+
+An entry's share is a named tuple: as immutable as a frozen dataclass, and
+cheaper to create when the module is imported, at every start.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import (
@@ -42,8 +44,7 @@ TARGET_FIELDS: Final = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class TargetedEntry:
+class TargetedEntry(NamedTuple):
     """An entry's share of a target: its recipients and their notify entities."""
 
     entry: PushoverConfigEntry
