@@ -92,7 +92,10 @@ async def test_attachment_is_a_multipart_file_part(
 ) -> None:
     """An image goes as a file part of a multipart body, with its type."""
     message = Message(
-        message="Motion", attachment=Attachment(PNG, "image/png", "motion.png")
+        message="Motion",
+        attachment=Attachment(
+            content=PNG, content_type="image/png", filename="motion.png"
+        ),
     )
 
     await client.send([TEST_USER_KEY], message)
@@ -105,7 +108,9 @@ async def test_attachment_is_a_multipart_file_part(
 
 def test_an_attachment_is_shown_without_its_bytes() -> None:
     """A message logged or shown in a traceback does not dump its image."""
-    attachment = Attachment(PNG, "image/png", "motion.png")
+    attachment = Attachment(
+        content=PNG, content_type="image/png", filename="motion.png"
+    )
 
     assert repr(attachment) == (
         "Attachment(content_type='image/png', filename='motion.png', size=108)"

@@ -109,7 +109,7 @@ async def load(
 ) -> Attachment:
     """Load the attachment of one source."""
     return await async_load_attachment(
-        hass, AttachmentSource(kind, location, resize=resize)
+        hass, AttachmentSource(kind=kind, location=location, resize=resize)
     )
 
 
@@ -166,7 +166,9 @@ async def test_file_in_allowed_dir_loads(
 
     attachment = await load(hass, "attachment", str(path))
 
-    assert attachment == Attachment(PNG, "image/png", "door.png")
+    assert attachment == Attachment(
+        content=PNG, content_type="image/png", filename="door.png"
+    )
 
 
 async def test_allowed_path_is_checked_off_the_event_loop(
@@ -262,7 +264,9 @@ async def test_file_type_comes_from_its_content(
 
     attachment = await load(hass, "attachment", str(path))
 
-    assert attachment == Attachment(PNG, "image/png", "door.jpg")
+    assert attachment == Attachment(
+        content=PNG, content_type="image/png", filename="door.jpg"
+    )
 
 
 async def test_file_without_extension_gets_its_types_extension(
@@ -473,7 +477,9 @@ async def test_url_png_loads(hass: HomeAssistant, image_server: str) -> None:
     """An allowlisted PNG URL loads with the server's type and the path's name."""
     attachment = await load(hass, "attachment_url", f"{image_server}door.png")
 
-    assert attachment == Attachment(PNG, "image/png", "door.png")
+    assert attachment == Attachment(
+        content=PNG, content_type="image/png", filename="door.png"
+    )
 
 
 @pytest.mark.parametrize("path", ["notes.txt", "offline.jpg"])
@@ -505,7 +511,9 @@ async def test_url_type_comes_from_the_content(
     """A PNG served as octets is a PNG, named with its extension."""
     attachment = await load(hass, "attachment_url", f"{image_server}snapshot")
 
-    assert attachment == Attachment(PNG, "image/png", "snapshot.png")
+    assert attachment == Attachment(
+        content=PNG, content_type="image/png", filename="snapshot.png"
+    )
 
 
 async def test_url_not_found_fails(hass: HomeAssistant, image_server: str) -> None:
@@ -641,7 +649,9 @@ async def test_camera_picture_loads(hass: HomeAssistant, camera: ModuleType) -> 
     with patch.object(camera, "async_get_image", return_value=snapshot):
         attachment = await load(hass, "attachment_entity", "camera.front")
 
-    assert attachment == Attachment(jpeg, "image/jpeg", "camera_snapshot.jpg")
+    assert attachment == Attachment(
+        content=jpeg, content_type="image/jpeg", filename="camera_snapshot.jpg"
+    )
 
 
 @pytest.mark.parametrize(
@@ -670,7 +680,9 @@ async def test_image_entity_picture_loads(hass: HomeAssistant) -> None:
     with patch(IMAGE_GET_IMAGE, return_value=image.Image("image/jpeg", PNG)):
         attachment = await load(hass, "attachment_entity", "image.plan")
 
-    assert attachment == Attachment(PNG, "image/png", "image_snapshot.png")
+    assert attachment == Attachment(
+        content=PNG, content_type="image/png", filename="image_snapshot.png"
+    )
 
 
 async def test_image_entity_needs_no_camera_component(
@@ -759,7 +771,9 @@ async def test_large_camera_snapshot_is_made_to_fit(
 
 async def load_base64(hass: HomeAssistant, content: bytes) -> Attachment:
     """Load a decoded attachment_base64."""
-    source = AttachmentSource("attachment_base64", "attachment_base64", content=content)
+    source = AttachmentSource(
+        kind="attachment_base64", location="attachment_base64", content=content
+    )
     return await async_load_attachment(hass, source)
 
 
@@ -777,7 +791,7 @@ async def test_base64_picture_within_limit_is_sent_as_it_is(
 ) -> None:
     """A small picture keeps its bytes; its name gets its type's extension."""
     assert await load_base64(hass, PNG) == Attachment(
-        PNG, "image/png", "attachment.png"
+        content=PNG, content_type="image/png", filename="attachment.png"
     )
 
 

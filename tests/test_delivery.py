@@ -241,7 +241,7 @@ async def test_queued_attachment_waits_on_disk_and_arrives_whole(
         await hass.async_block_till_done()
     await advance(hass, freezer, 60)
 
-    stub = Attachment(b"", "image/png", "door.png")
+    stub = Attachment(content=b"", content_type="image/png", filename="door.png")
     assert queued_attachments(loaded_entry) == [stub]
     assert loaded_entry.runtime_data.sender.outbox.queued_bytes == queued_bytes
     [file] = attachment_files(hass, loaded_entry)

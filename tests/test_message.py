@@ -181,7 +181,7 @@ def test_priority(value: object, expected: int) -> None:
 
 def test_default_priority_fills_a_missing_priority() -> None:
     """The entry's default priority applies only when the call sets none."""
-    defaults = DEFAULTS._replace(priority=1)
+    defaults = DEFAULTS.replace(priority=1)
 
     assert build(defaults).priority == 1
     assert build(defaults, priority="low").priority == -1
@@ -196,7 +196,7 @@ def test_emergency_keeps_retry_and_expire() -> None:
 
 def test_emergency_takes_missing_retry_and_expire_from_defaults() -> None:
     """Options fill retry and expire that an emergency call leaves out."""
-    defaults = DEFAULTS._replace(retry=90, expire=1200)
+    defaults = DEFAULTS.replace(retry=90, expire=1200)
 
     message = build(defaults, priority="emergency", retry=30)
 
@@ -206,7 +206,7 @@ def test_emergency_takes_missing_retry_and_expire_from_defaults() -> None:
 
 def test_default_emergency_priority_gets_default_retry_and_expire() -> None:
     """An entry whose default priority is emergency sends its retry and expire."""
-    message = build(DEFAULTS._replace(priority=2, retry=120, expire=900))
+    message = build(DEFAULTS.replace(priority=2, retry=120, expire=900))
 
     assert (message.priority, message.retry, message.expire) == (2, 120, 900)
 
@@ -325,7 +325,7 @@ def test_timestamp_range() -> None:
 )
 def test_sound_falls_back_to_default(data: dict[str, Any], sound: str) -> None:
     """The call's sound wins; the entry's default sound fills a missing one."""
-    assert build(DEFAULTS._replace(sound="siren"), **data).sound == sound
+    assert build(DEFAULTS.replace(sound="siren"), **data).sound == sound
 
 
 @pytest.mark.usefixtures("berlin_time")

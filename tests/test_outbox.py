@@ -271,7 +271,9 @@ async def test_refusals_of_an_immediate_send_are_raised(
 
     assert len(outbox) == 0
     assert stored(hass) == []
-    assert await send(outbox) == SendResult("request-1", None, None)
+    assert await send(outbox) == SendResult(
+        request_id="request-1", receipt=None, limits=None
+    )
 
 
 async def test_temporary_failure_queues_and_retries_after_five_seconds(
@@ -400,7 +402,7 @@ async def test_restart_sends_the_stored_queue_first(
     """A new outbox on the same entry sends the stored queue, in order, first."""
     outbox = await harness.new_outbox()
     harness.deliver.fallback = down()
-    attachment = Attachment(PNG, "image/png", "door.png")
+    attachment = Attachment(content=PNG, content_type="image/png", filename="door.png")
     full = Message(
         message="Door open",
         title="Front door",
@@ -617,7 +619,7 @@ async def test_a_full_queue_refuses_by_size(
     """Text and attachment bytes count towards max_bytes."""
     outbox = await harness.new_outbox(max_bytes=2 * len(PNG) + 20)
     harness.deliver.outcomes = [down()]
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(content=PNG, content_type="image/png", filename="door.png")
     await send(outbox, "one", attachment=image)
     await send(outbox, "two", attachment=image)
     assert outbox.queued_bytes == 2 * len(PNG) + 6
@@ -835,7 +837,11 @@ async def test_a_message_that_cannot_be_written_is_not_accepted(
     """A failed write fails the send with a translated error; the queue is intact."""
     harness.deliver.outcomes = [down()]
     await send(outbox, "one")
-    image = Attachment(PNG, "image/png", "door.png") if with_attachment else None
+    image = (
+        Attachment(content=PNG, content_type="image/png", filename="door.png")
+        if with_attachment
+        else None
+    )
 
     with (
         patch("os.write", side_effect=error),
@@ -896,7 +902,7 @@ async def test_a_lost_attachment_drops_its_message_on_load(
     events = async_capture_events(hass, EVENT_DROPPED)
     outbox = await harness.new_outbox()
     harness.deliver.outcomes = [down()]
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(content=PNG, content_type="image/png", filename="door.png")
     lost = await send(outbox, "one", attachment=image)
     kept = await send(outbox, "two", attachment=image)
     await outbox.async_unload()
@@ -927,14 +933,16 @@ async def test_a_queued_attachment_waits_on_disk_not_in_memory(
 ) -> None:
     """The queue holds an attachment's name and type; its bytes are on disk."""
     harness.deliver.outcomes = [down()]
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(content=PNG, content_type="image/png", filename="door.png")
 
     queued = await send(outbox, "one", attachment=image)
 
     file = attachment_file(hass, queued)
     assert file.read_bytes() == PNG
     [item] = outbox._items
-    assert item.message.attachment == Attachment(b"", "image/png", "door.png")
+    assert item.message.attachment == Attachment(
+        content=b"", content_type="image/png", filename="door.png"
+    )
     assert item.attachment_size == len(PNG)
     assert outbox.queued_bytes == len(b"one") + len(PNG)
 
@@ -955,7 +963,7 @@ async def test_a_restart_reads_no_attachment_until_it_is_sent(
     """After a restart only the files' sizes are read; bytes come at sending."""
     outbox = await harness.new_outbox()
     harness.deliver.fallback = down()
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(content=PNG, content_type="image/png", filename="door.png")
     await send(outbox, "one", attachment=image)
     await outbox.async_unload()
     harness.deliver.calls.clear()
@@ -964,7 +972,9 @@ async def test_a_restart_reads_no_attachment_until_it_is_sent(
         restarted = await harness.new_outbox()
         await hass.async_block_till_done(wait_background_tasks=True)
         [item] = restarted._items
-        assert item.message.attachment == Attachment(b"", "image/png", "door.png")
+        assert item.message.attachment == Attachment(
+            content=b"", content_type="image/png", filename="door.png"
+        )
         assert restarted.queued_bytes == len(b"one") + len(PNG)
         # The record's read at load; then one for the drain's one attempt.
         reads = [call.args[1] for call in read.call_args_list]
@@ -989,7 +999,7 @@ async def test_a_lost_attachment_drops_its_message_when_sent(
     """A file gone while its message waits drops it as on load; the queue goes on."""
     events = async_capture_events(hass, EVENT_DROPPED)
     harness.deliver.outcomes = [down()]
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(content=PNG, content_type="image/png", filename="door.png")
     lost = await send(outbox, "one", attachment=image)
     await send(outbox, "two", attachment=image)
     assert isinstance(lost, Queued)
@@ -1016,7 +1026,7 @@ async def test_an_unreadable_attachment_is_retried(
 ) -> None:
     """A file that is there but cannot be read keeps its message for a retry."""
     harness.deliver.outcomes = [down()]
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(content=PNG, content_type="image/png", filename="door.png")
     await send(outbox, "one", attachment=image)
 
     with patch.object(Spool, "read", side_effect=PermissionError("denied")):
@@ -1044,7 +1054,7 @@ async def test_the_drain_waits_until_a_message_is_on_disk(
             release.wait(timeout=10)
         write(spool, name, content)
 
-    image = Attachment(PNG, "image/png", "door.png")
+    image = Attachment(content=PNG, content_type="image/png", filename="door.png")
     with patch.object(Spool, "write", slow_write):
         sending = asyncio.create_task(send(outbox, "two", attachment=image))
         await hass.async_add_executor_job(writing.wait)

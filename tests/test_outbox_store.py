@@ -66,7 +66,7 @@ FULL = Message(
     ttl=3600,
     url="https://example.com",
     url_title="Camera",
-    attachment=Attachment(b"", "image/png", "door.png"),
+    attachment=Attachment(content=b"", content_type="image/png", filename="door.png"),
 )
 
 
@@ -80,7 +80,7 @@ def item(**changes: Any) -> OutboxItem:
         recipient_names=("Alice",),
         message=Message(message="hi"),
         accepted_at=ACCEPTED,
-    )._replace(**changes)
+    ).replace(**changes)
 
 
 def record(**changes: Any) -> bytes:
@@ -106,7 +106,7 @@ def spool_dir(hass: HomeAssistant, entry_id: str = ENTRY_ID) -> Path:
             recipient_ids=("primary", FAMILY.id),
             recipient_names=("Alice", "Family"),
         ),
-        item(message=FULL._replace(attachment=None, html=False, monospace=True)),
+        item(message=FULL.replace(attachment=None, html=False, monospace=True)),
     ],
     ids=["plain", "every_field", "monospace"],
 )
@@ -182,14 +182,14 @@ ALEX = Recipient(
     ("recipients", "ids"),
     [
         ([PRIMARY, ALEX], (SNAPSHOT_RECIPIENT_ID,)),
-        ([PRIMARY, ALEX._replace(name="Alexandra")], (SNAPSHOT_RECIPIENT_ID,)),
-        ([PRIMARY, ALEX._replace(user_key=FAMILY_KEY)], (SNAPSHOT_RECIPIENT_ID,)),
-        ([PRIMARY, ALEX._replace(user_key=FAMILY_KEY, name="Al")], ()),
+        ([PRIMARY, ALEX.replace(name="Alexandra")], (SNAPSHOT_RECIPIENT_ID,)),
+        ([PRIMARY, ALEX.replace(user_key=FAMILY_KEY)], (SNAPSHOT_RECIPIENT_ID,)),
+        ([PRIMARY, ALEX.replace(user_key=FAMILY_KEY, name="Al")], ()),
         (
             [
                 PRIMARY,
-                ALEX._replace(user_key=FAMILY_KEY),
-                ALEX._replace(id="other", user_key=USER_KEY.swapcase()),
+                ALEX.replace(user_key=FAMILY_KEY),
+                ALEX.replace(id="other", user_key=USER_KEY.swapcase()),
             ],
             (),
         ),
@@ -218,7 +218,9 @@ def test_a_format_1_record_finds_its_recipients_ids(
         priority=2,
         retry=60,
         expire=3600,
-        attachment=Attachment(b"", "image/png", "kitchen.png"),
+        attachment=Attachment(
+            content=b"", content_type="image/png", filename="kitchen.png"
+        ),
     )
     assert read.attachment_size == 72
 
@@ -324,7 +326,9 @@ async def test_the_0_2_0_outbox_moves_into_the_spool(hass: HomeAssistant) -> Non
         url="https://example.com/door",
         url_title="Camera",
     )
-    assert third.message.attachment == Attachment(b"", "image/png", "kitchen.png")
+    assert third.message.attachment == Attachment(
+        content=b"", content_type="image/png", filename="kitchen.png"
+    )
     assert third.attachment_size == len(picture)
     assert (spool_dir(hass) / third.attachment_name).read_bytes() == picture
     assert not old_picture.exists()

@@ -194,7 +194,7 @@ async def test_the_0_2_0_store_moves_into_the_folder(hass: HomeAssistant) -> Non
     ]
 
 
-ALEX = FAMILY._replace(id=SNAPSHOT_RECIPIENT_ID, name="Alex")
+ALEX = FAMILY.replace(id=SNAPSHOT_RECIPIENT_ID, name="Alex")
 
 
 @pytest.mark.parametrize(
@@ -202,8 +202,8 @@ ALEX = FAMILY._replace(id=SNAPSHOT_RECIPIENT_ID, name="Alex")
     [
         ([PRIMARY, ALEX], ["primary", SNAPSHOT_RECIPIENT_ID]),
         ([PRIMARY], ["primary"]),
-        ([PRIMARY, ALEX._replace(name="Alexandra")], ["primary"]),
-        ([PRIMARY, ALEX, FAMILY._replace(name="Alex")], ["primary"]),
+        ([PRIMARY, ALEX.replace(name="Alexandra")], ["primary"]),
+        ([PRIMARY, ALEX, FAMILY.replace(name="Alex")], ["primary"]),
     ],
     ids=["as_written", "alex_gone", "alex_renamed", "name_shared"],
 )

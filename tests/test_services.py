@@ -285,7 +285,10 @@ def test_a_recipient_is_shown_without_its_secrets() -> None:
         subscription_url="https://pushover.net/subscribe/secret",
     )
 
-    assert repr(recipient) == "Recipient(id='01KALEXRECIPIENT0000000000', name='Alex')"
+    assert repr(recipient) == (
+        "Recipient(devices=(), id='01KALEXRECIPIENT0000000000', is_group=False, "
+        "name='Alex', service_name='alex', subentry_id=None)"
+    )
 
 
 async def test_invalid_field_sends_nothing(

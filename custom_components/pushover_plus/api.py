@@ -1,8 +1,9 @@
 """A small async client for the Pushover REST API, on a shared aiohttp session.
 
-Its records (a message, an answer, a receipt's state) are named tuples:
-typed and immutable like frozen dataclasses, at a fraction of their cost when
-the module is imported, which Home Assistant does at every start.
+Its records (a message, an answer, a receipt's state) are values
+(`value.py`): typed and immutable like frozen dataclasses, at a fraction of
+their cost when the module is imported, which Home Assistant does at every
+start.
 """
 
 import asyncio
@@ -10,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 import json
 import logging
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -23,6 +24,7 @@ from .const import (
     RECEIPT_PATTERN,
     REQUEST_TIMEOUT_SECONDS,
 )
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -80,12 +82,25 @@ class PushoverTemporaryError(PushoverError):
     """A 5xx answer, a timeout or a connection failure: worth retrying later."""
 
 
-class Attachment(NamedTuple):
+class Attachment(Value):
     """One image to send with a message."""
 
-    content: bytes
-    content_type: str
-    filename: str
+    __slots__ = ("content", "content_type", "filename")
+    content: Final[bytes]
+    content_type: Final[str]
+    filename: Final[str]
+
+    def __init__(
+        self,
+        *,
+        content: bytes,
+        content_type: str,
+        filename: str,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.content = content
+        self.content_type = content_type
+        self.filename = filename
 
     def __repr__(self) -> str:
         """Name the image without its bytes."""
@@ -95,27 +110,86 @@ class Attachment(NamedTuple):
         )
 
 
-class Message(NamedTuple):
+class Message(Value):
     """A message in Pushover's own terms: every field of messages.json."""
 
-    message: str
-    title: str | None = None
-    devices: tuple[str, ...] = ()
-    html: bool = False
-    monospace: bool = False
-    priority: int | None = None
-    retry: int | None = None
-    expire: int | None = None
-    callback: str | None = None
-    tags: tuple[str, ...] = ()
-    sound: str | None = None
-    timestamp: int | None = None
-    ttl: int | None = None
-    url: str | None = None
-    url_title: str | None = None
-    attachment: Attachment | None = None
+    __slots__ = (
+        "attachment",
+        "callback",
+        "devices",
+        "encrypted",
+        "expire",
+        "html",
+        "message",
+        "monospace",
+        "priority",
+        "retry",
+        "sound",
+        "tags",
+        "timestamp",
+        "title",
+        "ttl",
+        "url",
+        "url_title",
+    )
+    message: Final[str]
+    title: Final[str | None]
+    devices: Final[tuple[str, ...]]
+    html: Final[bool]
+    monospace: Final[bool]
+    priority: Final[int | None]
+    retry: Final[int | None]
+    expire: Final[int | None]
+    callback: Final[str | None]
+    tags: Final[tuple[str, ...]]
+    sound: Final[str | None]
+    timestamp: Final[int | None]
+    ttl: Final[int | None]
+    url: Final[str | None]
+    url_title: Final[str | None]
+    attachment: Final[Attachment | None]
     # message, title, url and url_title hold end-to-end encrypted values.
-    encrypted: bool = False
+    encrypted: Final[bool]
+
+    def __init__(
+        self,
+        *,
+        message: str,
+        title: str | None = None,
+        devices: tuple[str, ...] = (),
+        html: bool = False,
+        monospace: bool = False,
+        priority: int | None = None,
+        retry: int | None = None,
+        expire: int | None = None,
+        callback: str | None = None,
+        tags: tuple[str, ...] = (),
+        sound: str | None = None,
+        timestamp: int | None = None,
+        ttl: int | None = None,
+        url: str | None = None,
+        url_title: str | None = None,
+        attachment: Attachment | None = None,
+        encrypted: bool = False,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.message = message
+        self.title = title
+        self.devices = devices
+        self.html = html
+        self.monospace = monospace
+        self.priority = priority
+        self.retry = retry
+        self.expire = expire
+        self.callback = callback
+        self.tags = tags
+        self.sound = sound
+        self.timestamp = timestamp
+        self.ttl = ttl
+        self.url = url
+        self.url_title = url_title
+        self.attachment = attachment
+        self.encrypted = encrypted
 
     @property
     def readable_title(self) -> str | None:
@@ -153,19 +227,37 @@ def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-class Glance(NamedTuple):
+class Glance(Value):
     """A glance in Pushover's own terms: the fields of glances.json.
 
     `device` limits it to one device's widget; None shows it on every device.
     """
 
-    title: str | None = None
-    text: str | None = None
-    subtext: str | None = None
-    # Pushover's name for the field; it hides the tuple's count(), unused here.
-    count: int | None = None  # type: ignore[assignment]
-    percent: int | None = None
-    device: str | None = None
+    __slots__ = ("count", "device", "percent", "subtext", "text", "title")
+    title: Final[str | None]
+    text: Final[str | None]
+    subtext: Final[str | None]
+    count: Final[int | None]
+    percent: Final[int | None]
+    device: Final[str | None]
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        text: str | None = None,
+        subtext: str | None = None,
+        count: int | None = None,
+        percent: int | None = None,
+        device: str | None = None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.title = title
+        self.text = text
+        self.subtext = subtext
+        self.count = count
+        self.percent = percent
+        self.device = device
 
     def form_fields(self) -> dict[str, str]:
         """Return the fields that are set, as glances.json expects them."""
@@ -180,74 +272,179 @@ class Glance(NamedTuple):
         return {key: value for key, value in fields.items() if value is not None}
 
 
-class GroupMember(NamedTuple):
+class GroupMember(Value):
     """One entry of a delivery group: a user, maybe limited to one device."""
 
-    user: str
-    device: str | None
-    memo: str
-    disabled: bool
+    _secret = ("user",)
+    __slots__ = ("device", "disabled", "memo", "user")
+    user: Final[str]
+    device: Final[str | None]
+    memo: Final[str]
+    disabled: Final[bool]
 
-    def __repr__(self) -> str:
-        """Show the member without its user key, a secret."""
-        return (
-            f"GroupMember(device={self.device!r}, memo={self.memo!r}, "
-            f"disabled={self.disabled!r})"
-        )
+    def __init__(
+        self,
+        *,
+        user: str,
+        device: str | None,
+        memo: str,
+        disabled: bool,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.user = user
+        self.device = device
+        self.memo = memo
+        self.disabled = disabled
 
 
-class GroupInfo(NamedTuple):
+class GroupInfo(Value):
     """What groups/{key}.json says of a delivery group."""
 
-    name: str
-    members: tuple[GroupMember, ...]
+    __slots__ = ("members", "name")
+    name: Final[str]
+    members: Final[tuple[GroupMember, ...]]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        members: tuple[GroupMember, ...],
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.name = name
+        self.members = members
 
 
-class Limits(NamedTuple):
+class Limits(Value):
     """The account's monthly message quota."""
 
-    limit: int
-    remaining: int
-    reset: datetime
+    __slots__ = ("limit", "remaining", "reset")
+    limit: Final[int]
+    remaining: Final[int]
+    reset: Final[datetime]
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        remaining: int,
+        reset: datetime,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.limit = limit
+        self.remaining = remaining
+        self.reset = reset
 
 
-class SendResult(NamedTuple):
+class SendResult(Value):
     """What Pushover answered to an accepted message."""
 
-    request_id: str
-    receipt: str | None
-    limits: Limits | None
+    __slots__ = ("limits", "receipt", "request_id")
+    request_id: Final[str]
+    receipt: Final[str | None]
+    limits: Final[Limits | None]
+
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        receipt: str | None,
+        limits: Limits | None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.request_id = request_id
+        self.receipt = receipt
+        self.limits = limits
 
 
-class UserInfo(NamedTuple):
+class UserInfo(Value):
     """What users/validate.json says of a user or group key.
 
     No devices means a valid key that no device is logged in with yet;
     whether it is a group is then unknown (None).
     """
 
-    devices: list[str]
-    is_group: bool | None
+    __slots__ = ("devices", "is_group")
+    devices: Final[list[str]]
+    is_group: Final[bool | None]
+
+    def __init__(
+        self,
+        *,
+        devices: list[str],
+        is_group: bool | None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.devices = devices
+        self.is_group = is_group
 
 
-class ReceiptStatus(NamedTuple):
+class ReceiptStatus(Value):
     """The state of an emergency message's receipt (`get_receipt` shows it all)."""
 
-    acknowledged: bool
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    acknowledged_by_device: str | None
-    last_delivered_at: datetime | None
-    expired: bool
-    expires_at: datetime | None
-    called_back: bool
-    called_back_at: datetime | None
+    __slots__ = (
+        "acknowledged",
+        "acknowledged_at",
+        "acknowledged_by",
+        "acknowledged_by_device",
+        "called_back",
+        "called_back_at",
+        "expired",
+        "expires_at",
+        "last_delivered_at",
+    )
+    acknowledged: Final[bool]
+    acknowledged_at: Final[datetime | None]
+    acknowledged_by: Final[str | None]
+    acknowledged_by_device: Final[str | None]
+    last_delivered_at: Final[datetime | None]
+    expired: Final[bool]
+    expires_at: Final[datetime | None]
+    called_back: Final[bool]
+    called_back_at: Final[datetime | None]
+
+    def __init__(
+        self,
+        *,
+        acknowledged: bool,
+        acknowledged_at: datetime | None,
+        acknowledged_by: str | None,
+        acknowledged_by_device: str | None,
+        last_delivered_at: datetime | None,
+        expired: bool,
+        expires_at: datetime | None,
+        called_back: bool,
+        called_back_at: datetime | None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.acknowledged = acknowledged
+        self.acknowledged_at = acknowledged_at
+        self.acknowledged_by = acknowledged_by
+        self.acknowledged_by_device = acknowledged_by_device
+        self.last_delivered_at = last_delivered_at
+        self.expired = expired
+        self.expires_at = expires_at
+        self.called_back = called_back
+        self.called_back_at = called_back_at
 
 
-class _Answer(NamedTuple):
-    status: int
-    body: dict[str, Any]
-    limits: Limits | None
+class _Answer(Value):
+    __slots__ = ("body", "limits", "status")
+    status: Final[int]
+    body: Final[dict[str, Any]]
+    limits: Final[Limits | None]
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        body: dict[str, Any],
+        limits: Limits | None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.status = status
+        self.body = body
+        self.limits = limits
 
 
 class PushoverClient:

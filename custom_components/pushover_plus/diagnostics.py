@@ -10,6 +10,7 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.redact import async_redact_data
 
+from .api import Limits
 from .const import (
     API_BASE_URL,
     CONF_DEVICE_ID,
@@ -54,7 +55,7 @@ async def async_get_config_entry_diagnostics(
         ],
         # The simulator's address changes between runs; whether one is used matters.
         "custom_api_base_url": runtime.client.base_url != API_BASE_URL,
-        "limits": runtime.limits.data._asdict() if runtime.limits.data else None,
+        "limits": _limits(runtime.limits.data),
         "acknowledgement_callback": runtime.sender.uses_callback,
         "open_emergencies": [item.event_data() for item in runtime.receipts.open],
         # Counts only: queued messages hold user keys and private text.
@@ -88,6 +89,12 @@ async def async_get_config_entry_diagnostics(
     }
 
 
+def _limits(limits: Limits | None) -> dict[str, Any] | None:
+    if limits is None:
+        return None
+    return {"limit": limits.limit, "remaining": limits.remaining, "reset": limits.reset}
+
+
 def _inbox_diagnostics(entry: InboxConfigEntry) -> dict[str, Any]:
     """Return an inbox's settings, connection and counts."""
     runtime = entry.runtime_data
@@ -104,5 +111,5 @@ def _inbox_diagnostics(entry: InboxConfigEntry) -> dict[str, Any]:
         "highest_delivered": state.highest_delivered,
         "delivered": runtime.delivery.delivered,
         "ignored": runtime.delivery.ignored,
-        "seen_apps": [app._asdict() for app in state.seen_apps],
+        "seen_apps": [{"aid": app.aid, "name": app.name} for app in state.seen_apps],
     }

@@ -80,7 +80,7 @@ def encrypt_message(message: Message, key: str, *, default_title: str) -> Messag
     name), encrypted like the rest. Raises EncryptionError, and then nothing
     of the message may be sent to that account.
     """
-    return message._replace(
+    return message.replace(
         message=encrypt_field(message.message, key),
         title=encrypt_field(message.title or default_title, key),
         url=None if message.url is None else encrypt_field(message.url, key),

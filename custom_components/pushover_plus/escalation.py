@@ -357,7 +357,7 @@ class Escalations:
     ) -> tuple[str, list[CallOutcome]]:
         """Send a chain's first step; return the chain's id and its calls' outcomes."""
         chain_id = secrets.token_hex(_CHAIN_ID_BYTES)
-        message = request.message._replace(
+        message = request.message.replace(
             tags=(*request.message.tags, chain_tag(chain_id))
         )
         chain = EscalationChain(
@@ -375,7 +375,7 @@ class Escalations:
         self._chains[chain_id] = chain
         try:
             outcomes = await self._sender.async_send(
-                MessageRequest(message, request.attachment),
+                MessageRequest(message=message, attachment=request.attachment),
                 first,
                 partial_ok=partial_ok,
             )
@@ -532,7 +532,7 @@ class Escalations:
         else:
             try:
                 await self._sender.async_send(
-                    MessageRequest(chain.message, chain.attachment),
+                    MessageRequest(message=chain.message, attachment=chain.attachment),
                     recipients,
                     partial_ok=True,
                 )

@@ -24,8 +24,8 @@ a bound glance is not stored, as its binding renders it again at the next
 start. Recipients take turns: one API call per recipient every 20 minutes,
 whichever of its widgets is due first.
 
-A glance's outcome is a named tuple rather than a dataclass: as immutable,
-and cheaper to create when the module is imported, at every start.
+A glance's outcome is a value (`value.py`) rather than a dataclass: as
+immutable, and cheaper to create when the module is imported, at every start.
 """
 
 import asyncio
@@ -34,7 +34,7 @@ from contextlib import suppress
 from datetime import datetime
 import logging
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Final, Literal
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -54,6 +54,7 @@ from .data import PushoverConfigEntry
 from .glance_store import GlanceStore, PendingGlance, WidgetKey, WidgetState
 from .outbox_retry import RetryTimer
 from .recipients import Recipient
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,16 +66,35 @@ type WaitReason = Literal[
 ]
 
 
-class GlanceOutcome(NamedTuple):
+class GlanceOutcome(Value):
     """What became of one recipient's glance."""
 
-    recipient: str
-    device: str | None
-    status: GlanceStatus
-    request_id: str | None = None
+    __slots__ = ("device", "reason", "recipient", "request_id", "send_at", "status")
+    recipient: Final[str]
+    device: Final[str | None]
+    status: Final[GlanceStatus]
+    request_id: Final[str | None]
     # When a pending glance is due, if it waits for its turn (not for Pushover).
-    send_at: datetime | None = None
-    reason: WaitReason | None = None
+    send_at: Final[datetime | None]
+    reason: Final[WaitReason | None]
+
+    def __init__(
+        self,
+        *,
+        recipient: str,
+        device: str | None,
+        status: GlanceStatus,
+        request_id: str | None = None,
+        send_at: datetime | None = None,
+        reason: WaitReason | None = None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.recipient = recipient
+        self.device = device
+        self.status = status
+        self.request_id = request_id
+        self.send_at = send_at
+        self.reason = reason
 
     def as_response(self) -> dict[str, Any]:
         """Describe the outcome for the action's response."""
@@ -194,7 +214,9 @@ class GlanceQueue:
         if not force and glance == state.shown:
             # The widget shows it already; what waited is no longer wanted.
             await self._async_replace_pending(state, None)
-            return GlanceOutcome(recipient.name, glance.device, "unchanged")
+            return GlanceOutcome(
+                recipient=recipient.name, device=glance.device, status="unchanged"
+            )
         if self._can_send_now(recipient.id, force=force):
             outcome = await self._async_send_now(state, recipient, glance)
             if outcome is not None:
@@ -206,12 +228,15 @@ class GlanceQueue:
         self._async_schedule()
         if self._held:
             return GlanceOutcome(
-                recipient.name, glance.device, "pending", reason=self._hold
+                recipient=recipient.name,
+                device=glance.device,
+                status="pending",
+                reason=self._hold,
             )
         return GlanceOutcome(
-            recipient.name,
-            glance.device,
-            "pending",
+            recipient=recipient.name,
+            device=glance.device,
+            status="pending",
             send_at=self._due(state, pending),
             reason="rate_limited",
         )
@@ -289,7 +314,12 @@ class GlanceQueue:
         # Sent the latest: whatever waited for the widget is older.
         state.pending = None
         await self._async_write_quietly(state)
-        return GlanceOutcome(recipient.name, glance.device, "sent", request_id=result)
+        return GlanceOutcome(
+            recipient=recipient.name,
+            device=glance.device,
+            status="sent",
+            request_id=result,
+        )
 
     async def _async_call(
         self, state: WidgetState, recipient: Recipient, glance: Glance

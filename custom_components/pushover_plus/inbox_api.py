@@ -14,16 +14,16 @@ call by a label without them ("devices/…/update_highest_message.json"), and
 aiohttp's own errors, some of which quote the whole URL with its query, are
 never chained to ours.
 
-Its answers are named tuples: as immutable as frozen dataclasses, and
-cheaper to create when the module is imported. Those that hold a secret or
-a message's text define their own repr, which leaves them out.
+Its answers are values (`value.py`): immutable, and cheap to create when the
+module is imported. Those that hold a secret or a message's text name those
+fields as secret, and their repr leaves them out.
 """
 
 import asyncio
 from datetime import UTC, datetime
 import json
 import logging
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
@@ -36,6 +36,7 @@ from .api import (
     PushoverTemporaryError,
 )
 from .const import OPEN_CLIENT_OS, RECEIPT_PATTERN, REQUEST_TIMEOUT_SECONDS
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ _OK: Final = 200
 _DELETE_LABEL: Final = "devices/…/update_highest_message.json"
 # What devices.json answers, under "name", for a name the account uses already.
 NAME_TAKEN: Final = "has already been taken"
-# A message's private texts, which its repr leaves out.
-_PRIVATE_FIELDS: Final = frozenset({"message", "title", "url", "url_title"})
 
 
 class TwoFactorRequiredError(PushoverInvalidRequestError):
@@ -71,18 +70,26 @@ class ReceiptNotFoundError(PushoverInvalidRequestError):
     """
 
 
-class Login(NamedTuple):
+class Login(Value):
     """What a login answers: the account's user key and a new session secret."""
 
-    user_key: str
-    secret: str
+    _secret = ("secret", "user_key")
+    __slots__ = ("secret", "user_key")
+    user_key: Final[str]
+    secret: Final[str]
 
-    def __repr__(self) -> str:
-        """Show neither: both are secrets."""
-        return "Login(…)"
+    def __init__(
+        self,
+        *,
+        user_key: str,
+        secret: str,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.user_key = user_key
+        self.secret = secret
 
 
-class InboxMessage(NamedTuple):
+class InboxMessage(Value):
     """One downloaded message, in Pushover's terms.
 
     `id` counts per device and only grows; `umid` names the message on all
@@ -90,37 +97,93 @@ class InboxMessage(NamedTuple):
     the repr, so that no log line shows them by accident.
     """
 
-    id: int
-    umid: int
-    message: str
-    app: str
-    aid: int
-    date: datetime
-    title: str | None = None
-    icon: str | None = None
-    priority: int = 0
-    sound: str | None = None
-    url: str | None = None
-    url_title: str | None = None
-    html: bool = False
-    receipt: str | None = None
-    acked: bool = False
+    _secret = ("message", "title", "url", "url_title")
+    __slots__ = (
+        "acked",
+        "aid",
+        "app",
+        "date",
+        "html",
+        "icon",
+        "id",
+        "message",
+        "priority",
+        "receipt",
+        "sound",
+        "title",
+        "umid",
+        "url",
+        "url_title",
+    )
+    id: Final[int]
+    umid: Final[int]
+    message: Final[str]
+    app: Final[str]
+    aid: Final[int]
+    date: Final[datetime]
+    title: Final[str | None]
+    icon: Final[str | None]
+    priority: Final[int]
+    sound: Final[str | None]
+    url: Final[str | None]
+    url_title: Final[str | None]
+    html: Final[bool]
+    receipt: Final[str | None]
+    acked: Final[bool]
 
-    def __repr__(self) -> str:
-        """Show the message's fields but its texts."""
-        shown = ", ".join(
-            f"{name}={value!r}"
-            for name, value in zip(self._fields, self, strict=True)
-            if name not in _PRIVATE_FIELDS
-        )
-        return f"InboxMessage({shown})"
+    def __init__(
+        self,
+        *,
+        id: int,  # noqa: A002 - named as the field
+        umid: int,
+        message: str,
+        app: str,
+        aid: int,
+        date: datetime,
+        title: str | None = None,
+        icon: str | None = None,
+        priority: int = 0,
+        sound: str | None = None,
+        url: str | None = None,
+        url_title: str | None = None,
+        html: bool = False,
+        receipt: str | None = None,
+        acked: bool = False,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.id = id
+        self.umid = umid
+        self.message = message
+        self.app = app
+        self.aid = aid
+        self.date = date
+        self.title = title
+        self.icon = icon
+        self.priority = priority
+        self.sound = sound
+        self.url = url
+        self.url_title = url_title
+        self.html = html
+        self.receipt = receipt
+        self.acked = acked
 
 
-class Download(NamedTuple):
+class Download(Value):
     """The device's pending messages, oldest first, and whether it is licensed."""
 
-    messages: list[InboxMessage]
-    desktop_licensed: bool
+    __slots__ = ("desktop_licensed", "messages")
+    messages: Final[list[InboxMessage]]
+    desktop_licensed: Final[bool]
+
+    def __init__(
+        self,
+        *,
+        messages: list[InboxMessage],
+        desktop_licensed: bool,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.messages = messages
+        self.desktop_licensed = desktop_licensed
 
 
 class InboxClient:

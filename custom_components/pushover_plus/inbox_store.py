@@ -13,21 +13,22 @@ version cannot read is renamed aside (`.unreadable`) and the inbox starts
 from nothing: it then delivers again only what Pushover still holds, which
 it deletes after each batch.
 
-An app seen is a named tuple and the state a plain class: a dataclass costs
-more to create when the module is imported, at every start.
+An app seen is a `Value` and the state a plain class: a dataclass or a
+named tuple costs more to create when the module is imported, at every start.
 """
 
 import json
 import logging
 from pathlib import Path
 import shutil
-from typing import Final, NamedTuple
+from typing import Final
 
 from homeassistant.core import HomeAssistant
 
 from .const import DOMAIN, MAX_SEEN_APPS
 from .records import RecordError, RecordFields
 from .spool import Spool
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,11 +38,22 @@ _FIELDS: Final = frozenset({"format", "highest_delivered", "seen_apps"})
 _APP_FIELDS: Final = frozenset({"aid", "app"})
 
 
-class SeenApp(NamedTuple):
+class SeenApp(Value):
     """An application whose messages reached the inbox: its id and name."""
 
-    aid: int
-    name: str
+    __slots__ = ("aid", "name")
+    aid: Final[int]
+    name: Final[str]
+
+    def __init__(
+        self,
+        *,
+        aid: int,
+        name: str,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.aid = aid
+        self.name = name
 
 
 class InboxState:

@@ -17,14 +17,14 @@ the delivery and the write delivers that batch again at the next start.
 A clean stop cannot fall there: the delivery is synchronous and the write
 runs as a task of the entry, which its unload waits for.
 
-The credentials are a named tuple, whose repr shows neither of them: as
-immutable as a frozen dataclass, and cheaper to create at import.
+The credentials are a value (`value.py`), whose repr shows neither of them:
+as immutable as a frozen dataclass, and cheaper to create at import.
 """
 
 import asyncio
 from enum import StrEnum
 import logging
-from typing import NamedTuple
+from typing import Final
 
 from homeassistant.core import HomeAssistant
 
@@ -34,6 +34,7 @@ from .inbox_api import Download, InboxClient, LicenceRequiredError
 from .inbox_delivery import InboxDelivery
 from .inbox_store import InboxState, InboxStore
 from .outbox_retry import backoff
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,15 +50,18 @@ class Stop(StrEnum):
     ELSEWHERE = "elsewhere"
 
 
-class Credentials(NamedTuple):
+class Credentials(Value):
     """What the inbox logs in with: the session secret and its device id."""
 
-    secret: str
-    device_id: str
+    _secret = ("device_id", "secret")
+    __slots__ = ("device_id", "secret")
+    secret: Final[str]
+    device_id: Final[str]
 
-    def __repr__(self) -> str:
-        """Show neither."""
-        return "Credentials(…)"
+    def __init__(self, secret: str, device_id: str) -> None:
+        """Set the fields, by name or in this order (the inbox's setup gives both)."""
+        self.secret = secret
+        self.device_id = device_id
 
 
 class InboxSync:

@@ -27,7 +27,7 @@ from html import escape
 from http import HTTPStatus
 import logging
 from types import MappingProxyType
-from typing import Final, NamedTuple
+from typing import Final
 
 from aiohttp import web
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
@@ -60,6 +60,7 @@ from .invitations import (
     format_moment,
 )
 from .recipients import action_taken, recipients_of
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -99,23 +100,44 @@ def answer_urls(base_url: str, invitation_id: str) -> tuple[str, str]:
     return answer + SUBSCRIBED, answer + DECLINED
 
 
-class Page(NamedTuple):
+class Page(Value):
     """What the visitor is told: a translated text, its status and values."""
 
-    key: str
-    status: HTTPStatus
+    __slots__ = ("failed", "key", "placeholders", "status")
+    key: Final[str]
+    status: Final[HTTPStatus]
     # Read-only, so that the one empty default is shared safely.
-    placeholders: Mapping[str, str] = MappingProxyType({})
+    placeholders: Final[Mapping[str, str]]
     # Whether the visit counts against the remote address.
-    failed: bool = False
+    failed: Final[bool]
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        status: HTTPStatus,
+        placeholders: Mapping[str, str] = MappingProxyType({}),
+        failed: bool = False,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.key = key
+        self.status = status
+        self.placeholders = placeholders
+        self.failed = failed
 
 
-UNKNOWN: Final = Page("invitation_unknown", HTTPStatus.NOT_FOUND, failed=True)
-USED: Final = Page("invitation_used", HTTPStatus.GONE, failed=True)
-BAD_KEY: Final = Page("invitation_bad_key", HTTPStatus.BAD_REQUEST, failed=True)
-KEY_REFUSED: Final = Page("invitation_key_refused", HTTPStatus.BAD_REQUEST, failed=True)
-DECLINED_PAGE: Final = Page("invitation_declined", HTTPStatus.OK)
-BLOCKED: Final = Page("invitation_blocked", HTTPStatus.TOO_MANY_REQUESTS)
+UNKNOWN: Final = Page(
+    key="invitation_unknown", status=HTTPStatus.NOT_FOUND, failed=True
+)
+USED: Final = Page(key="invitation_used", status=HTTPStatus.GONE, failed=True)
+BAD_KEY: Final = Page(
+    key="invitation_bad_key", status=HTTPStatus.BAD_REQUEST, failed=True
+)
+KEY_REFUSED: Final = Page(
+    key="invitation_key_refused", status=HTTPStatus.BAD_REQUEST, failed=True
+)
+DECLINED_PAGE: Final = Page(key="invitation_declined", status=HTTPStatus.OK)
+BLOCKED: Final = Page(key="invitation_blocked", status=HTTPStatus.TOO_MANY_REQUESTS)
 
 
 class FailureLimiter:
@@ -208,9 +230,9 @@ def _open_invitation(
         return USED
     if invitation.expires_at <= dt_util.utcnow():
         return Page(
-            "invitation_expired",
-            HTTPStatus.GONE,
-            {"expires": format_moment(invitation.expires_at)},
+            key="invitation_expired",
+            status=HTTPStatus.GONE,
+            placeholders={"expires": format_moment(invitation.expires_at)},
             failed=True,
         )
     return book, invitation, key
@@ -250,21 +272,29 @@ async def _async_subscribed(
     )
     if holder is not None:
         await book.async_use(invitation)
-        return Page("invitation_already_recipient", HTTPStatus.OK, {CONF_NAME: holder})
+        return Page(
+            key="invitation_already_recipient",
+            status=HTTPStatus.OK,
+            placeholders={CONF_NAME: holder},
+        )
     # Added before the invitation is marked used: should Home Assistant stop
     # in between, the recipient is there and a second visit is told so.
     name = _async_add_recipient(hass, entry, invitation.name, key)
     await book.async_use(invitation)
     _LOGGER.info("%s subscribed and was added as a recipient", name)
-    return Page("invitation_subscribed", HTTPStatus.OK, {CONF_NAME: name})
+    return Page(
+        key="invitation_subscribed",
+        status=HTTPStatus.OK,
+        placeholders={CONF_NAME: name},
+    )
 
 
 def _unconfirmed(invitation: Invitation) -> Page:
     """Say that Pushover could not be asked; the invitation stays open."""
     return Page(
-        "invitation_unconfirmed",
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        {"expires": format_moment(invitation.expires_at)},
+        key="invitation_unconfirmed",
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+        placeholders={"expires": format_moment(invitation.expires_at)},
     )
 
 

@@ -18,7 +18,7 @@ import difflib
 import logging
 import math
 import re
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from homeassistant.core import async_get_hass
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -55,6 +55,7 @@ from .const import (
     TIMESTAMP_MIN,
 )
 from .graphemes import cut_to_length
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -130,16 +131,31 @@ _WEB_SCHEMES: Final = frozenset({"http", "https"})
 _TAG_SEPARATORS: Final = (",", "/")
 
 
-class SendDefaults(NamedTuple):
+class SendDefaults(Value):
     """The entry's options that fill fields a call leaves out (`data.py` reads them)."""
 
-    sound: str | None
-    priority: int | None
-    retry: int
-    expire: int
+    __slots__ = ("expire", "priority", "retry", "sound")
+    sound: Final[str | None]
+    priority: Final[int | None]
+    retry: Final[int]
+    expire: Final[int]
+
+    def __init__(
+        self,
+        *,
+        sound: str | None,
+        priority: int | None,
+        retry: int,
+        expire: int,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.sound = sound
+        self.priority = priority
+        self.retry = retry
+        self.expire = expire
 
 
-class AttachmentSource(NamedTuple):
+class AttachmentSource(Value):
     """Where an attachment comes from; `attachment.py` fetches it.
 
     `location` names it in errors (for base64, the field). `content` is the
@@ -147,24 +163,45 @@ class AttachmentSource(NamedTuple):
     Pushover's limit may be made smaller.
     """
 
-    kind: str
-    location: str
-    resize: bool = True
-    content: bytes | None = None
+    # The picture's bytes: a log line or a traceback does not dump them.
+    _secret = ("content",)
+    __slots__ = ("content", "kind", "location", "resize")
+    kind: Final[str]
+    location: Final[str]
+    resize: Final[bool]
+    content: Final[bytes | None]
 
-    def __repr__(self) -> str:
-        """Name the source without the picture's bytes."""
-        return (
-            f"AttachmentSource(kind={self.kind!r}, location={self.location!r}, "
-            f"resize={self.resize!r})"
-        )
+    def __init__(
+        self,
+        *,
+        kind: str,
+        location: str,
+        resize: bool = True,
+        content: bytes | None = None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.kind = kind
+        self.location = location
+        self.resize = resize
+        self.content = content
 
 
-class MessageRequest(NamedTuple):
+class MessageRequest(Value):
     """A validated message and, if any, the attachment still to fetch."""
 
-    message: Message
-    attachment: AttachmentSource | None
+    __slots__ = ("attachment", "message")
+    message: Final[Message]
+    attachment: Final[AttachmentSource | None]
+
+    def __init__(
+        self,
+        *,
+        message: Message,
+        attachment: AttachmentSource | None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.message = message
+        self.attachment = attachment
 
 
 class FieldError(probatio.Invalid):

@@ -23,7 +23,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 import logging
 from pathlib import Path
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal
 import uuid
 
 from homeassistant.config_entries import ConfigEntry
@@ -54,6 +54,7 @@ from .outbox_retry import OutageLog, RetryTimer
 from .outbox_store import AttachmentLostError, OutboxItem, QueueStore
 from .recipients import Recipient
 from .spool import SpoolStats
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,13 +75,26 @@ _DROP_DETAILS: Final[dict[DropReason, str]] = {
 __all__ = ["Outbox", "OutboxItem", "Queued"]
 
 
-class Queued(NamedTuple):
+class Queued(Value):
     """The answer to a send that waits in the outbox, stored on disk."""
 
-    item_id: str
+    __slots__ = ("item_id", "position", "reason")
+    item_id: Final[str]
     # Its place in the queue when accepted; 1 is the next to go.
-    position: int
-    reason: QueueReason
+    position: Final[int]
+    reason: Final[QueueReason]
+
+    def __init__(
+        self,
+        *,
+        item_id: str,
+        position: int,
+        reason: QueueReason,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.item_id = item_id
+        self.position = position
+        self.reason = reason
 
 
 type Deliver = Callable[[OutboxItem], Awaitable[SendResult]]
@@ -297,8 +311,8 @@ class Outbox:
         if (attachment := item.message.attachment) is None:
             return item
         content = await self._store.async_read_attachment(item)
-        attachment = attachment._replace(content=content)
-        return item._replace(message=item.message._replace(attachment=attachment))
+        attachment = attachment.replace(content=content)
+        return item.replace(message=item.message.replace(attachment=attachment))
 
     @callback
     def _async_start_drain(self) -> None:
@@ -403,11 +417,11 @@ class Outbox:
             )
         attachment = item.message.attachment
         content = None if attachment is None else attachment.content
-        item = item._replace(
+        item = item.replace(
             seq=self._next_seq(),
             message=item.message
             if attachment is None
-            else item.message._replace(attachment=attachment._replace(content=b"")),
+            else item.message.replace(attachment=attachment.replace(content=b"")),
             attachment_size=0 if content is None else len(content),
         )
         size = _size(item)

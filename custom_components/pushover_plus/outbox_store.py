@@ -23,7 +23,7 @@ import logging
 from pathlib import Path
 import re
 import shutil
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 
@@ -32,6 +32,7 @@ from .const import DOMAIN
 from .recipients import Recipient, stored_recipient_ids
 from .records import RecordError, RecordFields
 from .spool import SET_ASIDE_SUFFIX, Spool, SpoolStats
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ _FORMAT_1_FIELDS: Final = _RECORD_FIELDS - {"recipient_ids", "recipient_names"} 
 _ATTACHMENT_FIELDS: Final = frozenset({"content_type", "filename", "size"})
 
 
-class OutboxItem(NamedTuple):
+class OutboxItem(Value):
     """One accepted API call: a message, the keys it goes to, and whose they are.
 
     The recipients' ids say whom it reached; their names, as they were when
@@ -87,14 +88,46 @@ class OutboxItem(NamedTuple):
     `attachment_size` long, until the message is sent.
     """
 
-    id: str
-    seq: int
-    users: tuple[str, ...]
-    recipient_ids: tuple[str, ...]
-    recipient_names: tuple[str, ...]
-    message: Message
-    accepted_at: datetime
-    attachment_size: int = 0
+    __slots__ = (
+        "accepted_at",
+        "attachment_size",
+        "id",
+        "message",
+        "recipient_ids",
+        "recipient_names",
+        "seq",
+        "users",
+    )
+    id: Final[str]
+    seq: Final[int]
+    users: Final[tuple[str, ...]]
+    recipient_ids: Final[tuple[str, ...]]
+    recipient_names: Final[tuple[str, ...]]
+    message: Final[Message]
+    accepted_at: Final[datetime]
+    attachment_size: Final[int]
+
+    def __init__(
+        self,
+        *,
+        id: str,  # noqa: A002 - named as the field
+        seq: int,
+        users: tuple[str, ...],
+        recipient_ids: tuple[str, ...],
+        recipient_names: tuple[str, ...],
+        message: Message,
+        accepted_at: datetime,
+        attachment_size: int = 0,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.id = id
+        self.seq = seq
+        self.users = users
+        self.recipient_ids = recipient_ids
+        self.recipient_names = recipient_names
+        self.message = message
+        self.accepted_at = accepted_at
+        self.attachment_size = attachment_size
 
     @property
     def record_name(self) -> str:
@@ -111,14 +144,27 @@ class AttachmentLostError(Exception):
     """A queued attachment's file is gone, so its message cannot be sent whole."""
 
 
-class StoredQueue(NamedTuple):
+class StoredQueue(Value):
     """What a load found: the queue, and what it could not use."""
 
-    items: list[OutboxItem]
+    __slots__ = ("items", "lost", "set_aside")
+    items: Final[list[OutboxItem]]
     # Messages whose attachment file is gone.
-    lost: list[OutboxItem]
+    lost: Final[list[OutboxItem]]
     # Files renamed aside because they cannot be read, with the reason.
-    set_aside: dict[Path, str]
+    set_aside: Final[dict[Path, str]]
+
+    def __init__(
+        self,
+        *,
+        items: list[OutboxItem],
+        lost: list[OutboxItem],
+        set_aside: dict[Path, str],
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.items = items
+        self.lost = lost
+        self.set_aside = set_aside
 
 
 def encode_message(message: Message) -> dict[str, Any]:
@@ -248,7 +294,11 @@ def _decode_attachment(value: object) -> tuple[Attachment | None, int]:
         return None, 0
     fields = RecordFields(value, "attachment")
     fields.only(_ATTACHMENT_FIELDS)
-    attachment = Attachment(b"", fields.text("content_type"), fields.text("filename"))
+    attachment = Attachment(
+        content=b"",
+        content_type=fields.text("content_type"),
+        filename=fields.text("filename"),
+    )
     return attachment, fields.number("size")
 
 
@@ -414,7 +464,7 @@ def _move_legacy_item(item: OutboxItem, spool: Spool) -> None:
     if item.message.attachment is not None:
         old = spool.directory / f"{item.id}.bin"
         if old.exists():
-            item = item._replace(attachment_size=old.stat().st_size)
+            item = item.replace(attachment_size=old.stat().st_size)
             old.replace(spool.directory / item.attachment_name)
     spool.write(item.record_name, encode_record(item))
 
@@ -437,9 +487,9 @@ def _from_legacy_record(
         attachment_fields = RecordFields(described, "attachment")
         attachment_fields.only(frozenset({"content_type", "filename"}))
         attachment = Attachment(
-            b"",
-            attachment_fields.text("content_type"),
-            attachment_fields.text("filename"),
+            content=b"",
+            content_type=attachment_fields.text("content_type"),
+            filename=attachment_fields.text("filename"),
         )
     users = fields.names("users", required=True)
     names = fields.names("recipients")

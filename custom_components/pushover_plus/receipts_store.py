@@ -20,7 +20,7 @@ import logging
 from pathlib import Path
 import re
 import shutil
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 
@@ -29,6 +29,7 @@ from .receipts_model import EmergencyState, TrackedReceipt
 from .recipients import Recipient, stored_recipient_ids
 from .records import RecordError, RecordFields
 from .spool import SET_ASIDE_SUFFIX, Spool
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,12 +61,25 @@ _FORMAT_1_FIELDS: Final = _FIELDS - {
 } | {"recipients", "callback"}
 
 
-class StoredReceipts(NamedTuple):
+class StoredReceipts(Value):
     """What a load found: the open receipts, the latest one, what it could not use."""
 
-    open: list[TrackedReceipt]
-    last: TrackedReceipt | None
-    set_aside: dict[Path, str]
+    __slots__ = ("last", "open", "set_aside")
+    open: Final[list[TrackedReceipt]]
+    last: Final[TrackedReceipt | None]
+    set_aside: Final[dict[Path, str]]
+
+    def __init__(
+        self,
+        *,
+        open: list[TrackedReceipt],  # noqa: A002 - named as the field
+        last: TrackedReceipt | None,
+        set_aside: dict[Path, str],
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.open = open
+        self.last = last
+        self.set_aside = set_aside
 
 
 def encode_receipt(tracked: TrackedReceipt) -> bytes:

@@ -7,7 +7,7 @@ it to the new name, when the user asks.
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import CONF_NAME
@@ -27,9 +27,10 @@ from .const import (
 )
 from .data import PushoverConfigEntry
 from .migrate_builtin import builtin_entry_named
+from .value import Value
 
 
-class Recipient(NamedTuple):
+class Recipient(Value):
     """A user or group key that messages go to, with its default devices.
 
     Its id (the subentry's, or `primary`) is what the integration goes by;
@@ -37,21 +38,53 @@ class Recipient(NamedTuple):
     said of the key (False until it said so).
     """
 
-    id: str
-    name: str
-    user_key: str
-    service_name: str
-    devices: tuple[str, ...] = ()
-    subentry_id: str | None = None
-    is_group: bool = False
+    _secret = ("encryption_key", "subscription_url", "user_key")
+    __slots__ = (
+        "devices",
+        "encryption_key",
+        "id",
+        "is_group",
+        "name",
+        "service_name",
+        "subentry_id",
+        "subscription_url",
+        "user_key",
+    )
+    id: Final[str]
+    name: Final[str]
+    user_key: Final[str]
+    service_name: Final[str]
+    devices: Final[tuple[str, ...]]
+    subentry_id: Final[str | None]
+    is_group: Final[bool]
     # The account's end-to-end encryption key: its messages are encrypted.
-    encryption_key: str | None = None
+    encryption_key: Final[str | None]
     # A delivery group's group-based subscription: whoever has it can join.
-    subscription_url: str | None = None
+    subscription_url: Final[str | None]
 
-    def __repr__(self) -> str:
-        """Name the recipient without its keys or subscription, all secrets."""
-        return f"Recipient(id={self.id!r}, name={self.name!r})"
+    def __init__(
+        self,
+        *,
+        id: str,  # noqa: A002 - named as the field
+        name: str,
+        user_key: str,
+        service_name: str,
+        devices: tuple[str, ...] = (),
+        subentry_id: str | None = None,
+        is_group: bool = False,
+        encryption_key: str | None = None,
+        subscription_url: str | None = None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.id = id
+        self.name = name
+        self.user_key = user_key
+        self.service_name = service_name
+        self.devices = devices
+        self.subentry_id = subentry_id
+        self.is_group = is_group
+        self.encryption_key = encryption_key
+        self.subscription_url = subscription_url
 
 
 def recipients_of(entry: PushoverConfigEntry) -> list[Recipient]:

@@ -19,7 +19,7 @@ events and the action's response.
 from collections.abc import Sequence
 from itertools import batched
 import logging
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -54,6 +54,7 @@ from .outbox import Outbox, OutboxItem, Queued, QueueReason
 from .receipts import ReceiptTracker
 from .recipients import Recipient
 from .repairs import async_clear_issue, async_raise_issue
+from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,21 +73,56 @@ def sent_signal(entry_id: str) -> str:
 type CallStatus = Literal["sent", "queued", "refused"]
 
 
-class CallOutcome(NamedTuple):
+class CallOutcome(Value):
     """What became of one API call: sent (Pushover's ids), queued, or refused (why)."""
 
-    recipients: tuple[Recipient, ...]
-    status: CallStatus
-    request_id: str | None = None
-    receipt: str | None = None
-    queued_id: str | None = None
-    queue_position: int | None = None
+    __slots__ = (
+        "error",
+        "errors",
+        "queue_position",
+        "queued_id",
+        "queued_reason",
+        "receipt",
+        "recipients",
+        "request_id",
+        "status",
+    )
+    recipients: Final[tuple[Recipient, ...]]
+    status: Final[CallStatus]
+    request_id: Final[str | None]
+    receipt: Final[str | None]
+    queued_id: Final[str | None]
+    queue_position: Final[int | None]
     # Why a queued call waits (`Queued.reason`).
-    queued_reason: QueueReason | None = None
+    queued_reason: Final[QueueReason | None]
     # Pushover's own error texts (or the outbox's) for a refused call.
-    errors: tuple[str, ...] = ()
+    errors: Final[tuple[str, ...]]
     # What a send that reached nobody raises: this call's own error.
-    error: HomeAssistantError | None = None
+    error: Final[HomeAssistantError | None]
+
+    def __init__(
+        self,
+        *,
+        recipients: tuple[Recipient, ...],
+        status: CallStatus,
+        request_id: str | None = None,
+        receipt: str | None = None,
+        queued_id: str | None = None,
+        queue_position: int | None = None,
+        queued_reason: QueueReason | None = None,
+        errors: tuple[str, ...] = (),
+        error: HomeAssistantError | None = None,
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.recipients = recipients
+        self.status = status
+        self.request_id = request_id
+        self.receipt = receipt
+        self.queued_id = queued_id
+        self.queue_position = queue_position
+        self.queued_reason = queued_reason
+        self.errors = errors
+        self.error = error
 
     @property
     def accepted(self) -> bool:
@@ -177,13 +213,13 @@ class MessageSender:
         await self._choices.async_check_sound(message.sound)
         if request.attachment is not None:
             attachment = await async_load_attachment(self._hass, request.attachment)
-            message = message._replace(attachment=attachment)
+            message = message.replace(attachment=attachment)
         if (
             message.priority == PRIORITY_EMERGENCY
             and message.callback is None
             and self._callback_url is not None
         ):
-            message = message._replace(callback=self._callback_url)
+            message = message.replace(callback=self._callback_url)
         # Every call is encrypted before any goes out: a recipient whose
         # key fails gets no plaintext, and the others nothing half-way.
         calls = [
@@ -209,7 +245,7 @@ class MessageSender:
     ) -> Message:
         """Return one call's message: its devices, encrypted for its account."""
         if devices != message.devices:
-            message = message._replace(devices=devices)
+            message = message.replace(devices=devices)
         if encryption_key is None:
             return message
         try:

@@ -7,12 +7,12 @@ then names the entry and the recipient behind each of our notify entities.
 A target may reach recipients of several entries: each entry sends its share
 with its own application, recipients that share devices in one call.
 
-An entry's share is a named tuple: as immutable as a frozen dataclass, and
-cheaper to create when the module is imported, at every start.
+An entry's share is a value (`value.py`): immutable, and cheap to create
+when the module is imported, at every start.
 """
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import (
@@ -30,6 +30,7 @@ from .const import DOMAIN, PRIMARY_RECIPIENT_ID
 from .data import PushoverConfigEntry
 from .message import FieldError, MessageRequest, refusal
 from .recipients import Recipient, recipients_of
+from .value import Value
 
 if TYPE_CHECKING:
     from .sender import CallOutcome
@@ -44,13 +45,26 @@ TARGET_FIELDS: Final = (
 )
 
 
-class TargetedEntry(NamedTuple):
+class TargetedEntry(Value):
     """An entry's share of a target: its recipients and their notify entities."""
 
-    entry: PushoverConfigEntry
-    recipients: list[Recipient]
+    __slots__ = ("entity_ids", "entry", "recipients")
+    entry: Final[PushoverConfigEntry]
+    recipients: Final[list[Recipient]]
     # The notify entity of each recipient, by recipient id.
-    entity_ids: dict[str, str]
+    entity_ids: Final[dict[str, str]]
+
+    def __init__(
+        self,
+        *,
+        entry: PushoverConfigEntry,
+        recipients: list[Recipient],
+        entity_ids: dict[str, str],
+    ) -> None:
+        """Set the fields, each given by name."""
+        self.entry = entry
+        self.recipients = recipients
+        self.entity_ids = entity_ids
 
 
 def pop_target(data: dict[str, Any]) -> target.TargetSelection:
@@ -170,7 +184,9 @@ def _by_entry(
         recipients = [
             recipient for recipient in recipients_of(entry) if recipient.id in entity_of
         ]
-        targeted.append(TargetedEntry(entry, recipients, entity_of))
+        targeted.append(
+            TargetedEntry(entry=entry, recipients=recipients, entity_ids=entity_of)
+        )
     return targeted
 
 
