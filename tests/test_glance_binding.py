@@ -39,6 +39,7 @@ from custom_components.pushover_plus.glance_binding import (
     _number,
     _text,
 )
+from custom_components.pushover_plus.glances import async_glance_queue
 from custom_components.pushover_plus.recipients import recipients_of
 from pushover_simulator import (
     TEST_APP_TOKEN,
@@ -282,7 +283,7 @@ async def test_a_binding_of_an_unloading_entry_offers_nothing(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """A change that comes while the queue closes is left for the next start."""
-    queue = loaded_entry.runtime_data.glances
+    queue = await async_glance_queue(hass, loaded_entry)
     [primary] = recipients_of(loaded_entry)
     binding = GlanceBinding(hass, loaded_entry, queue, primary, {"text_template": "x"})
     await queue.async_unload()

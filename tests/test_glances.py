@@ -31,7 +31,11 @@ from custom_components.pushover_plus.api import (
     PushoverQuotaExceededError,
 )
 from custom_components.pushover_plus.const import DOMAIN, GLANCE_MIN_INTERVAL
-from custom_components.pushover_plus.glance_store import glances_directory
+from custom_components.pushover_plus.glances import (
+    async_glance_queue,
+    glances_directory,
+    has_stored_glances,
+)
 from custom_components.pushover_plus.recipients import recipients_of
 from pushover_simulator import TEST_SECOND_USER_KEY, TEST_USER_KEY, PushoverSimulator
 
@@ -618,7 +622,7 @@ async def test_a_glance_offered_while_unloading_is_refused(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """After the queue closed, a glance is refused, translated, not lost unseen."""
-    queue = loaded_entry.runtime_data.glances
+    queue = await async_glance_queue(hass, loaded_entry)
     [primary] = recipients_of(loaded_entry)
     await queue.async_unload()
 
@@ -691,7 +695,7 @@ async def test_a_glance_that_comes_during_a_write_stays_the_latest(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """An action's glance is being stored when a bound one comes: the bound one wins."""
-    queue = loaded_entry.runtime_data.glances
+    queue = await async_glance_queue(hass, loaded_entry)
     [primary] = recipients_of(loaded_entry)
     await update_glance(hass, text="first")
     release = asyncio.Event()
@@ -794,3 +798,67 @@ async def test_a_glance_due_during_another_call_goes_in_the_same_round(
         ([TEST_USER_KEY], "Ada waiting"),
         ([TEST_SECOND_USER_KEY], "Alex waiting"),
     ]
+
+
+async def test_an_entry_without_glances_starts_them_at_its_first_glance(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """No bound glance, no widget on disk: the queue waits for the first glance."""
+    assert loaded_entry.runtime_data.glances is None
+
+    await update_glance(hass, text="first")
+
+    assert loaded_entry.runtime_data.glances is not None
+    assert shown(simulator) == [glance_values(text="first")]
+
+
+async def test_first_glances_at_once_share_one_queue(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Two callers that start the queue together get the same one."""
+    first, second = await asyncio.gather(
+        async_glance_queue(hass, loaded_entry), async_glance_queue(hass, loaded_entry)
+    )
+
+    assert first is second is loaded_entry.runtime_data.glances
+
+
+async def test_a_glance_folder_unreadable_at_the_first_glance_is_named(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
+) -> None:
+    """The glance is refused, translated, and the next call tries the folder again."""
+    with (
+        patch(
+            "custom_components.pushover_plus.spool.Spool.names",
+            side_effect=OSError(errno.EIO, "Input/output error"),
+        ),
+        pytest.raises(HomeAssistantError) as caught,
+    ):
+        await update_glance(hass, text="lost?")
+
+    assert caught.value.translation_key == "glance_storage_unreadable"
+    assert caught.value.translation_placeholders == {
+        "directory": str(glances_directory(hass, loaded_entry.entry_id)),
+        "error": "Input/output error",
+    }
+    assert loaded_entry.runtime_data.glances is None
+    await update_glance(hass, text="again")
+    assert shown(simulator) == [glance_values(text="again")]
+
+
+async def test_an_entry_keeps_glances_when_its_folder_holds_any_file(
+    hass: HomeAssistant,
+) -> None:
+    """A setup reads the glances when their folder holds a file, or is in doubt."""
+    directory = glances_directory(hass, "entry")
+    assert not has_stored_glances(hass, "entry")
+    directory.mkdir(parents=True)
+    assert not has_stored_glances(hass, "entry")
+    (directory / "primary.json.unreadable").write_bytes(b"{damaged")
+    assert has_stored_glances(hass, "entry")
+
+    # Something that is not a folder cannot be listed: the load says why.
+    (directory / "primary.json.unreadable").unlink()
+    directory.rmdir()
+    directory.write_bytes(b"not a folder")
+    assert has_stored_glances(hass, "entry")

@@ -32,10 +32,14 @@ from .data import PushoverConfigEntry, PushoverRuntimeData, inbox_entry
 from .entity import application_device
 from .errors import setup_failure
 from .escalation import Escalations, remove_escalations
-from .glance_binding import async_bind_glances
-from .glance_queue import GlanceQueue
-from .glance_store import remove_glances
-from .glances import async_setup_glance_action
+from .glances import (
+    async_glance_queue,
+    async_setup_glance_action,
+    glances_directory,
+    has_bound_glances,
+    has_stored_glances,
+    remove_glances,
+)
 from .group_actions import async_setup_group_actions
 from .groups import async_learn_group_keys, async_setup_groups
 from .inbox_services import async_setup_inbox_services
@@ -51,7 +55,7 @@ from .recipient_repair import (
     async_update_kept_actions,
     async_watch_builtin_entries,
 )
-from .recipients import recipients_of
+from .recipients import Recipient, recipients_of
 from .repairs import async_clear_issue, async_report_unreadable
 from .sender import REFUSED_APP_ISSUE, MessageSender
 from .services import async_setup_services
@@ -191,14 +195,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     escalations.async_run()
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
-    glances = GlanceQueue(hass, entry, client, recipients_of(entry))
-    await _async_load_storage(glances.async_load(), glances.directory)
-    entry.async_on_unload(glances.async_unload)
-    entry.async_on_unload(
-        async_report_unreadable(
-            hass, "glances_unreadable", entry.entry_id, entry.title, glances.unreadable
-        )
-    )
     invitations = await async_get_book(hass, entry.entry_id)
     entry.async_on_unload(invitations.async_start())
     application = dr.async_get(hass).async_get_or_create(
@@ -211,13 +207,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
         receipts=receipts,
         escalations=escalations,
         application_device_id=application.id,
-        glances=glances,
         groups=await async_setup_groups(hass, entry, client),
     )
+    await _async_load_glances(hass, entry, recipients)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_setup_legacy_actions(hass, entry, recipients, hass.data[_HASS_CONFIG])
     async_update_kept_actions(hass, entry.entry_id, recipients)
-    entry.async_on_unload(async_bind_glances(hass, entry, recipients, glances))
+    if has_bound_glances(entry, recipients):
+        await _async_bind_glances(hass, entry, recipients)
     if info is not None and not info.devices:
         entry.async_on_unload(
             NoDevicesNotice(hass, entry, client, recipients[0]).async_start()
@@ -235,7 +232,35 @@ async def _async_load_inbox(hass: HomeAssistant) -> None:
     await async_import_module(hass, f"{__name__}.inbox_setup")
 
 
-async def _async_load_storage(load: Coroutine[Any, Any, None], directory: Path) -> None:
+async def _async_load_glances(
+    hass: HomeAssistant, entry: PushoverConfigEntry, recipients: list[Recipient]
+) -> None:
+    """Read the glances of an entry that uses them; the others load them when used.
+
+    Before the platforms: a folder that cannot be read retries the setup.
+    """
+    if has_bound_glances(entry, recipients) or await hass.async_add_executor_job(
+        has_stored_glances, hass, entry.entry_id
+    ):
+        await _async_load_storage(
+            async_glance_queue(hass, entry), glances_directory(hass, entry.entry_id)
+        )
+
+
+async def _async_bind_glances(
+    hass: HomeAssistant, entry: PushoverConfigEntry, recipients: list[Recipient]
+) -> None:
+    """Start the bound glances; their module loads only for an entry that has one."""
+    await async_import_module(hass, f"{__name__}.glance_binding")
+    from .glance_binding import async_bind_glances  # noqa: PLC0415 - loaded just above
+
+    glances = await async_glance_queue(hass, entry)
+    entry.async_on_unload(async_bind_glances(hass, entry, recipients, glances))
+
+
+async def _async_load_storage(
+    load: Coroutine[Any, Any, object], directory: Path
+) -> None:
     """Read what an entry stored; a folder that cannot be read retries the setup."""
     try:
         await load

@@ -23,8 +23,7 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .config_flow_checks import Checked
-from .glance_binding import ENTITY_SUFFIX, TEMPLATE_SUFFIX
-from .glances import ATTR_DEVICE, GLANCE_FIELDS
+from .glances import ATTR_DEVICE, ENTITY_SUFFIX, GLANCE_FIELDS, TEMPLATE_SUFFIX
 
 # The switch, on the form before, that leads to the glance's form.
 CONF_EDIT_GLANCE: Final = "edit_glance"

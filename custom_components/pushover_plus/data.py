@@ -1,5 +1,6 @@
 """A config entry's type, what it holds while loaded, and what its options mean."""
 
+import asyncio
 import hashlib
 from typing import TYPE_CHECKING, Any, cast
 
@@ -52,6 +53,7 @@ class PushoverRuntimeData:
         "client",
         "escalations",
         "glances",
+        "glances_lock",
         "groups",
         "limits",
         "receipts",
@@ -67,7 +69,6 @@ class PushoverRuntimeData:
         receipts: ReceiptTracker,
         escalations: Escalations,
         application_device_id: str,
-        glances: GlanceQueue,
         groups: dict[str, GroupCoordinator] | None = None,
     ) -> None:
         """Hold the entry's client, its paths, its chains and its device's id."""
@@ -78,7 +79,9 @@ class PushoverRuntimeData:
         self.escalations = escalations
         # The device registry's id of the application's device.
         self.application_device_id = application_device_id
-        self.glances = glances
+        # None until the entry uses glances (`glances.async_glance_queue`).
+        self.glances: GlanceQueue | None = None
+        self.glances_lock = asyncio.Lock()
         # One coordinator per delivery group recipient, by recipient id.
         self.groups: dict[str, GroupCoordinator] = {} if groups is None else groups
 

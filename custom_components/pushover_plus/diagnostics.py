@@ -20,7 +20,7 @@ from .const import (
     CONF_USER_KEY,
 )
 from .data import InboxConfigEntry, PushoverConfigEntry, inbox_entry
-from .glance_binding import binding_sources, glance_config_of
+from .glances import binding_sources, glance_config_of
 from .recipients import recipients_of
 
 # A group's subscription URL lets whoever has it join the group; an inbox's
@@ -43,6 +43,7 @@ async def async_get_config_entry_diagnostics(
     if (inbox := inbox_entry(entry)) is not None:
         return _inbox_diagnostics(inbox)
     runtime = entry.runtime_data
+    glances = runtime.glances
     return {
         "entry": async_redact_data(entry.data, TO_REDACT),
         "options": async_redact_data(entry.options, TO_REDACT),
@@ -68,15 +69,17 @@ async def async_get_config_entry_diagnostics(
             "unreadable_files": len(runtime.sender.outbox.unreadable),
         },
         # Counts and names only: a glance may show private data.
+        # An entry that never used glances has not loaded them (glances.py).
         "glances": {
-            "widgets": runtime.glances.widgets,
-            "pending": runtime.glances.pending,
+            "loaded": glances is not None,
+            "widgets": glances.widgets if glances else 0,
+            "pending": glances.pending if glances else 0,
             "bound": [
                 recipient.name
                 for recipient in recipients_of(entry)
                 if binding_sources(glance_config_of(entry, recipient))
             ],
-            "unreadable_files": len(runtime.glances.unreadable),
+            "unreadable_files": len(glances.unreadable) if glances else 0,
         },
         "groups": [
             {

@@ -34,7 +34,6 @@ from homeassistant.helpers.template import Template
 
 from .api import Glance
 from .const import (
-    CONF_GLANCE,
     DOMAIN,
     GLANCE_PERCENT_MAX,
     GLANCE_PERCENT_MIN,
@@ -49,32 +48,20 @@ from .glances import (
     ATTR_SUBTEXT,
     ATTR_TEXT,
     ATTR_TITLE,
-    GLANCE_FIELDS,
+    binding_sources,
+    glance_config_of,
 )
 from .graphemes import cut_to_length
 from .recipients import Recipient
 
 _LOGGER = logging.getLogger(__name__)
 
-ENTITY_SUFFIX: Final = "_entity"
-TEMPLATE_SUFFIX: Final = "_template"
 _ENTITY_STATE: Final = "{{{{ states({entity_id}) }}}}"
 _NOT_A_VALUE: Final = frozenset({STATE_UNKNOWN, STATE_UNAVAILABLE})
 # A widget shows one line: line breaks and other control characters become
 # spaces, and a lone surrogate (which no request can carry) a replacement.
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
-
-def glance_config_of(
-    entry: PushoverConfigEntry, recipient: Recipient
-) -> Mapping[str, Any]:
-    """Read a recipient's bound glance: the primary's options, a subentry's data."""
-    if recipient.subentry_id is None:
-        stored = entry.options.get(CONF_GLANCE)
-    else:
-        stored = entry.subentries[recipient.subentry_id].data.get(CONF_GLANCE)
-    return stored or {}
 
 
 @callback
@@ -97,17 +84,6 @@ def async_bind_glances(
             stop_binding()
 
     return stop
-
-
-def binding_sources(config: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """Return each bound field's source: ("entity", id) or ("template", text)."""
-    sources = {}
-    for field in GLANCE_FIELDS:
-        if entity_id := config.get(f"{field}{ENTITY_SUFFIX}"):
-            sources[field] = ("entity", str(entity_id))
-        elif template := config.get(f"{field}{TEMPLATE_SUFFIX}"):
-            sources[field] = ("template", str(template))
-    return sources
 
 
 class GlanceBinding:

@@ -21,13 +21,12 @@ import json
 import logging
 from pathlib import Path
 import re
-import shutil
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 
 from .api import Glance
-from .const import DOMAIN
+from .glances import glances_directory
 from .records import RecordError, RecordFields
 from .spool import SET_ASIDE_SUFFIX, Spool
 
@@ -304,13 +303,3 @@ class GlanceStore:
                     "Glance file %s cannot be read: %s", name, err
                 )
         return found
-
-
-def glances_directory(hass: HomeAssistant, entry_id: str) -> Path:
-    """Where an entry's widgets are kept."""
-    return Path(hass.config.path(".storage", f"{DOMAIN}_glances", entry_id))
-
-
-def remove_glances(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete an entry's widgets, files set aside included (blocking)."""
-    shutil.rmtree(glances_directory(hass, entry_id), ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Glances: `pushover_plus.update_glance` and the checks of a glance's fields.
+"""Glances: `pushover_plus.update_glance`, a glance's checks, where glances are kept.
 
 A glance is small data for a widget (an Apple Watch complication): a title,
 a text and a subtext of at most 100 characters each, a count (a whole number)
@@ -7,11 +7,17 @@ mistake of a call is reported at once, as `message.py` does for messages,
 and nothing goes to Pushover until all of them are fixed.
 
 Where it goes from here, at most once every 20 minutes per recipient, is
-`glance_queue.py`'s business.
+`glance_queue.py`'s business. The queue, its store and the bindings
+(`glance_queue.py`, `glance_store.py`, `glance_binding.py`) load only for an
+entry that uses glances: at its setup when a recipient's glance is bound or
+widgets are kept on disk, else at its first glance. An installation that
+sends only messages never imports them.
 """
 
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+import shutil
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import (
@@ -21,12 +27,14 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers.importlib import async_import_module
 import probatio
 
 from .api import Glance
 from .const import (
+    CONF_GLANCE,
     DEVICE_NAME_PATTERN,
     DOMAIN,
     GLANCE_PERCENT_MAX,
@@ -35,7 +43,6 @@ from .const import (
     MAX_GLANCE_TEXT_LENGTH,
 )
 from .data import PushoverConfigEntry
-from .glance_queue import GlanceRefusedError
 from .message import (
     FieldError,
     line_mistake,
@@ -44,7 +51,12 @@ from .message import (
     unknown_keys,
     whole_number,
 )
+from .recipients import Recipient, recipients_of
+from .repairs import async_report_unreadable
 from .services import ATTR_RECIPIENTS, select_recipients
+
+if TYPE_CHECKING:
+    from .glance_queue import GlanceQueue
 
 SERVICE_UPDATE_GLANCE: Final = "update_glance"
 ATTR_TITLE: Final = "title"
@@ -54,6 +66,10 @@ ATTR_COUNT: Final = "count"
 ATTR_PERCENT: Final = "percent"
 ATTR_DEVICE: Final = "device"
 ATTR_FORCE: Final = "force"
+
+# A bound glance's settings name each field's source: `title_entity`, `title_template`.
+ENTITY_SUFFIX: Final = "_entity"
+TEMPLATE_SUFFIX: Final = "_template"
 
 GLANCE_TEXT_FIELDS: Final = (ATTR_TITLE, ATTR_TEXT, ATTR_SUBTEXT)
 GLANCE_FIELDS: Final = (*GLANCE_TEXT_FIELDS, ATTR_COUNT, ATTR_PERCENT)
@@ -190,7 +206,19 @@ async def _async_update_glance(call: ServiceCall) -> ServiceResponse:
     except FieldError as err:
         found.append(err)
     glance = build_glance(data, listed=UPDATE_GLANCE_KEYS, found=found)
-    queue = entry.runtime_data.glances
+    try:
+        queue = await async_glance_queue(call.hass, entry)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="glance_storage_unreadable",
+            translation_placeholders={
+                "directory": str(glances_directory(call.hass, entry.entry_id)),
+                "error": err.strerror or str(err),
+            },
+        ) from err
+    from .glance_queue import GlanceRefusedError  # noqa: PLC0415 - loaded with the queue
+
     outcomes = []
     refused: list[GlanceRefusedError] = []
     # Every recipient is tried: a glance replaces what a widget shows, so a
@@ -215,3 +243,86 @@ async def _async_update_glance(call: ServiceCall) -> ServiceResponse:
             },
         )
     return {"glances": [outcome.as_response() for outcome in outcomes]}
+
+
+async def async_glance_queue(
+    hass: HomeAssistant, entry: PushoverConfigEntry
+) -> GlanceQueue:
+    """Return the entry's glance queue, importing and reading it the first time.
+
+    Raises OSError when its folder cannot be read.
+    """
+    runtime = entry.runtime_data
+    async with runtime.glances_lock:
+        if runtime.glances is None:
+            await async_import_module(hass, f"{__package__}.glance_queue")
+            from .glance_queue import GlanceQueue  # noqa: PLC0415 - loaded just above
+
+            queue = GlanceQueue(hass, entry, runtime.client, recipients_of(entry))
+            await queue.async_load()
+            entry.async_on_unload(queue.async_unload)
+            entry.async_on_unload(
+                async_report_unreadable(
+                    hass,
+                    "glances_unreadable",
+                    entry.entry_id,
+                    entry.title,
+                    queue.unreadable,
+                )
+            )
+            runtime.glances = queue
+        return runtime.glances
+
+
+def glance_config_of(
+    entry: PushoverConfigEntry, recipient: Recipient
+) -> Mapping[str, Any]:
+    """Read a recipient's bound glance: the primary's options, a subentry's data."""
+    if recipient.subentry_id is None:
+        stored = entry.options.get(CONF_GLANCE)
+    else:
+        stored = entry.subentries[recipient.subentry_id].data.get(CONF_GLANCE)
+    return stored or {}
+
+
+def binding_sources(config: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Return each bound field's source: ("entity", id) or ("template", text)."""
+    sources = {}
+    for field in GLANCE_FIELDS:
+        if entity_id := config.get(f"{field}{ENTITY_SUFFIX}"):
+            sources[field] = ("entity", str(entity_id))
+        elif template := config.get(f"{field}{TEMPLATE_SUFFIX}"):
+            sources[field] = ("template", str(template))
+    return sources
+
+
+def has_bound_glances(
+    entry: PushoverConfigEntry, recipients: Sequence[Recipient]
+) -> bool:
+    """Tell whether any recipient's glance follows entities or templates."""
+    return any(
+        binding_sources(glance_config_of(entry, recipient)) for recipient in recipients
+    )
+
+
+def glances_directory(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where an entry's widgets are kept."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}_glances", entry_id))
+
+
+def has_stored_glances(hass: HomeAssistant, entry_id: str) -> bool:
+    """Tell whether an entry keeps any widget's file, set aside ones too (blocking).
+
+    A folder that cannot be listed counts as kept: loading it says why.
+    """
+    try:
+        return any(True for _ in glances_directory(hass, entry_id).iterdir())
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
+def remove_glances(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete an entry's widgets, files set aside included (blocking)."""
+    shutil.rmtree(glances_directory(hass, entry_id), ignore_errors=True)
