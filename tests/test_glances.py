@@ -808,7 +808,9 @@ async def test_an_entry_without_glances_starts_them_at_its_first_glance(
 
     await update_glance(hass, text="first")
 
-    assert loaded_entry.runtime_data.glances is not None
+    # Read afresh: mypy would still narrow the expression asserted None above.
+    runtime = loaded_entry.runtime_data
+    assert runtime.glances is not None
     assert shown(simulator) == [glance_values(text="first")]
 
 
