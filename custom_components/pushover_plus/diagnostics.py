@@ -56,7 +56,7 @@ async def async_get_config_entry_diagnostics(
         ],
         # The simulator's address changes between runs; whether one is used matters.
         "custom_api_base_url": runtime.client.base_url != API_BASE_URL,
-        "limits": _limits(runtime.limits.data),
+        "limits": _limits(runtime.limits.data) if runtime.limits.data else None,
         "acknowledgement_callback": runtime.sender.uses_callback,
         "open_emergencies": [item.event_data() for item in runtime.receipts.open],
         # Counts only: queued messages hold user keys and private text.
@@ -92,9 +92,7 @@ async def async_get_config_entry_diagnostics(
     }
 
 
-def _limits(limits: Limits | None) -> dict[str, Any] | None:
-    if limits is None:
-        return None
+def _limits(limits: Limits) -> dict[str, Any]:
     return {"limit": limits.limit, "remaining": limits.remaining, "reset": limits.reset}
 
 
