@@ -72,6 +72,11 @@ async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
+def started(entry: MockConfigEntry) -> bool:
+    """Tell whether the entry's glance queue is loaded."""
+    return entry.runtime_data.glances is not None
+
+
 def stored(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     """Return the widgets' records on disk, by file name."""
     directory = glances_directory(hass, entry.entry_id)
@@ -804,13 +809,11 @@ async def test_an_entry_without_glances_starts_them_at_its_first_glance(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator: PushoverSimulator
 ) -> None:
     """No bound glance, no widget on disk: the queue waits for the first glance."""
-    assert loaded_entry.runtime_data.glances is None
+    assert not started(loaded_entry)
 
     await update_glance(hass, text="first")
 
-    # Read afresh: mypy would still narrow the expression asserted None above.
-    runtime = loaded_entry.runtime_data
-    assert runtime.glances is not None
+    assert started(loaded_entry)
     assert shown(simulator) == [glance_values(text="first")]
 
 
@@ -843,7 +846,7 @@ async def test_a_glance_folder_unreadable_at_the_first_glance_is_named(
         "directory": str(glances_directory(hass, loaded_entry.entry_id)),
         "error": "Input/output error",
     }
-    assert loaded_entry.runtime_data.glances is None
+    assert not started(loaded_entry)
     await update_glance(hass, text="again")
     assert shown(simulator) == [glance_values(text="again")]
 

@@ -45,12 +45,9 @@ from custom_components.pushover_plus.invitation_view import (
     MAX_FAILURES,
     MAX_REMOTES,
     FailureLimiter,
+    async_open_invitations,
 )
-from custom_components.pushover_plus.invitations import (
-    book_of,
-    format_moment,
-    storage_key,
-)
+from custom_components.pushover_plus.invitations import format_moment, storage_key
 from pushover_simulator import (
     TEST_GROUP_MEMBER_KEY,
     TEST_GROUP_SUBSCRIPTION_CODE,
@@ -801,7 +798,7 @@ async def test_answered_records_are_capped(
     simulator: PushoverSimulator,
 ) -> None:
     """At most MAX_INVITATION_RECORDS are kept; the oldest answered go first."""
-    book = book_of(hass, config_entry.entry_id)
+    book = await async_open_invitations(hass, config_entry)
     for number in range(MAX_INVITATION_RECORDS + 1):
         _, invitation = await book.async_create(
             f"Guest {number}", _subscription(simulator)
@@ -836,3 +833,21 @@ def test_failure_limiter_counts_within_its_window() -> None:
     assert not limiter.blocked(
         "203.0.113.1", now + MAX_FAILURES * 2 * FAILURE_WINDOW / 5
     )
+
+
+async def test_an_entry_that_never_invited_loads_no_invitations(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    web: WebClient,
+    simulator: PushoverSimulator,
+) -> None:
+    """No book is read and no page served until the first invitation opens."""
+    assert f"{DOMAIN}_invitations" not in hass.data
+    answer = "/api/pushover_plus/invitations/" + "a" * 43 + "/declined"
+    assert (await web.get(answer)).status == 404
+
+    link = await _invite(hass, config_entry, simulator)
+
+    status, page = await _visit_pushover(hass, link)
+    assert status == 200
+    assert SUBSCRIBED_TEXT.format(name="Grandma") in page

@@ -13,6 +13,7 @@ from homeassistant.helpers import (
     device_registry as dr,
 )
 from homeassistant.helpers.importlib import async_import_module
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import slugify
 from homeassistant.util.hass_dict import HassKey
@@ -26,6 +27,8 @@ from .const import (
     CONF_USER_KEY,
     DOMAIN,
     ENTRY_MINOR_VERSION,
+    INVITATIONS_STORAGE_KEY,
+    INVITATIONS_STORAGE_VERSION,
 )
 from .coordinator import LimitsCoordinator
 from .data import PushoverConfigEntry, PushoverRuntimeData, inbox_entry
@@ -43,8 +46,6 @@ from .glances import (
 from .group_actions import async_setup_group_actions
 from .groups import async_learn_group_keys, async_setup_groups
 from .inbox_services import async_setup_inbox_services
-from .invitation_view import async_register_view
-from .invitations import async_get_book, async_remove_book
 from .legacy_notify import async_setup_legacy_actions, async_unload_legacy_actions
 from .outbox_repair import OutboxRepair
 from .outbox_store import remove_queue
@@ -77,7 +78,6 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_group_actions(hass)
     async_setup_inbox_services(hass)
     async_watch_builtin_entries(hass)
-    async_register_view(hass)
     return True
 
 
@@ -195,8 +195,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: PushoverConfigEntry) -> 
     escalations.async_run()
     repair = OutboxRepair(hass, entry.entry_id, entry.title, sender.outbox)
     entry.async_on_unload(repair.async_start())
-    invitations = await async_get_book(hass, entry.entry_id)
-    entry.async_on_unload(invitations.async_start())
+    if await _async_keeps_invitations(hass, entry.entry_id):
+        await _async_open_invitations(hass, entry)
     application = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **application_device(entry)
     )
@@ -230,6 +230,27 @@ async def _async_load_inbox(hass: HomeAssistant) -> None:
     start does not pay for it (README, "Import time").
     """
     await async_import_module(hass, f"{__name__}.inbox_setup")
+
+
+async def _async_keeps_invitations(hass: HomeAssistant, entry_id: str) -> bool:
+    """Tell whether Home Assistant's store holds an entry's invitations."""
+    store: Store[dict[str, Any]] = Store(
+        hass,
+        INVITATIONS_STORAGE_VERSION,
+        INVITATIONS_STORAGE_KEY.format(entry_id=entry_id),
+        private=True,
+    )
+    return await store.async_load() is not None
+
+
+async def _async_open_invitations(
+    hass: HomeAssistant, entry: PushoverConfigEntry
+) -> None:
+    """Read the invitations of an entry that keeps some; serve their page."""
+    await async_import_module(hass, f"{__name__}.invitation_view")
+    from .invitation_view import async_open_invitations  # noqa: PLC0415
+
+    await async_open_invitations(hass, entry)
 
 
 async def _async_load_glances(
@@ -293,6 +314,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: PushoverConfigEntry) ->
     await hass.async_add_executor_job(remove_receipts, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_escalations, hass, entry.entry_id)
     await hass.async_add_executor_job(remove_glances, hass, entry.entry_id)
+    await async_import_module(hass, f"{__name__}.invitations")
+    from .invitations import async_remove_book  # noqa: PLC0415 - loaded just above
+
     await async_remove_book(hass, entry.entry_id)
     async_forget_entry(hass, entry.entry_id)
     async_update_kept_actions(hass, entry.entry_id, [])

@@ -7,10 +7,11 @@ The flow ends there; the recipient is added later, by the invitation's page
 (`invitation_view.py`), when the person subscribes at Pushover.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_NAME
+from homeassistant.helpers.importlib import async_import_module
 from homeassistant.helpers.selector import (
     QrCodeSelector,
     QrCodeSelectorConfig,
@@ -21,14 +22,10 @@ import probatio
 
 from .config_flow_checks import Checked, check_name
 from .const import CONF_SUBSCRIPTION_URL, INVITATION_LIFETIME, MAX_OPEN_INVITATIONS
-from .invitation_view import answer_urls, external_base_url
-from .invitations import (
-    InvitationBook,
-    TooManyInvitationsError,
-    book_of,
-    format_moment,
-)
 from .subscriptions import invitation_url, subscription_url
+
+if TYPE_CHECKING:
+    from .invitations import InvitationBook
 
 QR_CODE = "qr_code"
 # Plain text, not a URL field: the subscription's code alone will do too.
@@ -73,8 +70,18 @@ class InviteSteps(ConfigSubentryFlow):
     async def async_step_invite(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Ask for the recipient's name and the web-based subscription."""
-        book = book_of(self.hass, self._entry_id)
+        """Ask for the recipient's name and the web-based subscription.
+
+        The invitations load here, in the executor, for an entry that had
+        none (`invitation_view.async_open_invitations`).
+        """
+        await async_import_module(self.hass, f"{__package__}.invitation_view")
+        from .invitation_view import (  # noqa: PLC0415 - loaded just above
+            async_open_invitations,
+            external_base_url,
+        )
+
+        book = await async_open_invitations(self.hass, self._get_entry())
         checked = Checked()
         base_url = external_base_url(self.hass)
         if base_url is None:
@@ -111,6 +118,10 @@ class InviteSteps(ConfigSubentryFlow):
         base_url: str,
     ) -> None:
         """Open the invitation and build its link, or say why it cannot be."""
+        # Loaded by the step that called this one.
+        from .invitation_view import answer_urls  # noqa: PLC0415
+        from .invitations import TooManyInvitationsError, format_moment  # noqa: PLC0415
+
         try:
             invitation_id, invitation = await book.async_create(name, subscription)
         except TooManyInvitationsError as err:

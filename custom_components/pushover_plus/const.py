@@ -209,3 +209,6 @@ INVITATION_LIFETIME: Final = timedelta(hours=48)
 INVITATION_KEPT_AFTER_EXPIRY: Final = timedelta(days=7)
 MAX_OPEN_INVITATIONS: Final = 5
 MAX_INVITATION_RECORDS: Final = 50
+# An entry's invitations in Home Assistant's store: `.storage/<key>`.
+INVITATIONS_STORAGE_KEY: Final = DOMAIN + ".invitations.{entry_id}"
+INVITATIONS_STORAGE_VERSION: Final = 1

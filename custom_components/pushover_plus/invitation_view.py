@@ -37,6 +37,7 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util, slugify
+from homeassistant.util.hass_dict import HassKey
 
 from .api import UserInfo
 from .config_flow_checks import async_validate_key
@@ -56,6 +57,7 @@ from .invitations import (
     Invitation,
     InvitationBook,
     InvitationState,
+    async_get_book,
     find_invitation,
     format_moment,
 )
@@ -63,6 +65,8 @@ from .recipients import action_taken, recipients_of
 from .value import Value
 
 _LOGGER = logging.getLogger(__name__)
+
+_VIEW_REGISTERED: HassKey[bool] = HassKey(f"{DOMAIN}_invitation_view")
 
 VIEW_PREFIX: Final = f"/api/{DOMAIN}/invitations/"
 VIEW_URL: Final = VIEW_PREFIX + "{invitation_id}/{outcome}"
@@ -354,7 +358,20 @@ async def _async_render(hass: HomeAssistant, page: Page) -> web.Response:
     )
 
 
-@callback
-def async_register_view(hass: HomeAssistant) -> None:
-    """Serve the page; Home Assistant cannot take a view back, so once."""
-    hass.http.register_view(InvitationView())
+async def async_open_invitations(
+    hass: HomeAssistant, entry: PushoverConfigEntry
+) -> InvitationBook:
+    """Read an entry's book and serve the page, for its current load.
+
+    Called at an entry's setup when it keeps invitations, else by the flow
+    that opens its first: an installation that never invites loads neither
+    this module nor `invitations.py`. Home Assistant cannot take a view back,
+    so it is registered once.
+    """
+    if not hass.data.get(_VIEW_REGISTERED):
+        hass.http.register_view(InvitationView())
+        hass.data[_VIEW_REGISTERED] = True
+    book = await async_get_book(hass, entry.entry_id)
+    if not book.started:
+        entry.async_on_unload(book.async_start())
+    return book

@@ -45,6 +45,8 @@ from .const import (
     DOMAIN,
     INVITATION_KEPT_AFTER_EXPIRY,
     INVITATION_LIFETIME,
+    INVITATIONS_STORAGE_KEY,
+    INVITATIONS_STORAGE_VERSION,
     MAX_INVITATION_RECORDS,
     MAX_OPEN_INVITATIONS,
 )
@@ -52,7 +54,6 @@ from .records import RecordError, RecordFields
 
 _LOGGER = logging.getLogger(__name__)
 
-STORAGE_VERSION: Final = 1
 # 32 bytes: 256 bits, written as 43 characters of URL-safe base64.
 ID_BYTES: Final = 32
 ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -129,12 +130,13 @@ class InvitationBook:
         self._hass = hass
         self.entry_id = entry_id
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, storage_key(entry_id), private=True
+            hass, INVITATIONS_STORAGE_VERSION, storage_key(entry_id), private=True
         )
         self.invitations: list[Invitation] = []
         # The web-based subscription of the latest invitation, suggested next.
         self.subscription_url: str | None = None
         self._cancel_purge: CALLBACK_TYPE | None = None
+        self._started = False
 
     async def async_load(self) -> None:
         """Read the stored invitations.
@@ -199,21 +201,31 @@ class InvitationBook:
         invitation.claimed = False
         await self._async_save()
 
+    @property
+    def started(self) -> bool:
+        """Tell whether the book purges for the entry's current load."""
+        return self._started
+
     @callback
     def async_start(self) -> CALLBACK_TYPE:
         """Purge records when they are due while the entry is loaded."""
+        self._started = True
         self._schedule_purge()
         return self._async_stop
 
     @callback
     def _async_stop(self) -> None:
+        self._started = False
+        self._cancel_purge_timer()
+
+    def _cancel_purge_timer(self) -> None:
         if self._cancel_purge is not None:
             self._cancel_purge()
             self._cancel_purge = None
 
     def _schedule_purge(self) -> None:
         """Wake up when the oldest record is due; nothing to wait for, no timer."""
-        self._async_stop()
+        self._cancel_purge_timer()
         if self.invitations:
             self._cancel_purge = async_track_point_in_utc_time(
                 self._hass,
@@ -256,7 +268,7 @@ _BOOKS: HassKey[dict[str, InvitationBook]] = HassKey(f"{DOMAIN}_invitations")
 
 def storage_key(entry_id: str) -> str:
     """Name an entry's file of invitations in Home Assistant's store."""
-    return f"{DOMAIN}.invitations.{entry_id}"
+    return INVITATIONS_STORAGE_KEY.format(entry_id=entry_id)
 
 
 def _read_file(stored: object) -> tuple[str | None, list[object]]:
@@ -307,17 +319,12 @@ async def async_get_book(hass: HomeAssistant, entry_id: str) -> InvitationBook:
     return book
 
 
-def book_of(hass: HomeAssistant, entry_id: str) -> InvitationBook:
-    """Return the book of a loaded entry."""
-    return hass.data[_BOOKS][entry_id]
-
-
 async def async_remove_book(hass: HomeAssistant, entry_id: str) -> None:
     """Forget a removed entry's invitations and delete their file."""
     books = hass.data.get(_BOOKS, {})
     books.pop(entry_id, None)
     await Store[dict[str, Any]](
-        hass, STORAGE_VERSION, storage_key(entry_id), private=True
+        hass, INVITATIONS_STORAGE_VERSION, storage_key(entry_id), private=True
     ).async_remove()
 
 
