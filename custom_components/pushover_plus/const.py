@@ -84,6 +84,9 @@ KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9]{30}")
 DEVICE_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,25}")
 # Pushover's receipts page: a receipt is 30 characters of [A-Za-z0-9].
 RECEIPT_LENGTH: Final = 30
+# What chain ids and encryption keys are written in: `text.strip(HEX_DIGITS)`
+# leaves nothing of a text that holds no other character.
+HEX_DIGITS: Final = "0123456789abcdef"
 RECEIPT_PATTERN: Final = re.compile(r"[A-Za-z0-9]{30}")
 # Pushover documents no limit for tags; its clients cap the comma-joined list
 # at 200 characters, and so do we (the simulator enforces it as Pushover's).

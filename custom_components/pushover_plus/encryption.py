@@ -15,7 +15,6 @@ application's name there in plaintext, which the device cannot decrypt
 
 import base64
 import os
-import re
 from typing import Final
 import zlib
 
@@ -23,8 +22,9 @@ from cryptography.hazmat.primitives import hashes, hmac, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .api import Message
+from .const import HEX_DIGITS
 
-ENCRYPTION_KEY_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
+ENCRYPTION_KEY_LENGTH: Final = 64
 KEY_BYTES: Final = 32
 IV_BYTES: Final = 16
 AES_BLOCK_BITS: Final = 128
@@ -49,7 +49,7 @@ def normalise_key(text: str) -> str:
 
 def is_valid_key(key: str) -> bool:
     """Tell whether a normalised key is 64 hexadecimal characters."""
-    return ENCRYPTION_KEY_PATTERN.fullmatch(key) is not None
+    return len(key) == ENCRYPTION_KEY_LENGTH and not key.strip(HEX_DIGITS)
 
 
 def encrypt_field(text: str, key: str) -> str:

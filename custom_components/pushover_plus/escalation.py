@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 import json
 import logging
 from pathlib import Path
-import re
 import secrets
 import shutil
 from typing import TYPE_CHECKING, Any, Final
@@ -39,7 +38,13 @@ from homeassistant.helpers.event import async_call_later
 import homeassistant.util.dt as dt_util
 
 from .api import Message
-from .const import DOMAIN, EVENT_ESCALATED, MAX_TAGS_LENGTH, PARTLY_REFUSED
+from .const import (
+    DOMAIN,
+    EVENT_ESCALATED,
+    HEX_DIGITS,
+    MAX_TAGS_LENGTH,
+    PARTLY_REFUSED,
+)
 from .data import PushoverConfigEntry
 from .message import AttachmentSource, MessageRequest, invalid
 from .outbox_store import decode_message, encode_message
@@ -58,7 +63,7 @@ _LOGGER = logging.getLogger(__name__)
 RECORD_FORMAT: Final = 1
 # 64 random bits: unique among an entry's chains, short enough for the tag.
 _CHAIN_ID_BYTES: Final = 8
-_CHAIN_FILE: Final = re.compile(r"(?P<chain_id>[0-9a-f]{16})\.json")
+_CHAIN_FILE_SUFFIX: Final = ".json"
 _FIELDS: Final = frozenset(
     {
         "format",
@@ -264,12 +269,17 @@ class EscalationStore:
         return chains
 
     def _read(self, name: str) -> EscalationChain:
-        matched = _CHAIN_FILE.fullmatch(name)
-        if matched is None:
+        chain_id = name.removesuffix(_CHAIN_FILE_SUFFIX)
+        # The id's bytes in lower-case hexadecimal, then ".json".
+        if (
+            chain_id == name
+            or len(chain_id) != 2 * _CHAIN_ID_BYTES
+            or chain_id.strip(HEX_DIGITS)
+        ):
             msg = "not an escalation's file name"
             raise RecordError(msg)
         chain = decode_chain(self._spool.read(name))
-        if chain.chain_id != matched["chain_id"]:
+        if chain.chain_id != chain_id:
             msg = "its chain id is not the one in its file name"
             raise RecordError(msg)
         return chain

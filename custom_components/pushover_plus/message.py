@@ -117,14 +117,10 @@ MESSAGE_KEYS: Final = DATA_KEYS | {ATTR_MESSAGE, ATTR_TITLE}
 
 ELLIPSIS: Final = "…"
 
-# A lone surrogate cannot be encoded as UTF-8: templates can make one, and
-# the form body would fail to encode half-way through a send.
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 # Unicode's control characters (Cc). The message keeps its line breaks and
 # tabs; every other field is one line, where a control character is a mistake.
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_UNPRINTABLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # RFC 3986: a scheme is a letter, then letters, digits, "+", "-" or ".".
 _URL_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):.")
 _WEB_SCHEMES: Final = frozenset({"http", "https"})
@@ -275,7 +271,24 @@ def _rendered(error: FieldError) -> str:
 
 
 def _printable(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+    # UTF-8's encoder writes each lone surrogate as "\udxxx" already.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
+def _lone_surrogate(text: str) -> int | None:
+    """Return where the first lone surrogate is, None without one.
+
+    UTF-8 cannot encode one: templates can make one, and the form body would
+    fail to encode half-way through a send. (The encoder finds it faster
+    than a pattern over the surrogates' range, which costs every start a
+    large character set to compile.)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return err.start
+    return None
 
 
 def mebibytes(size: int) -> str:
@@ -412,12 +425,12 @@ def _combined(
 
 
 def _text_error(text: str, field: str, *, lines: bool) -> FieldError | None:
-    if surrogate := _SURROGATE.search(text):
+    if (surrogate := _lone_surrogate(text)) is not None:
         return FieldError(
             "text_not_unicode",
             field=field,
-            position=surrogate.start() + 1,
-            code=f"{ord(surrogate[0]):04X}",
+            position=surrogate + 1,
+            code=f"{ord(text[surrogate]):04X}",
         )
     if control := (_CONTROL_BUT_LINES if lines else _CONTROL).search(text):
         return FieldError(

@@ -18,13 +18,12 @@ from collections.abc import Sequence
 import json
 import logging
 from pathlib import Path
-import re
 import shutil
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 
-from .const import DOMAIN
+from .const import DOMAIN, RECEIPT_PATTERN
 from .receipts_model import EmergencyState, TrackedReceipt
 from .recipients import Recipient, stored_recipient_ids
 from .records import RecordError, RecordFields
@@ -35,7 +34,7 @@ _LOGGER = logging.getLogger(__name__)
 
 RECORD_FORMAT: Final = 2
 LAST: Final = "last.json"
-_RECEIPT_FILE: Final = re.compile(r"(?P<receipt>[A-Za-z0-9]{30})\.json")
+_RECEIPT_SUFFIX: Final = ".json"
 _FIELDS: Final = frozenset(
     {
         "format",
@@ -128,7 +127,7 @@ def _tracked(
     fields: RecordFields, version: int, recipients: Sequence[Recipient]
 ) -> TrackedReceipt:
     receipt = fields.text("receipt")
-    if not _RECEIPT_FILE.fullmatch(f"{receipt}.json"):
+    if not RECEIPT_PATTERN.fullmatch(receipt):
         msg = "its receipt is not 30 letters and digits"
         raise RecordError(msg)
     state = fields.text("state")
@@ -240,12 +239,12 @@ class ReceiptStore:
         return StoredReceipts(open=pending, last=last, set_aside=set_aside)
 
     def _read(self, name: str, recipients: Sequence[Recipient]) -> TrackedReceipt:
-        matched = _RECEIPT_FILE.fullmatch(name)
-        if name != LAST and matched is None:
+        named = _receipt_of_file(name)
+        if name != LAST and named is None:
             msg = "not a tracked receipt's file name"
             raise RecordError(msg)
         tracked = decode_receipt(self._spool.read(name), recipients)
-        if matched is not None and tracked.receipt != matched["receipt"]:
+        if named is not None and tracked.receipt != named:
             msg = "its receipt is not the one in its file name"
             raise RecordError(msg)
         return tracked
@@ -310,3 +309,11 @@ def _from_legacy_record(
         if value is not None and key != "polled_at"
     }
     return _tracked(RecordFields(cleaned, "record"), 1, recipients)
+
+
+def _receipt_of_file(name: str) -> str | None:
+    """Return the receipt a tracked receipt's file is named after, else None."""
+    receipt = name.removesuffix(_RECEIPT_SUFFIX)
+    if receipt == name or not RECEIPT_PATTERN.fullmatch(receipt):
+        return None
+    return receipt
