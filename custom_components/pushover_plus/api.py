@@ -39,6 +39,9 @@ _GROUP_PATH: Final = "groups/<group>.json"
 # What users/validate.json answers (HTTP 400) for a valid key that no device
 # is logged in with: the key is good, it just cannot receive yet.
 NO_ACTIVE_DEVICES: Final = "user is valid but has no active devices"
+# What the Open Client's devices.json answers, under "name", for a name the
+# account uses already.
+NAME_TAKEN: Final = "has already been taken"
 
 
 class PushoverError(Exception):
@@ -80,6 +83,26 @@ class PushoverQuotaExceededError(PushoverError):
 
 class PushoverTemporaryError(PushoverError):
     """A 5xx answer, a timeout or a connection failure: worth retrying later."""
+
+
+class TwoFactorRequiredError(PushoverInvalidRequestError):
+    """The account asks for a two-factor code (HTTP 412), or refused the one given."""
+
+    @property
+    def code_refused(self) -> bool:
+        """Whether a code was given and Pushover refused it."""
+        return self.fields.get("twofa") == "invalid"
+
+
+class LicenceRequiredError(PushoverError):
+    """The device may not receive (HTTP 403): no Desktop licence, trial over."""
+
+
+class ReceiptNotFoundError(PushoverInvalidRequestError):
+    """Pushover knows no emergency message with this receipt for the account.
+
+    HTTP 404, which only an acknowledgement answers.
+    """
 
 
 class Attachment(Value):

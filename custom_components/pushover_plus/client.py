@@ -17,7 +17,6 @@ from .const import (
     MAX_CONCURRENT_REQUESTS,
     PUSH_URL,
 )
-from .inbox_api import InboxClient
 
 # One limiter for every entry: Pushover counts connections per sender.
 _LIMITER: HassKey[asyncio.Semaphore] = HassKey(f"{DOMAIN}_limiter")
@@ -28,17 +27,8 @@ def create_client(hass: HomeAssistant, token: str) -> PushoverClient:
     return PushoverClient(
         async_get_clientsession(hass),
         token,
-        base_url=os.environ.get(ENV_API_BASE_URL, API_BASE_URL),
-        limiter=_limiter(hass),
-    )
-
-
-def create_inbox_client(hass: HomeAssistant) -> InboxClient:
-    """Build an inbox's client on the same session and the same limiter."""
-    return InboxClient(
-        async_get_clientsession(hass),
-        base_url=os.environ.get(ENV_API_BASE_URL, API_BASE_URL),
-        limiter=_limiter(hass),
+        base_url=api_base_url(),
+        limiter=shared_limiter(hass),
     )
 
 
@@ -59,5 +49,11 @@ def push_url() -> str:
     )
 
 
-def _limiter(hass: HomeAssistant) -> asyncio.Semaphore:
+def api_base_url() -> str:
+    """Return the API's base URL: Pushover's, or the one ENV_API_BASE_URL names."""
+    return os.environ.get(ENV_API_BASE_URL, API_BASE_URL)
+
+
+def shared_limiter(hass: HomeAssistant) -> asyncio.Semaphore:
+    """Return the limiter every client of every entry shares."""
     return hass.data.setdefault(_LIMITER, asyncio.Semaphore(MAX_CONCURRENT_REQUESTS))

@@ -14,7 +14,7 @@ login for the same device: the account must be the same, and the device
 must still be one of its devices.
 """
 
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
@@ -25,6 +25,7 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.const import CONF_EMAIL, CONF_PASSWORD
+from homeassistant.helpers.importlib import async_import_module
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -36,8 +37,14 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .api import PushoverAuthenticationError, PushoverError, PushoverInvalidRequestError
-from .client import create_inbox_client
+from .api import (
+    NAME_TAKEN,
+    LicenceRequiredError,
+    PushoverAuthenticationError,
+    PushoverError,
+    PushoverInvalidRequestError,
+    TwoFactorRequiredError,
+)
 from .config_flow_checks import Checked
 from .const import (
     CONF_DEVICE_ID,
@@ -55,12 +62,9 @@ from .const import (
     MAX_DEVICE_NAME_LENGTH,
 )
 from .data import InboxConfigEntry, inbox_unique_id
-from .inbox_api import (
-    NAME_TAKEN,
-    LicenceRequiredError,
-    Login,
-    TwoFactorRequiredError,
-)
+
+if TYPE_CHECKING:
+    from .inbox_api import InboxClient, Login
 
 CONF_TWOFA: Final = "twofa"
 TWOFA_DIGITS: Final = 6
@@ -125,7 +129,7 @@ class InboxConfigFlow(ConfigFlow):
                 checked.add(CONF_TWOFA, "twofa_malformed", digits=str(TWOFA_DIGITS))
             else:
                 login = await self._async_log_in(checked, CONF_TWOFA, code)
-                if isinstance(login, Login):
+                if login is not None and login != "twofa":
                     return await self._async_logged_in(login)
         return self.async_show_form(
             step_id="inbox_twofa",
@@ -179,6 +183,17 @@ class InboxConfigFlow(ConfigFlow):
             },
         )
 
+    async def _async_client(self) -> InboxClient:
+        """Return an inbox's client; the receiving side loads at the first call.
+
+        In the executor: an installation that never adds an inbox never
+        imports it (`inbox_setup.py`).
+        """
+        await async_import_module(self.hass, f"{__package__}.inbox_setup")
+        from .inbox_setup import create_inbox_client  # noqa: PLC0415 - loaded above
+
+        return create_inbox_client(self.hass)
+
     async def _async_login_form(
         self, step_id: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
@@ -189,7 +204,7 @@ class InboxConfigFlow(ConfigFlow):
             login = await self._async_log_in(checked, CONF_PASSWORD, None)
             if login == "twofa":
                 return await self.async_step_inbox_twofa()
-            if isinstance(login, Login):
+            if login is not None:
                 return await self._async_logged_in(login)
         return self._login_form(step_id, checked)
 
@@ -216,7 +231,7 @@ class InboxConfigFlow(ConfigFlow):
         only a request for the two-factor code keeps it for the next step.
         """
         password = self._password or ""
-        client = create_inbox_client(self.hass)
+        client = await self._async_client()
         try:
             login = await client.login(self._email, password, twofa)
         except TwoFactorRequiredError as err:
@@ -278,7 +293,7 @@ class InboxConfigFlow(ConfigFlow):
         self, checked: Checked, login: Login, name: str
     ) -> str | None:
         """Register the device; None with the reason in `checked`."""
-        client = create_inbox_client(self.hass)
+        client = await self._async_client()
         try:
             return await client.register_device(login.secret, name)
         except PushoverInvalidRequestError as err:
@@ -313,7 +328,7 @@ class InboxConfigFlow(ConfigFlow):
         )
         self._device_id = device_id
         self._device_name = name
-        client = create_inbox_client(self.hass)
+        client = await self._async_client()
         try:
             download = await client.download(login.secret, device_id)
         except LicenceRequiredError:
@@ -335,7 +350,7 @@ class InboxConfigFlow(ConfigFlow):
         self, checked: Checked, login: Login, device_id: str
     ) -> bool:
         """Check that the inbox's device works with a new login's secret."""
-        client = create_inbox_client(self.hass)
+        client = await self._async_client()
         try:
             await client.download(login.secret, device_id)
         except LicenceRequiredError:

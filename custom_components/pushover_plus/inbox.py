@@ -36,10 +36,9 @@ import aiohttp
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import PushoverError
+from .api import LicenceRequiredError, PushoverError
 from .const import PUSH_CONNECT_TIMEOUT_SECONDS, PUSH_WATCHDOG
 from .data import InboxConfigEntry
-from .inbox_api import LicenceRequiredError
 from .inbox_repair import async_report_stop
 from .inbox_sync import Credentials, InboxSync, Stop
 from .outbox_retry import backoff

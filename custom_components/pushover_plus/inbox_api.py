@@ -30,10 +30,12 @@ import aiohttp
 from yarl import URL
 
 from .api import (
+    LicenceRequiredError,
     PushoverAuthenticationError,
-    PushoverError,
     PushoverInvalidRequestError,
     PushoverTemporaryError,
+    ReceiptNotFoundError,
+    TwoFactorRequiredError,
 )
 from .const import OPEN_CLIENT_OS, RECEIPT_PATTERN, REQUEST_TIMEOUT_SECONDS
 from .value import Value
@@ -46,28 +48,6 @@ _NOT_FOUND: Final = 404
 _SERVER_ERROR: Final = 500
 _OK: Final = 200
 _DELETE_LABEL: Final = "devices/…/update_highest_message.json"
-# What devices.json answers, under "name", for a name the account uses already.
-NAME_TAKEN: Final = "has already been taken"
-
-
-class TwoFactorRequiredError(PushoverInvalidRequestError):
-    """The account asks for a two-factor code (HTTP 412), or refused the one given."""
-
-    @property
-    def code_refused(self) -> bool:
-        """Whether a code was given and Pushover refused it."""
-        return self.fields.get("twofa") == "invalid"
-
-
-class LicenceRequiredError(PushoverError):
-    """The device may not receive (HTTP 403): no Desktop licence, trial over."""
-
-
-class ReceiptNotFoundError(PushoverInvalidRequestError):
-    """Pushover knows no emergency message with this receipt for the account.
-
-    HTTP 404, which only an acknowledgement answers.
-    """
 
 
 class Login(Value):

@@ -14,10 +14,14 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import probatio
 
-from .api import PushoverAuthenticationError, PushoverError, PushoverInvalidRequestError
+from .api import (
+    PushoverAuthenticationError,
+    PushoverError,
+    PushoverInvalidRequestError,
+    ReceiptNotFoundError,
+)
 from .const import DOMAIN
 from .data import InboxConfigEntry
-from .inbox_api import ReceiptNotFoundError
 from .message import check_receipt
 from .services import ATTR_RECEIPT, entry_for_call
 

@@ -17,20 +17,35 @@ from homeassistant.exceptions import (
     ConfigEntryError,
     ConfigEntryNotReady,
 )
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.start import async_at_started
 
-from .api import PushoverAuthenticationError, PushoverError, PushoverInvalidRequestError
-from .client import create_inbox_client, push_url
+from .api import (
+    LicenceRequiredError,
+    PushoverAuthenticationError,
+    PushoverError,
+    PushoverInvalidRequestError,
+)
+from .client import api_base_url, push_url, shared_limiter
 from .const import CONF_DEVICE_ID, CONF_SECRET, DESKTOP_LICENSING_URL, DOMAIN
 from .data import InboxConfigEntry, InboxRuntimeData
 from .inbox import Inbox
-from .inbox_api import LicenceRequiredError
+from .inbox_api import InboxClient
 from .inbox_delivery import InboxDelivery
 from .inbox_repair import async_clear_stops, async_report_device_left, async_report_stop
 from .inbox_store import InboxStore, remove_inbox_state
 from .inbox_sync import Credentials, InboxSync, Stop
 
 INBOX_PLATFORMS: Final = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+
+
+def create_inbox_client(hass: HomeAssistant) -> InboxClient:
+    """Build an inbox's client on the senders' session and limiter."""
+    return InboxClient(
+        async_get_clientsession(hass),
+        base_url=api_base_url(),
+        limiter=shared_limiter(hass),
+    )
 
 
 async def async_setup_inbox(hass: HomeAssistant, entry: InboxConfigEntry) -> bool:

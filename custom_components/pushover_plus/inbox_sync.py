@@ -28,9 +28,9 @@ from typing import Final
 
 from homeassistant.core import HomeAssistant
 
-from .api import PushoverAuthenticationError, PushoverError
+from .api import LicenceRequiredError, PushoverAuthenticationError, PushoverError
 from .data import InboxConfigEntry
-from .inbox_api import Download, InboxClient, LicenceRequiredError
+from .inbox_api import Download, InboxClient
 from .inbox_delivery import InboxDelivery
 from .inbox_store import InboxState, InboxStore
 from .outbox_retry import backoff
