@@ -591,7 +591,13 @@ def _flag(key: str, *, default: bool = False) -> Callable[[Any], bool]:
 
 # Up to 18 digits always fit the 64 bits an API integer may have; Python
 # would refuse to read one of over 4,300 digits, so such text never reaches int().
-_WHOLE_NUMBER: Final = re.compile(r"-?[0-9]{1,18}")
+_MAX_DIGITS: Final = 18
+
+
+def _is_whole_number(text: str) -> bool:
+    """Tell whether a text is a whole number: a minus maybe, then ASCII digits."""
+    digits = text.strip().removeprefix("-")
+    return 0 < len(digits) <= _MAX_DIGITS and digits.isascii() and digits.isdigit()
 
 
 def _whole_number(key: str, value: Any) -> int | None:
@@ -600,7 +606,7 @@ def _whole_number(key: str, value: Any) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+    if isinstance(value, str) and _is_whole_number(value):
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -735,7 +741,7 @@ def _parse_timestamp(value: Any) -> int | None:
 
 
 def _timestamp_from_text(value: str) -> int | None:
-    if _WHOLE_NUMBER.fullmatch(value.strip()):
+    if _is_whole_number(value):
         return int(value)
     try:
         parsed = dt_util.parse_datetime(value)

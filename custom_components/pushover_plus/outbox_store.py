@@ -21,14 +21,13 @@ from datetime import datetime
 import json
 import logging
 from pathlib import Path
-import re
 import shutil
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 
 from .api import Attachment, Message
-from .const import DOMAIN
+from .const import DOMAIN, HEX_DIGITS
 from .recipients import Recipient, stored_recipient_ids
 from .records import RecordError, RecordFields
 from .spool import SET_ASIDE_SUFFIX, Spool, SpoolStats
@@ -37,9 +36,11 @@ from .value import Value
 _LOGGER = logging.getLogger(__name__)
 
 RECORD_FORMAT: Final = 2
-_NAME: Final = re.compile(
-    r"(?P<seq>[0-9]{12})-(?P<id>[0-9a-f]{32})\.(?P<kind>json|bin)"
-)
+# A queued message's files: `<12-digit sequence>-<32-hex id>.json` (its
+# record) and `.bin` (its attachment).
+_SEQUENCE_DIGITS: Final = 12
+_ID_DIGITS: Final = 32
+_KINDS: Final = frozenset({"json", "bin"})
 _MESSAGE_FIELDS: Final = frozenset(
     {
         "message",
@@ -224,8 +225,8 @@ def decode_record(
 
     `recipients` are the entry's, which a record of format 1 is read with.
     """
-    matched = _NAME.fullmatch(name)
-    if matched is None or matched["kind"] != "json":
+    named = _named(name)
+    if named is None or named[2] != "json":
         msg = "not a queued message's file name"
         raise RecordError(msg)
     try:
@@ -239,7 +240,8 @@ def decode_record(
         msg = f"record format {version}; this Pushover Plus reads 1 to {RECORD_FORMAT}"
         raise RecordError(msg)
     fields.only(_RECORD_FIELDS if version == RECORD_FORMAT else _FORMAT_1_FIELDS)
-    if fields.text("id") != matched["id"]:
+    seq, item_id, _ = named
+    if fields.text("id") != item_id:
         msg = "its id is not the one in its file name"
         raise RecordError(msg)
     users = fields.names("users", required=True)
@@ -253,8 +255,8 @@ def decode_record(
         fields.raw("attachment") if "attachment" in record else None
     )
     return OutboxItem(
-        id=matched["id"],
-        seq=int(matched["seq"]),
+        id=item_id,
+        seq=seq,
         users=users,
         recipient_ids=ids,
         recipient_names=names,
@@ -442,8 +444,9 @@ def _migrate_legacy_store(
         )
         return
     names = spool.names()
-    moved = {match["id"] for name in names if (match := _NAME.fullmatch(name))}
-    seq = max((int(name[:12]) for name in names if _NAME.fullmatch(name)), default=0)
+    stored = [named for name in names if (named := _named(name))]
+    moved = {item_id for _, item_id, _ in stored}
+    seq = max((sequence for sequence, _, _ in stored), default=0)
     for record in records:
         seq += 1
         try:
@@ -478,7 +481,7 @@ def _from_legacy_record(
         frozenset({"id", "users", "recipients", "accepted_at", "message", "attachment"})
     )
     item_id = fields.text("id")
-    if not re.fullmatch(r"[0-9a-f]{32}", item_id):
+    if not _is_item_id(item_id):
         msg = "its id is not a queued message's id"
         raise RecordError(msg)
     described = fields.raw("attachment")
@@ -502,3 +505,23 @@ def _from_legacy_record(
         message=decode_message(fields.raw("message"), attachment),
         accepted_at=fields.moment("accepted_at"),
     )
+
+
+def _named(name: str) -> tuple[int, str, str] | None:
+    """Return a queue file's sequence, id and kind ("json", "bin"), or None."""
+    stem, _, kind = name.rpartition(".")
+    sequence, _, item_id = stem.partition("-")
+    if (
+        kind in _KINDS
+        and len(sequence) == _SEQUENCE_DIGITS
+        and sequence.isascii()
+        and sequence.isdigit()
+        and _is_item_id(item_id)
+    ):
+        return int(sequence), item_id, kind
+    return None
+
+
+def _is_item_id(text: str) -> bool:
+    """Tell whether a text is a queued message's id: 32 hexadecimal digits."""
+    return len(text) == _ID_DIGITS and not text.strip(HEX_DIGITS)

@@ -9,7 +9,7 @@ declined; Pushover's page asks for both to be URL-encoded.
 """
 
 import os
-import re
+import string
 from typing import Final
 from urllib.parse import quote
 
@@ -21,9 +21,10 @@ WEBSITE_URL: Final = "https://pushover.net/"
 SUBSCRIBE_PATH: Final = "/subscribe/"
 # Pushover makes the code from the application's name and random letters
 # ("MyHome-a1b2c3d4e5f6g7h"); it documents no alphabet, so this is ours:
-# what a URL path segment holds without encoding.
-CODE_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,99}")
-_PATH_PATTERN: Final = re.compile(r"/subscribe/([^/]+)/?")
+# what a URL path segment holds without encoding, a letter or digit first.
+_CODE_FIRST: Final = frozenset(string.ascii_letters + string.digits)
+_CODE_CHARACTERS: Final = _CODE_FIRST | frozenset("._~-")
+MAX_CODE_LENGTH: Final = 100
 
 
 def website_url() -> URL:
@@ -55,18 +56,33 @@ def subscription_url(text: str) -> str | None:
     """
     text = text.strip()
     site = website_url()
-    if CODE_PATTERN.fullmatch(text):
-        code = text
-    else:
+    code: str | None = text
+    if not is_code(text):
         try:
             url = URL(text)
         except ValueError:
             return None
-        match = _PATH_PATTERN.fullmatch(url.path)
-        if not (_same_site(url, site) and match and CODE_PATTERN.fullmatch(match[1])):
+        code = _code_in_path(url.path)
+        if not (_same_site(url, site) and code and is_code(code)):
             return None
-        code = match[1]
-    return str(site.with_path(SUBSCRIBE_PATH + code))
+    return str(site.with_path(f"{SUBSCRIBE_PATH}{code}"))
+
+
+def is_code(text: str) -> bool:
+    """Tell whether a text has the shape of a subscription's code."""
+    return (
+        0 < len(text) <= MAX_CODE_LENGTH
+        and text[0] in _CODE_FIRST
+        and all(character in _CODE_CHARACTERS for character in text)
+    )
+
+
+def _code_in_path(path: str) -> str | None:
+    """Return the code of a path `/subscribe/<code>`, a final slash allowed."""
+    if not path.startswith(SUBSCRIBE_PATH):
+        return None
+    code = path.removeprefix(SUBSCRIBE_PATH).removesuffix("/")
+    return code if code and "/" not in code else None
 
 
 def invitation_url(subscription: str, *, success: str, failure: str) -> str:
