@@ -287,3 +287,32 @@ def test_picture_goal(picture: dict[str, Any], met: bool | None) -> None:
         f"5,041,455 bytes, in 0.90 s ({picture['fit_to_decode']:.1f}x decoding it, "
         "0.15 s), peak +125 MiB"
     ) in printed
+
+
+def _imported(rounds: list[float]) -> dict[str, Any]:
+    return {
+        "wall_ms": sorted(rounds)[len(rounds) // 2],
+        "wall_ms_fastest": min(rounds),
+        "wall_ms_rounds": rounds,
+        "modules_imported": 44,
+    }
+
+
+IMPORT_GOAL = (
+    "import of the package after Home Assistant's modules <= 15 ms, "
+    "fastest of the fresh interpreters (ms)"
+)
+
+
+def test_the_import_is_held_to_15_ms_by_its_fastest_run() -> None:
+    """Slow runs measure the machine's other work; the fastest, the import."""
+    noisy = [19.0, 12.5, 18.0, 13.0, 21.0]
+    results = _results() | {"inprocess": {"import_ours": _imported(noisy)}}
+    assert _verdicts(results)[IMPORT_GOAL] is True
+    assert (
+        "import Pushover Plus: fastest 12.5 ms, median 18.0 ms, slowest 21.0 ms "
+        "of 5; 44 new modules"
+    ) in _table(results)
+
+    slow = {"inprocess": {"import_ours": _imported([15.5, 16.0, 17.0])}}
+    assert _verdicts(_results() | slow)[IMPORT_GOAL] is False
